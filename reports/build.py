@@ -1,0 +1,199 @@
+"""Build the report from stored results only: claims.json, report.html, figures, executed notebooks.
+
+    python -m reports.build [--profile quick|full] [--results DIR] [--out DIR] [--no-notebooks]
+
+Never computes: a claim whose experiment has no stored result is `not_run`. Full-profile results missing
+locally are taken from reports/evidence/ (committed GPU runs), marked as such. The output folder is replaced
+atomically: a failed build leaves the previous report in place.
+"""
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from reports.common import DEFAULT_OUT, DEFAULT_RESULTS, ROOT, UsageError, check_profile, fail, load
+from reports.registry import claims, experiments
+from sim.provenance import git_state
+
+MATHJAX = Path("/usr/share/javascript/mathjax")
+NOTEBOOKS = ("theory", "monte_carlo")
+
+
+def evaluate(profile: str, results: Path) -> tuple[list[dict], dict]:
+    """Claim records for claims.json, and the loaded results (for figures). Pure reading."""
+    loaded = load(profile, results)
+    records = []
+    for claim in claims():
+        result, source = loaded[claim.experiment]
+        record = {"id": claim.id, "paper_ref": claim.paper_ref, "statement": claim.statement, "kind": claim.kind,
+                  "status": "not_run", "expected": None, "measured": None, "tolerance": claim.tolerance,
+                  "why": claim.why, "evidence": None, "figure": claim.figure}
+        if result is not None:
+            try:
+                verdict = claim.check(result)
+                record.update(status="pass" if verdict.passed else "fail", expected=verdict.expected,
+                              measured=verdict.measured)
+            except Exception as exc:  # a check that cannot read its evidence is a failure, shown as such
+                record.update(status="fail", measured=f"check could not read the evidence: {type(exc).__name__}: {exc}")
+            prov = result.provenance
+            record["evidence"] = {"experiment": claim.experiment, "source": source,
+                                  "path": os.path.relpath(result.path, ROOT), "git_sha": prov.get("git_sha"),
+                                  "dirty": prov.get("dirty"), "device": prov.get("device"),
+                                  "wall_seconds": prov.get("wall_seconds"), "finished": prov.get("finished")}
+        records.append(record)
+    return records, loaded
+
+
+def write_figures(loaded: dict, folder: Path) -> list[str]:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    folder.mkdir(parents=True, exist_ok=True)
+    names = []
+    for name, module in experiments().items():
+        result, _ = loaded[name]
+        if result is None:
+            continue
+        try:
+            made = module.figures(result)
+        except Exception as exc:  # a figure that cannot be drawn is reported, the claims still are
+            print(f"warning: figures of {name} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            continue
+        for fig_name, fig in made.items():
+            fig.savefig(folder / f"{fig_name}.png", dpi=110, bbox_inches="tight")
+            plt.close(fig)
+            names.append(fig_name)
+    return names
+
+
+def run_notebooks(profile: str, results: Path, out: Path) -> dict[str, str]:
+    """Execute the jupytext notebooks with nbconvert into out/notebooks; returns name -> status."""
+    status = {}
+    folder = out / "notebooks"
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "SUITE_PROFILE": profile, "SUITE_RESULTS": str(results.resolve()),
+           "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env.pop("MPLBACKEND", None)  # an Agg backend set here makes executed notebooks lose their figures
+    bindir = Path(sys.executable).parent
+    for name in NOTEBOOKS:
+        ipynb = folder / f"{name}.ipynb"
+        steps = [[str(bindir / "jupytext"), "--quiet", "--set-kernel", "python3", "--to", "ipynb", "-o", str(ipynb),
+                  str(ROOT / "notebooks" / f"{name}.py")],
+                 [str(bindir / "jupyter"), "nbconvert", "--to", "html", "--execute", str(ipynb),
+                  "--output-dir", str(folder), "--log-level", "ERROR",
+                  "--HTMLExporter.mathjax_url=../mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"]]
+        for cmd in steps:
+            proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
+            if proc.returncode != 0:
+                last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+                status[name] = f"failed: {last}"
+                break
+        else:
+            status[name] = "ok"
+        ipynb.unlink(missing_ok=True)
+    return status
+
+
+def render(profile: str, records: list[dict], figures: list[str], notebooks: dict, sha: str, dirty: bool) -> str:
+    counts = {s: sum(r["status"] == s for r in records) for s in ("pass", "fail", "not_run")}
+    esc = html.escape
+    rows = "".join(
+        f"<tr class='{r['status']}'><td><a href='#{r['id']}'>{esc(r['id'])}</a></td><td>{esc(r['paper_ref'])}</td>"
+        f"<td>{esc(r['statement'])}</td><td>{esc(r['expected'] or '')}</td><td>{esc(r['measured'] or '')}</td>"
+        f"<td>{esc(r['tolerance'])}<br><small>{esc(r['why'])}</small></td><td><b>{r['status']}</b></td></tr>"
+        for r in records)
+    sections = []
+    for r in records:
+        ev = r["evidence"]
+        prov = ("no stored result for this profile: run <code>make report</code> (or <code>make claim ID=" + r["id"]
+                + "</code>)") if ev is None else (
+            f"{esc(ev['source'])} result <code>{esc(ev['path'])}</code>, git {esc(str(ev['git_sha'])[:12])}"
+            f"{' (dirty)' if ev['dirty'] else ''}, {esc(str(ev['device']))}, {ev['wall_seconds']} s, {esc(str(ev['finished']))}")
+        fig = (f"<img src='figures/{r['figure']}.png' alt='{r['figure']}'>" if r["figure"] in figures else "")
+        sections.append(f"<section id='{r['id']}'><h3>{esc(r['id'])} — <span class='{r['status']}'>{r['status']}</span>"
+                        f"</h3><p><i>{esc(r['paper_ref'])}.</i> {esc(r['statement'])}</p><p><b>Expected:</b> "
+                        f"{esc(r['expected'] or '—')}<br><b>Measured:</b> {esc(r['measured'] or '—')}<br><b>Tolerance:"
+                        f"</b> {esc(r['tolerance'])} ({esc(r['why'])})<br><b>Evidence:</b> {prov}</p>{fig}</section>")
+    nb = "".join(f"<li><a href='notebooks/{n}.html'>{n}</a>: {esc(s)}</li>" for n, s in notebooks.items()) or \
+        "<li>not executed in this build</li>"
+    return f"""<!DOCTYPE html><html><head><meta charset='utf-8'><title>Asynchrony begets Momentum: verification report</title>
+<script src='mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe'></script>
+<style>body{{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em}} table{{border-collapse:collapse;font-size:12px}}
+td,th{{border:1px solid #ccc;padding:4px;vertical-align:top}} .pass{{color:#070}} .fail{{color:#b00}} .not_run{{color:#888}}
+tr.pass td:last-child{{background:#e7f6e7}} tr.fail td:last-child{{background:#fbe3e3}} tr.not_run td:last-child{{background:#eee}}
+img{{max-width:700px}} section{{border-top:1px solid #ddd;margin-top:1em}}</style></head><body>
+<h1>Asynchrony begets Momentum — verification report</h1>
+<p>Mitliagkas, Zhang, Hadjis, Ré, arXiv:1605.09774. Profile <b>{profile}</b>; generated
+{datetime.now(timezone.utc).isoformat(timespec='seconds')} from git {sha[:12]}{' (dirty)' if dirty else ''}.
+<b>{counts['pass']}</b> pass, <b>{counts['fail']}</b> fail, <b>{counts['not_run']}</b> not run.
+Claims whose id starts with <code>finding-</code> are discrepancies the suite found in the paper: <i>pass</i> means
+the finding is confirmed by the evidence.</p>
+<p>The model: \\(w_{{t+1}} = w_t - \\alpha \\nabla f(w_{{t-\\tau_t}}) + \\mu_L (w_t - w_{{t-1}})\\); with M workers and
+exponential work times \\(\\tau \\sim \\mathrm{{Geom}}(1/M)\\), and in expectation
+\\(E[w_{{t+1}} - w_t] = \\mu_S E[w_t - w_{{t-1}}] - (1-\\mu_S)\\alpha E\\nabla f(w_t)\\), \\(\\mu_S = 1 - 1/M\\).</p>
+<h2>Claims</h2><table><tr><th>id</th><th>paper</th><th>statement</th><th>expected</th><th>measured</th>
+<th>tolerance (why)</th><th>status</th></tr>{rows}</table>
+<h2>Notebooks</h2><ul>{nb}</ul>
+<h2>Evidence, claim by claim</h2>{''.join(sections)}</body></html>"""
+
+
+def build(profile: str, results: Path, out: Path, notebooks: bool = True) -> dict:
+    """Write the report into `out` (replaced atomically). Returns the claims.json content."""
+    out = out.resolve()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}-tmp-"))
+        tmp.chmod(0o755)
+    except OSError as exc:
+        raise UsageError(f"output folder {out} is not writable ({exc.strerror}); pass --out DIR") from None
+    try:
+        records, loaded = evaluate(profile, results)
+        figures = write_figures(loaded, tmp / "figures")
+        if MATHJAX.is_dir():
+            os.symlink(MATHJAX, tmp / "mathjax")
+        nb_status = run_notebooks(profile, results, tmp) if notebooks else {}
+        sha, dirty = git_state()
+        doc = {"profile": profile, "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+               "git_sha": sha, "dirty": dirty, "claims": [{k: v for k, v in r.items() if k != "figure"} for r in records]}
+        (tmp / "claims.json").write_text(json.dumps(doc, indent=1))
+        (tmp / "report.html").write_text(render(profile, records, figures, nb_status, sha, dirty))
+        if out.exists():
+            old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}-old-"))
+            os.replace(out, old / "x")
+            shutil.rmtree(old, ignore_errors=True)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return doc
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reports.build", description=__doc__.split("\n")[0])
+    parser.add_argument("--profile", default="quick")
+    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--no-notebooks", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        doc = build(check_profile(args.profile), args.results, args.out, notebooks=not args.no_notebooks)
+    except UsageError as exc:
+        fail(str(exc))
+    counts = {s: sum(c["status"] == s for c in doc["claims"]) for s in ("pass", "fail", "not_run")}
+    print(f"report: {args.out / 'report.html'} ({counts['pass']} pass, {counts['fail']} fail, "
+          f"{counts['not_run']} not run)")
+    for c in doc["claims"]:
+        print(f"  {c['status']:7s} {c['id']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

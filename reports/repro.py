@@ -1,0 +1,64 @@
+"""Reproducibility check: recompute a profile in a fresh results folder and compare with the stored results.
+
+    python -m reports.repro [--profile quick] [--results DIR]
+
+Summaries must be equal and arrays bit-identical (same seeds, same CPU code), hence the same verdicts.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from reports.common import DEFAULT_RESULTS, UsageError, check_profile, fail, load
+from reports.registry import claims
+from reports.run import compute
+
+
+def compare(a, b) -> list[str]:
+    problems = []
+    if json.dumps(a.summary, sort_keys=True) != json.dumps(b.summary, sort_keys=True):
+        problems.append("summary differs")
+    for key in sorted(set(a.arrays) | set(b.arrays)):
+        if key not in a.arrays or key not in b.arrays or not np.array_equal(a.arrays[key], b.arrays[key],
+                                                                             equal_nan=True):
+            problems.append(f"array {key} differs")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reports.repro", description=__doc__.split("\n")[0])
+    parser.add_argument("--profile", default="quick")
+    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
+    args = parser.parse_args(argv)
+    try:
+        profile = check_profile(args.profile)
+    except UsageError as exc:
+        fail(str(exc))
+    stored = load(profile, args.results, use_evidence=False)
+    missing = [name for name, (result, _) in stored.items() if result is None]
+    if missing:
+        fail(f"no stored {profile} results for {', '.join(missing)} in {args.results}; run `make report` first")
+    with tempfile.TemporaryDirectory(prefix="repro-") as fresh:
+        print(f"recomputing the {profile} profile in {fresh} ...", flush=True)
+        again = compute(profile, Path(fresh))
+        bad = 0
+        for name, (result, _) in stored.items():
+            problems = compare(result, again[name])
+            bad += bool(problems)
+            print(f"{name}: {'bit-identical' if not problems else '; '.join(problems)}")
+        for claim in claims():
+            v1, v2 = claim.check(stored[claim.experiment][0]), claim.check(again[claim.experiment])
+            if v1 != v2:
+                bad += 1
+                print(f"{claim.id}: verdict differs ({v1.passed} vs {v2.passed})")
+    print("reproducibility: " + ("PASS" if not bad else f"FAIL ({bad} differences)"))
+    return 0 if not bad else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""Asynchronous SGD, vectorised over replicas, and the expected-update recursions it is compared with.
+
+`run_workers` simulates the workers faithfully: each of the M workers holds the parameters it read; when the
+schedule says it writes, its gradient (taken at its own snapshot, plus noise) is applied to the current
+parameters together with explicit momentum mu_L at the store, and it then reads the new parameters. Exact for
+any work-time law: M snapshots per replica, no ring buffer, no truncation.
+
+`run_iid` draws the staleness i.i.d. from a law instead (the setting of Theorem 2's assumption, not a queue).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.queue import Schedule
+
+
+@dataclass
+class Trajectories:
+    """Iterates x[t] (t = 0..T) and the read index of each update, for R replicas: shapes (T+1, R, d), (R, T)."""
+    x: np.ndarray
+    read_index: np.ndarray
+
+
+def _check_step(lr, mu_explicit):
+    """Validate and shape lr and mu_L: scalars, or one value per replica (shape (R,)) for batched sweeps."""
+    lr_, mu_ = np.asarray(lr, dtype=float), np.asarray(mu_explicit, dtype=float)
+    if not np.all(np.isfinite(lr_)) or np.any(lr_ <= 0):
+        raise ValueError(f"lr (alpha) must be a positive finite number, got {lr!r}")
+    if not np.all(np.isfinite(mu_)) or np.any(np.abs(mu_) >= 1):
+        raise ValueError(f"mu_explicit (mu_L) must be in (-1, 1), got {mu_explicit!r}")
+    return (lr_[:, None] if lr_.ndim else lr_), (mu_[:, None] if mu_.ndim else mu_)
+
+
+def run_workers(objective, schedule: Schedule, lr: float, mu_explicit: float, w0, noise_std: float = 0.0,
+                seed: int = 0) -> Trajectories:
+    """Asynchronous SGD driven by a batch schedule (arrays (R, T)), one replica per schedule row."""
+    lr, mu_explicit = _check_step(lr, mu_explicit)
+    worker = np.atleast_2d(schedule.worker)
+    n_replicas, n_steps = worker.shape
+    rng = np.random.default_rng(seed)
+    w = np.broadcast_to(np.asarray(w0, dtype=float), (n_replicas, objective.dim)).copy()
+    x = np.empty((n_steps + 1, n_replicas, objective.dim))
+    x[0] = w
+    previous = w.copy()
+    snapshots = np.broadcast_to(w[:, None, :], (n_replicas, schedule.n_workers, objective.dim)).copy()
+    version = np.zeros((n_replicas, schedule.n_workers), dtype=np.int64)
+    read_index = np.empty((n_replicas, n_steps), dtype=np.int64)
+    rows = np.arange(n_replicas)
+    for t in range(n_steps):
+        k = worker[:, t]
+        grad = objective.gradient(snapshots[rows, k])
+        if noise_std:
+            grad = grad + noise_std * rng.standard_normal(grad.shape)
+        new = w - lr * grad + mu_explicit * (w - previous)
+        previous, w = w, new
+        x[t + 1] = w
+        read_index[:, t] = version[rows, k]
+        snapshots[rows, k] = w
+        version[rows, k] = t + 1
+    return Trajectories(x=x, read_index=read_index)
+
+
+def run_iid(objective, staleness: np.ndarray, lr: float, mu_explicit: float, w0, noise_std: float = 0.0,
+            seed: int = 0) -> Trajectories:
+    """Asynchronous SGD whose update t uses the gradient at w_{max(t - tau_t, 0)}; staleness has shape (R, T)."""
+    lr, mu_explicit = _check_step(lr, mu_explicit)
+    staleness = np.atleast_2d(staleness)
+    n_replicas, n_steps = staleness.shape
+    rng = np.random.default_rng(seed)
+    x = np.empty((n_steps + 1, n_replicas, objective.dim))
+    x[0] = np.broadcast_to(np.asarray(w0, dtype=float), (n_replicas, objective.dim))
+    rows = np.arange(n_replicas)
+    read_index = np.maximum(np.arange(n_steps)[None, :] - staleness, 0)
+    for t in range(n_steps):
+        grad = objective.gradient(x[read_index[:, t], rows])
+        if noise_std:
+            grad = grad + noise_std * rng.standard_normal(grad.shape)
+        momentum = mu_explicit * (x[t] - x[t - 1]) if t > 0 else 0.0
+        x[t + 1] = x[t] - lr * grad + momentum
+    return Trajectories(x=x, read_index=read_index)
+
+
+def heavy_ball(objective, n_steps: int, lr: float, mu_explicit: float, w0) -> np.ndarray:
+    """Deterministic heavy ball (3) from w_{-1} = w_0: iterates, shape (T+1, d)."""
+    w = np.asarray(w0, dtype=float).copy()
+    previous = w.copy()
+    out = [w.copy()]
+    for _ in range(n_steps):
+        w, previous = w - lr * objective.gradient(w) + mu_explicit * (w - previous), w
+        out.append(w.copy())
+    return np.array(out)
+
+
+def geometric_pmf(p: float, n_steps: int) -> np.ndarray:
+    """q_l = p (1 - p)^l for l < n_steps, with the tail P(tau >= n_steps) lumped into the last entry."""
+    q = p * (1 - p) ** np.arange(n_steps + 1)
+    q[-1] = (1 - p) ** n_steps
+    return q
+
+
+def expected_simple_form(objective, pmf: np.ndarray, n_steps: int, lr: float, mu_explicit: float, w0):
+    """Theorem 2's simple form with explicit momentum, for an affine gradient:
+    m_{t+1} = m_t + mu_L (m_t - m_{t-1}) - alpha sum_l q_l grad f(m_{max(t-l, 0)}),
+    constant pre-history (every read before the start is of w_0); pmf entries beyond its length are zero,
+    and the last entry of `pmf` is read as P(tau >= len(pmf) - 1). Returns (T+1, d).
+    """
+    m = [np.asarray(w0, dtype=float)]
+    grads = [objective.gradient(m[0])]
+    tail_index = len(pmf) - 1
+    for t in range(n_steps):
+        expected_grad = np.zeros_like(m[0])
+        for l in range(min(t, tail_index - 1) + 1):
+            expected_grad += pmf[l] * grads[t - l]
+        rest = 1.0 - pmf[:min(t, tail_index - 1) + 1].sum()
+        expected_grad += rest * grads[max(t - min(t, tail_index - 1) - 1, 0)] if rest > 0 else 0.0
+        momentum = mu_explicit * (m[t] - m[t - 1]) if t > 0 else 0.0
+        m.append(m[t] - lr * expected_grad + momentum)
+        grads.append(objective.gradient(m[-1]))
+    return np.array(m)
+
+
+def momentum_recursion(objective, n_steps: int, lr: float, mu_implicit: float, mu_explicit: float, w0):
+    """The paper's prediction, eq. (9) (Theorem 3 when mu_L = 0), with consistent initial conditions:
+    D_1 = -alpha grad f(w_0) (every worker read w_0), D_0 = 0, then for t >= 1
+    D_{t+1} = (mu_L + mu_S) D_t - mu_L mu_S D_{t-1} - alpha (1 - mu_S) grad f(m_t). Returns (T+1, d).
+    """
+    m = [np.asarray(w0, dtype=float)]
+    m.append(m[0] - lr * objective.gradient(m[0]))
+    steps = [np.zeros_like(m[0]), m[1] - m[0]]
+    for t in range(1, n_steps):
+        step = ((mu_explicit + mu_implicit) * steps[-1] - mu_explicit * mu_implicit * steps[-2]
+                - lr * (1 - mu_implicit) * objective.gradient(m[t]))
+        steps.append(step)
+        m.append(m[t] + step)
+    return np.array(m[:n_steps + 1])

@@ -1,0 +1,91 @@
+"""Work-time laws: how long one worker takes for one update (a read, a gradient, a write).
+
+Each law is a named function (rng, shape, params) -> positive times. Parameters are validated up front so that
+a bad value (negative, NaN, missing trace file) fails with one clear message.
+"""
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+
+class LawError(ValueError):
+    """A work-time law or one of its parameters is not acceptable."""
+
+
+def _positive(name: str, value, law: str) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise LawError(f"{law} work times: {name} must be a positive number, got {value!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise LawError(f"{law} work times: {name} must be a positive finite number, got {value!r}")
+    return value
+
+
+def load_trace(path) -> np.ndarray:
+    """Work times from a CSV file: one positive number per row (first column); a header row is allowed."""
+    path = Path(path)
+    if not path.is_file():
+        raise LawError(f"trace file {path} not found; pass path= a CSV with one work time per row")
+    values = []
+    with path.open(newline="") as handle:
+        for i, row in enumerate(csv.reader(handle)):
+            if not row or not row[0].strip():
+                continue
+            try:
+                values.append(float(row[0]))
+            except ValueError:
+                if i == 0 and not values:
+                    continue  # a header
+                raise LawError(f"trace file {path}, row {i + 1}: {row[0]!r} is not a number") from None
+    times = np.asarray(values, dtype=float)
+    if times.size == 0:
+        raise LawError(f"trace file {path} holds no work times; it needs one positive number per row")
+    if not np.all(np.isfinite(times)) or np.any(times <= 0):
+        raise LawError(f"trace file {path} has a non-positive or non-finite work time; all must be > 0")
+    return times
+
+
+Sampler = Callable[[np.random.Generator, tuple], np.ndarray]
+
+
+def make_sampler(law: str, n_workers: int, **params) -> Sampler:
+    """A function (rng, shape) -> work times; the last axis of `shape` must be the worker axis of size M."""
+    known = {"exponential": {"rate", "rates"}, "gamma": {"shape", "scale"}, "constant": {"value"},
+             "lognormal": {"sigma", "mean"}, "trace": {"path"}}
+    if law not in known:
+        raise LawError(f"unknown work-time law {law!r}; choose one of {', '.join(known)}")
+    extra = sorted(set(params) - known[law])
+    if extra:
+        raise LawError(f"{law} work times take {', '.join(sorted(known[law]))}; unknown parameter {extra[0]!r}")
+    if law == "exponential":
+        if params.get("rates") is not None:
+            rates = np.array([_positive("rates[i]", r, law) for r in params["rates"]])
+            if rates.size != n_workers:
+                raise LawError(f"exponential work times: rates has {rates.size} entries, need one per worker "
+                               f"({n_workers})")
+            return lambda rng, shape: rng.standard_exponential(shape) / rates
+        rate = _positive("rate", params.get("rate", 1.0), law)
+        return lambda rng, shape: rng.standard_exponential(shape) / rate
+    if law == "gamma":
+        k = _positive("shape", params.get("shape", 10.0), law)
+        scale = _positive("scale", params.get("scale", 1.0 / k), law)
+        return lambda rng, shape: rng.standard_gamma(k, shape) * scale
+    if law == "constant":
+        value = _positive("value", params.get("value", 1.0), law)
+        return lambda rng, shape: np.full(shape, value)
+    if law == "lognormal":
+        sigma = _positive("sigma", params.get("sigma", 1.0), law)
+        mean = float(params.get("mean", 0.0))
+        if not math.isfinite(mean):
+            raise LawError(f"lognormal work times: mean must be finite, got {mean!r}")
+        return lambda rng, shape: np.exp(mean + sigma * rng.standard_normal(shape))
+    if "path" not in params:
+        raise LawError("trace work times need path= a CSV file of work times")
+    times = load_trace(params["path"])
+    return lambda rng, shape: rng.choice(times, size=shape)

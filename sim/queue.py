@@ -1,0 +1,108 @@
+"""The one model of asynchrony: M always-busy workers, a work-time law, and the staleness it produces.
+
+A worker reads the model, works for a time drawn from the law, writes its update, and reads again at once.
+All workers read the initial model at time 0. Update t (the t-th write, in time order) has staleness
+tau_t = number of writes between its worker's read and its write, so it was computed at w_{t - tau_t}.
+
+Warm-up: updates before every worker has written once are kept (their staleness counts from the common read at
+time 0) and marked in `.warmup`; statistics of the steady state use `staleness[~warmup]`.
+
+Vectorised: each worker's write times are cumulative sums of its work times; one stable sort of all write
+times gives the global order (ties, e.g. constant work times, are broken by worker index), and staleness is the
+gap between a worker's consecutive global positions, minus one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.laws import LawError, make_sampler
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The order of writes of asynchronous workers. Arrays have shape (n_updates,) or (n_replicas, n_updates)."""
+    staleness: np.ndarray  # int64: writes between the read and the write of update t
+    worker: np.ndarray     # int64: which worker wrote update t
+    time: np.ndarray       # float64: when update t was written
+    warmup: np.ndarray     # bool: update t happened before every worker had written once
+    n_workers: int
+
+    @property
+    def read_index(self) -> np.ndarray:
+        """Index of the iterate the update was computed at: t - tau_t (0 is the initial model)."""
+        return np.arange(self.staleness.shape[-1]) - self.staleness
+
+
+def _check_counts(n_workers, n_updates, n_replicas) -> None:
+    for name, value in (("n_workers (M)", n_workers), ("n_updates", n_updates), ("n_replicas", n_replicas)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise LawError(f"{name} must be an integer >= 1, got {value!r}")
+
+
+def simulate_batch(n_workers: int, n_updates: int, n_replicas: int, work_time: str = "exponential",
+                   seed: int = 0, **law_params) -> Schedule:
+    """Independent queues for `n_replicas` replicas, each from time 0; arrays of shape (n_replicas, n_updates)."""
+    _check_counts(n_workers, n_updates, n_replicas)
+    sampler = make_sampler(work_time, n_workers, **law_params)
+    rng = np.random.default_rng(seed)
+    mean_count = n_updates / n_workers  # writes per worker when rates are equal; extended below if short
+    per_worker = int(np.ceil(1.2 * mean_count + 6 * np.sqrt(mean_count))) + 8
+    work = np.ascontiguousarray(sampler(rng, (n_replicas, per_worker, n_workers)).transpose(0, 2, 1))
+    while True:
+        # worker-major (R, M, K): each worker's write times are sorted, and the stable sort (a merge of M runs)
+        # breaks ties by worker index
+        ends = np.cumsum(work, axis=2)
+        k_max = ends.shape[2]
+        times = ends.reshape(n_replicas, -1)
+        order = np.argsort(times, axis=1, kind="stable")[:, :n_updates]
+        nth = np.take_along_axis(times, order[:, -1:], axis=1)[:, 0]
+        if np.all(ends[:, :, -1].min(axis=1) > nth):  # every worker's sequence reaches past the n-th write
+            break
+        more = sampler(rng, (n_replicas, per_worker, n_workers)).transpose(0, 2, 1)
+        work = np.concatenate([work, more], axis=2)
+    rank = np.full(times.shape, np.iinfo(np.int64).max, dtype=np.int64)
+    np.put_along_axis(rank, order, np.arange(n_updates, dtype=np.int64)[None, :], axis=1)
+    rank = rank.reshape(n_replicas, n_workers, k_max)
+    previous = np.empty_like(rank)
+    previous[:, :, 0] = -1
+    previous[:, :, 1:] = rank[:, :, :-1]
+    gap = (rank - previous - 1).reshape(n_replicas, -1)
+    staleness = np.take_along_axis(gap, order, axis=1)
+    all_written = rank[:, :, 0].max(axis=1)
+    warmup = np.arange(n_updates)[None, :] < np.minimum(all_written, n_updates)[:, None]
+    return Schedule(staleness=staleness, worker=order // k_max, time=np.take_along_axis(times, order, axis=1),
+                    warmup=warmup, n_workers=n_workers)
+
+
+def simulate(n_workers: int, n_updates: int, work_time: str = "exponential", seed: int = 0,
+             **law_params) -> Schedule:
+    """One queue of M workers: arrays `.staleness`, `.worker`, `.time`, `.warmup` of length n_updates.
+
+    Laws: "exponential" (rate=1, or rates=[...] one per worker), "gamma" (shape, scale), "constant" (value),
+    "lognormal" (sigma, mean), "trace" (path: CSV of work times, resampled). Same seed, same schedule.
+    """
+    batch = simulate_batch(n_workers, n_updates, 1, work_time, seed, **law_params)
+    return Schedule(staleness=batch.staleness[0], worker=batch.worker[0], time=batch.time[0],
+                    warmup=batch.warmup[0], n_workers=n_workers)
+
+
+def save_log(path, schedule: Schedule) -> None:
+    """Write a staleness log as CSV (update, worker, time, staleness, warmup): the format real runs use too."""
+    rows = np.column_stack([np.arange(schedule.staleness.size), schedule.worker, schedule.time,
+                            schedule.staleness, schedule.warmup.astype(int)])
+    np.savetxt(path, rows, delimiter=",", header="update,worker,time,staleness,warmup", comments="",
+               fmt=["%d", "%d", "%.9g", "%d", "%d"])
+
+
+def load_log(path) -> Schedule:
+    """Read a staleness log written by `save_log` (or by a real asynchronous run)."""
+    try:
+        data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+    except (OSError, ValueError) as exc:
+        raise LawError(f"cannot read staleness log {path}: {exc}") from None
+    if data.shape[1] != 5 or data.shape[0] == 0:
+        raise LawError(f"staleness log {path} must have columns update,worker,time,staleness,warmup")
+    return Schedule(staleness=data[:, 3].astype(np.int64), worker=data[:, 1].astype(np.int64), time=data[:, 2],
+                    warmup=data[:, 4].astype(bool), n_workers=int(data[:, 1].max()) + 1)

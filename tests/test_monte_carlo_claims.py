@@ -1,0 +1,64 @@
+"""Each Monte Carlo claim fails when the model behind it is deliberately wrong (small, fast configs)."""
+import numpy as np
+
+from sim.config import override
+from sim.queue import simulate as real_simulate
+
+
+def test_staleness_claim_fails_if_work_times_are_not_memoryless(monkeypatch):
+    from reports.experiments import mc_staleness as exp
+    monkeypatch.setattr(exp, "simulate", lambda m, n, work_time="exponential", seed=0, **kw:
+                        real_simulate(m, n, "gamma", seed=seed, shape=4.0)
+                        if work_time == "exponential" else real_simulate(m, n, work_time, seed=seed, **kw))
+    result = exp.run(override(exp.PROFILES["quick"], {"n_updates": 20000, "workers": [2, 4]}))
+    assert not exp.CLAIMS[0].check(result).passed
+
+
+def test_trajectory_claims_fail_against_a_wrong_implicit_momentum(monkeypatch):
+    from reports.experiments import mc_trajectories as exp
+    from sim import async_sgd
+    real = async_sgd.momentum_recursion
+
+    class WrongTheory:
+        def __getattr__(self, name):
+            return getattr(async_sgd, name)
+
+        @staticmethod
+        def momentum_recursion(obj, n, lr, mu_s, mu_l, w0):  # mu_S = 1 - 1/M^2 instead of 1 - 1/M
+            m = 1 / (1 - mu_s) if mu_s < 1 else 1
+            return real(obj, n, lr, 1 - 1 / m ** 2, mu_l, w0)
+
+    monkeypatch.setattr(exp, "async_sgd", WrongTheory())
+    config = override(exp.PROFILES["quick"], {"n_replicas": 4000, "chunk": 2000, "n_steps": 20,
+                                              "workers": [2, 4], "explicit_cases": [[4.0, 0.5]]})
+    result = exp.run(config)
+    assert not exp.CLAIMS[0].check(result).passed
+    assert not exp.CLAIMS[2].check(result).passed
+
+
+def test_trajectory_claims_pass_at_small_scale_with_the_right_model():
+    from reports.experiments import mc_trajectories as exp
+    config = override(exp.PROFILES["quick"], {"n_replicas": 4000, "chunk": 2000, "n_steps": 20,
+                                              "workers": [2, 4], "explicit_cases": [[4.0, 0.5]]})
+    result = exp.run(config)
+    assert all(c.check(result).passed for c in exp.CLAIMS)
+
+
+def test_estimator_claim_fails_if_the_estimator_is_biased(monkeypatch):
+    from reports.experiments import mc_momentum as exp
+    from sim import estimators
+    real = estimators.fit_two_term
+    monkeypatch.setattr(estimators, "fit_two_term", lambda x, g, start=1: tuple(v * 0.97 for v in real(x, g, start)))
+    result = exp.run(override(exp.PROFILES["quick"], {"n_replicas": 2000, "workers": [2, 4],
+                                                      "explicit_cases": [[2.0, 0.1]]}))
+    assert not exp.CLAIMS[0].check(result).passed
+
+
+def test_tuning_claim_fails_if_staleness_is_removed(monkeypatch):
+    from reports.experiments import mc_tuning as exp
+    from sim.queue import simulate_batch
+    # every queue replaced by one worker: no asynchrony, so the best momentum cannot fall with M
+    monkeypatch.setattr(exp, "simulate_batch", lambda m, n, r, seed=0: simulate_batch(1, n, r, seed=seed))
+    result = exp.run(override(exp.PROFILES["quick"], {"n_replicas": 40, "workers": [1, 4, 16]}))
+    assert not exp.CLAIMS[0].check(result).passed
+    assert np.isfinite(result.summary["per_workers"]["4"]["best_rate"])
