@@ -43,22 +43,24 @@ def run_workers(objective, schedule: Schedule, lr: float, mu_explicit: float, w0
     w = np.broadcast_to(np.asarray(w0, dtype=float), (n_replicas, objective.dim)).copy()
     x = np.empty((n_steps + 1, n_replicas, objective.dim))
     x[0] = w
-    previous = w.copy()
-    snapshots = np.broadcast_to(w[:, None, :], (n_replicas, schedule.n_workers, objective.dim)).copy()
-    version = np.zeros((n_replicas, schedule.n_workers), dtype=np.int64)
+    # snapshots of all replicas' workers in one flat (R*M, d) array, addressed by replica * M + worker
+    snapshots = np.repeat(w, schedule.n_workers, axis=0)
+    version = np.zeros(n_replicas * schedule.n_workers, dtype=np.int64)
     read_index = np.empty((n_replicas, n_steps), dtype=np.int64)
-    rows = np.arange(n_replicas)
+    flat = np.arange(n_replicas)[:, None] * schedule.n_workers + worker
     for t in range(n_steps):
-        k = worker[:, t]
-        grad = objective.gradient(snapshots[rows, k])
+        slot = flat[:, t]
+        grad = objective.gradient(snapshots.take(slot, axis=0))
         if noise_std:
-            grad = grad + noise_std * rng.standard_normal(grad.shape)
-        new = w - lr * grad + mu_explicit * (w - previous)
-        previous, w = w, new
-        x[t + 1] = w
-        read_index[:, t] = version[rows, k]
-        snapshots[rows, k] = w
-        version[rows, k] = t + 1
+            grad += noise_std * rng.standard_normal(grad.shape)
+        new = x[t + 1]  # same operation order as heavy_ball: (w - lr g) + mu (w - w_prev)
+        np.subtract(x[t], x[t - 1] if t else x[t], out=new)
+        new *= mu_explicit
+        grad *= lr
+        np.add(x[t] - grad, new, out=new)
+        read_index[:, t] = version[slot]
+        snapshots[slot] = new
+        version[slot] = t + 1
     return Trajectories(x=x, read_index=read_index)
 
 

@@ -55,7 +55,7 @@ Sampler = Callable[[np.random.Generator, tuple], np.ndarray]
 
 
 def make_sampler(law: str, n_workers: int, **params) -> Sampler:
-    """A function (rng, shape) -> work times; the last axis of `shape` must be the worker axis of size M."""
+    """A function (rng, shape) -> work times; `shape` is (replicas, M, updates per worker): axis 1 is the worker."""
     known = {"exponential": {"rate", "rates"}, "gamma": {"shape", "scale"}, "constant": {"value"},
              "lognormal": {"sigma", "mean"}, "trace": {"path"}}
     if law not in known:
@@ -69,7 +69,7 @@ def make_sampler(law: str, n_workers: int, **params) -> Sampler:
             if rates.size != n_workers:
                 raise LawError(f"exponential work times: rates has {rates.size} entries, need one per worker "
                                f"({n_workers})")
-            return lambda rng, shape: rng.standard_exponential(shape) / rates
+            return lambda rng, shape: rng.standard_exponential(shape) / rates[:, None]
         rate = _positive("rate", params.get("rate", 1.0), law)
         return lambda rng, shape: rng.standard_exponential(shape) / rate
     if law == "gamma":

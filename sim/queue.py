@@ -9,7 +9,7 @@ time 0) and marked in `.warmup`; statistics of the steady state use `staleness[~
 
 Vectorised: each worker's write times are cumulative sums of its work times; one stable sort of all write
 times gives the global order (ties, e.g. constant work times, are broken by worker index), and staleness is the
-gap between a worker's consecutive global positions, minus one.
+gap between a worker's consecutive global positions, minus one (a second, integer sort groups them by worker).
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def simulate_batch(n_workers: int, n_updates: int, n_replicas: int, work_time: s
     rng = np.random.default_rng(seed)
     mean_count = n_updates / n_workers  # writes per worker when rates are equal; extended below if short
     per_worker = int(np.ceil(1.2 * mean_count + 6 * np.sqrt(mean_count))) + 8
-    work = np.ascontiguousarray(sampler(rng, (n_replicas, per_worker, n_workers)).transpose(0, 2, 1))
+    work = sampler(rng, (n_replicas, n_workers, per_worker))
     while True:
         # worker-major (R, M, K): each worker's write times are sorted, and the stable sort (a merge of M runs)
         # breaks ties by worker index
@@ -57,23 +57,28 @@ def simulate_batch(n_workers: int, n_updates: int, n_replicas: int, work_time: s
         k_max = ends.shape[2]
         times = ends.reshape(n_replicas, -1)
         order = np.argsort(times, axis=1, kind="stable")[:, :n_updates]
-        nth = np.take_along_axis(times, order[:, -1:], axis=1)[:, 0]
-        if np.all(ends[:, :, -1].min(axis=1) > nth):  # every worker's sequence reaches past the n-th write
+        time = np.take_along_axis(times, order, axis=1)
+        if np.all(ends[:, :, -1].min(axis=1) > time[:, -1]):  # every worker's sequence reaches past the n-th write
             break
-        more = sampler(rng, (n_replicas, per_worker, n_workers)).transpose(0, 2, 1)
-        work = np.concatenate([work, more], axis=2)
-    rank = np.full(times.shape, np.iinfo(np.int64).max, dtype=np.int64)
-    np.put_along_axis(rank, order, np.arange(n_updates, dtype=np.int64)[None, :], axis=1)
-    rank = rank.reshape(n_replicas, n_workers, k_max)
-    previous = np.empty_like(rank)
-    previous[:, :, 0] = -1
-    previous[:, :, 1:] = rank[:, :, :-1]
-    gap = (rank - previous - 1).reshape(n_replicas, -1)
-    staleness = np.take_along_axis(gap, order, axis=1)
-    all_written = rank[:, :, 0].max(axis=1)
-    warmup = np.arange(n_updates)[None, :] < np.minimum(all_written, n_updates)[:, None]
-    return Schedule(staleness=staleness, worker=order // k_max, time=np.take_along_axis(times, order, axis=1),
-                    warmup=warmup, n_workers=n_workers)
+        work = np.concatenate([work, sampler(rng, (n_replicas, n_workers, per_worker))], axis=2)
+    worker = order // k_max
+    # group each replica's updates by worker (stable: in time order within a worker); the staleness of a write
+    # is the number of updates since the same worker's previous write (or since the start)
+    small = worker.astype(np.int16) if n_workers < 2 ** 15 else worker  # 16-bit keys sort by radix
+    by_worker = np.argsort(small, axis=1, kind="stable")
+    grouped = np.take_along_axis(worker, by_worker, axis=1)
+    first = np.ones_like(grouped, dtype=bool)
+    first[:, 1:] = grouped[:, 1:] != grouped[:, :-1]
+    previous = np.empty_like(by_worker)
+    previous[:, 0] = -1
+    previous[:, 1:] = by_worker[:, :-1]
+    previous[first] = -1
+    staleness = np.empty_like(by_worker)
+    np.put_along_axis(staleness, by_worker, by_worker - previous - 1, axis=1)
+    n_writers = first.sum(axis=1)
+    all_written = np.where(n_writers == n_workers, np.where(first, by_worker, -1).max(axis=1), n_updates)
+    warmup = np.arange(n_updates)[None, :] < all_written[:, None]
+    return Schedule(staleness=staleness, worker=worker, time=time, warmup=warmup, n_workers=n_workers)
 
 
 def simulate(n_workers: int, n_updates: int, work_time: str = "exponential", seed: int = 0,

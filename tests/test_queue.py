@@ -27,10 +27,10 @@ def test_staleness_matches_a_plain_event_loop():
     m, n = 5, 300
     schedule = simulate(m, n, seed=3)
     rng = np.random.default_rng(3)
-    # regenerate the same work times the simulator drew: (1, K, M) standard exponentials
+    # regenerate the same work times the simulator drew: (1, M, K) standard exponentials
     mean_count = n / m
     per_worker = int(np.ceil(1.2 * mean_count + 6 * np.sqrt(mean_count))) + 8
-    work = rng.standard_exponential((1, per_worker, m))[0]
+    work = rng.standard_exponential((1, m, per_worker))[0].T
     expected = reference_staleness(work)
     assert np.array_equal(schedule.staleness, expected[:n])
 
