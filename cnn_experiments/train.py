@@ -1,0 +1,235 @@
+"""CNN training under simulated asynchrony, many configurations at once on one device.
+
+Each configuration (M, mu_L, alpha, seed) has M workers holding the parameters they read. The order of writes
+comes from `sim.queue.simulate` (the same model as the Monte Carlo). When worker j writes, its gradient — taken
+at its own snapshot, on its own fresh mini-batch — is applied to the current parameters with explicit momentum
+mu_L at the store, w <- (w - alpha g) + mu_L (w - w_prev); then worker j reads the new parameters. M = 1 is
+plain momentum SGD.
+
+All active configurations step together: the K snapshots being read are gathered, one batched forward/backward
+(cifar10_quick stacked as convolution groups) gives K gradients, and K updates are applied. Configurations that
+reach the last target or diverge are dropped from the batch, so slow ones do not hold the rest.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from cnn_experiments import model
+from sim.queue import simulate
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    n_workers: int
+    mu_explicit: float
+    lr: float
+    seed: int
+
+    def validate(self) -> None:
+        if isinstance(self.n_workers, bool) or not isinstance(self.n_workers, int) or self.n_workers < 1:
+            raise ValueError(f"n_workers (M) must be an integer >= 1, got {self.n_workers!r}")
+        if not math.isfinite(self.mu_explicit) or not -1 < self.mu_explicit < 1:
+            raise ValueError(f"mu_explicit must be in (-1, 1), got {self.mu_explicit!r}")
+        if not math.isfinite(self.lr) or self.lr <= 0:
+            raise ValueError(f"lr must be a positive finite number, got {self.lr!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    batch_size: int = 128
+    budget: int = 200            # updates per run at most
+    eval_every: int = 10         # training loss of the current iterate every this many updates
+    n_eval: int = 1024           # size of the fixed training subset the loss is measured on
+    width: float = 1.0
+    work_time: str = "exponential"
+    targets: tuple = ()          # loss targets; a run stops once it reaches the lowest (or diverges)
+    diverge_factor: float = 3.0  # a loss above this multiple of the initial loss counts as diverged
+    max_batch: int = 64          # configurations trained at once
+
+
+@dataclass
+class RunRecord:
+    spec: RunSpec
+    eval_steps: list = field(default_factory=list)
+    losses: list = field(default_factory=list)
+    reached: dict = field(default_factory=dict)   # target -> update count, or None when never reached
+    diverged: bool = False
+    updates: int = 0
+    staleness: np.ndarray | None = None
+
+
+class Data:
+    """Training images normalised once, on the device; a fixed evaluation subset."""
+
+    def __init__(self, dataset, n_train: int | None, n_eval: int, device):
+        x = dataset.train_x[:n_train] if n_train else dataset.train_x
+        y = dataset.train_y[:n_train] if n_train else dataset.train_y
+        xf = torch.as_tensor(x, dtype=torch.float32) / 255.0
+        mean, std = xf.mean(dim=(0, 2, 3), keepdim=True), xf.std(dim=(0, 2, 3), keepdim=True)
+        self.x = ((xf - mean) / std).to(device)
+        self.y = torch.as_tensor(y, dtype=torch.int64).to(device)
+        self.eval_x, self.eval_y = self.x[:n_eval], self.y[:n_eval]
+        self.channels, self.size, self.n = self.x.shape[1], self.x.shape[2], self.x.shape[0]
+
+
+def eval_losses(params: dict, data: Data, chunk: int = 256) -> torch.Tensor:
+    """Training loss of each of the K current models on the fixed evaluation subset: (K,)."""
+    K = next(iter(params.values())).shape[0]
+    total = torch.zeros(K, device=data.x.device)
+    with torch.no_grad():
+        for start in range(0, data.eval_x.shape[0], chunk):
+            xb = data.eval_x[start:start + chunk]
+            yb = data.eval_y[start:start + chunk]
+            x = xb.unsqueeze(0).expand(K, *xb.shape)
+            y = yb.unsqueeze(0).expand(K, yb.shape[0])
+            total += model.losses(params, x, y) * xb.shape[0]
+    return total / data.eval_x.shape[0]
+
+
+class _Batch:
+    """The state of K configurations trained together."""
+
+    def __init__(self, specs: list[RunSpec], data: Data, settings: Settings, track_staleness: bool):
+        self.specs, self.settings, self.data = specs, settings, data
+        device = data.x.device
+        self.w = model.init_params([s.seed for s in specs], data.channels, data.size, settings.width, device)
+        self.prev = {k: v.clone() for k, v in self.w.items()}
+        sizes = [s.n_workers for s in specs]
+        self.offsets = torch.as_tensor(np.concatenate([[0], np.cumsum(sizes)[:-1]]), device=device)
+        owner = torch.as_tensor(np.repeat(np.arange(len(specs)), sizes), device=device)
+        self.snaps = {k: v[owner].clone() for k, v in self.w.items()}
+        self.version = torch.zeros(sum(sizes), dtype=torch.int64, device=device)
+        self.worker = torch.as_tensor(np.stack([simulate(s.n_workers, settings.budget, settings.work_time,
+                                                         seed=s.seed).worker for s in specs]), device=device)
+        self.batches = torch.as_tensor(np.stack([np.random.default_rng(s.seed).integers(
+            0, data.n, size=(settings.budget, settings.batch_size)) for s in specs]), device=device)
+        self.lr = torch.tensor([s.lr for s in specs], dtype=torch.float32, device=device)
+        self.mu = torch.tensor([s.mu_explicit for s in specs], dtype=torch.float32, device=device)
+        self.rows = list(range(len(specs)))          # positions in the caller's list
+        self.staleness = torch.zeros((len(specs), settings.budget), dtype=torch.int64, device=device) \
+            if track_staleness else None
+
+    def step(self, t: int) -> None:
+        slot = self.offsets + self.worker[:, t]
+        theta = {k: v[slot].requires_grad_(True) for k, v in self.snaps.items()}
+        idx = self.batches[:, t]
+        loss = model.losses(theta, self.data.x[idx], self.data.y[idx]).sum()
+        grads = torch.autograd.grad(loss, list(theta.values()))
+        with torch.no_grad():
+            for (name, w), g in zip(self.w.items(), grads):
+                shape = (-1,) + (1,) * (w.dim() - 1)
+                new = (w - self.lr.view(shape) * g) + self.mu.view(shape) * (w - self.prev[name])
+                self.prev[name] = w
+                self.w[name] = new
+                self.snaps[name][slot] = new
+            if self.staleness is not None:
+                self.staleness[:, t] = t - self.version[slot]
+            self.version[slot] = t + 1
+
+    def keep(self, mask: list[bool]) -> None:
+        """Drop the configurations whose mask is False (finished or diverged)."""
+        device = self.lr.device
+        keep = torch.as_tensor([i for i, k in enumerate(mask) if k], dtype=torch.int64, device=device)
+        sizes = [s.n_workers for s, k in zip(self.specs, mask) if k]
+        slots = torch.cat([torch.arange(int(self.offsets[i]), int(self.offsets[i]) + s.n_workers, device=device)
+                           for i, (s, k) in enumerate(zip(self.specs, mask)) if k])
+        self.w = {k: v[keep] for k, v in self.w.items()}
+        self.prev = {k: v[keep] for k, v in self.prev.items()}
+        self.snaps = {k: v[slots] for k, v in self.snaps.items()}
+        self.version = self.version[slots]
+        self.offsets = torch.as_tensor(np.concatenate([[0], np.cumsum(sizes)[:-1]]), device=device)
+        self.worker, self.batches = self.worker[keep], self.batches[keep]
+        self.lr, self.mu = self.lr[keep], self.mu[keep]
+        if self.staleness is not None:
+            self.staleness = self.staleness[keep]
+        self.specs = [s for s, k in zip(self.specs, mask) if k]
+        self.rows = [r for r, k in zip(self.rows, mask) if k]
+
+
+def train(specs: list[RunSpec], data: Data, settings: Settings, progress=None,
+          track_staleness: bool = False) -> list[RunRecord]:
+    """Train every configuration; returns one record per spec, in order. `progress(n_done)` is called as runs end."""
+    for s in specs:
+        s.validate()
+    records = [RunRecord(spec=s) for s in specs]
+    targets = sorted(settings.targets, reverse=True)
+    for start in range(0, len(specs), settings.max_batch):
+        chunk = list(range(start, min(start + settings.max_batch, len(specs))))
+        batch = _Batch([specs[i] for i in chunk], data, settings, track_staleness)
+        batch.rows = chunk
+        initial = eval_losses(batch.w, data)
+        for r, loss in zip(batch.rows, initial.tolist()):
+            records[r].eval_steps.append(0)
+            records[r].losses.append(loss)
+        initial_by_row = dict(zip(batch.rows, initial.tolist()))
+        for t in range(settings.budget):
+            batch.step(t)
+            last = t + 1 == settings.budget
+            if (t + 1) % settings.eval_every and not last:
+                continue
+            losses = eval_losses(batch.w, data).tolist()
+            mask = []
+            for r, loss in zip(batch.rows, losses):
+                rec = records[r]
+                rec.eval_steps.append(t + 1)
+                rec.losses.append(loss)
+                rec.updates = t + 1
+                for target in targets:
+                    if target not in rec.reached and math.isfinite(loss) and loss <= target:
+                        rec.reached[target] = t + 1
+                rec.diverged = not math.isfinite(loss) or loss > settings.diverge_factor * initial_by_row[r]
+                done = rec.diverged or (targets and targets[-1] in rec.reached)
+                mask.append(not done and not last)
+            if batch.staleness is not None and (not all(mask)):
+                for i, r in enumerate(batch.rows):
+                    if not mask[i]:
+                        records[r].staleness = batch.staleness[i, :t + 1].cpu().numpy()
+            if progress is not None:
+                progress(sum(not m for m in mask))
+            if not any(mask):
+                break
+            if not all(mask):
+                batch.keep(mask)
+    for rec in records:
+        for target in targets:
+            rec.reached.setdefault(target, None)
+    return records
+
+
+def sgd_reference(spec: RunSpec, data: Data, settings: Settings, n_steps: int) -> dict[str, torch.Tensor]:
+    """M = 1 with torch.optim.SGD(momentum=mu_L) on the same batches: the reference for the M = 1 test.
+
+    torch's buffer form b <- mu b + g, w <- w - alpha b is the same recursion as w <- w - alpha g + mu (w - w_prev).
+    """
+    params = {k: v[0].clone().requires_grad_(True)
+              for k, v in model.init_params([spec.seed], data.channels, data.size, settings.width).items()}
+    opt = torch.optim.SGD(list(params.values()), lr=spec.lr, momentum=spec.mu_explicit)
+    batches = np.random.default_rng(spec.seed).integers(0, data.n, size=(settings.budget, settings.batch_size))
+    for t in range(n_steps):
+        idx = torch.as_tensor(batches[t])
+        stacked = {k: v.unsqueeze(0) for k, v in params.items()}
+        loss = model.losses(stacked, data.x[idx].unsqueeze(0), data.y[idx].unsqueeze(0)).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {k: v.detach() for k, v in params.items()}
+
+
+def throughput(data: Data, settings: Settings, n_models: int, n_steps: int) -> float:
+    """Model-steps per second of the batched trainer with n_models configurations (M = 4)."""
+    specs = [RunSpec(4, 0.5, 0.01, seed) for seed in range(n_models)]
+    batch = _Batch(specs, data, settings, track_staleness=False)
+    batch.step(0)
+    if data.x.is_cuda:
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for t in range(1, n_steps + 1):
+        batch.step(t)
+    if data.x.is_cuda:
+        torch.cuda.synchronize()
+    return n_models * n_steps / (time.perf_counter() - start)
