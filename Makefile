@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 RESULTS ?= results
 
-.PHONY: report test claim repro bench system-deps clean
+.PHONY: report test claim repro bench cnn-bench gpu-evidence system-deps clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,9 +18,10 @@ $(STAMP): requirements.txt pyproject.toml
 system-deps:
 	@bash scripts/system_deps.sh
 
+# the report is built even when an experiment could not run (it shows as not run); the exit status says so
 report: $(STAMP) system-deps
-	$(PY) -m reports.run --profile $(PROFILE) --results $(RESULTS)
-	$(PY) -m reports.build --profile $(PROFILE) --results $(RESULTS)
+	$(PY) -m reports.run --profile $(PROFILE) --results $(RESULTS); status=$$?; \
+	$(PY) -m reports.build --profile $(PROFILE) --results $(RESULTS) && exit $$status
 
 test: $(STAMP) system-deps
 	$(PY) -m pytest -q -n 2
@@ -34,6 +35,14 @@ repro: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m sim.bench
+
+cnn-bench: $(STAMP) system-deps
+	$(PY) -m cnn_experiments.bench
+
+# On a CUDA machine: the full-profile CNN evidence, then copied into reports/evidence/ for the report.
+gpu-evidence: $(STAMP) system-deps
+	OUT=gpu-out PYTHON=$(PY) bash scripts/gpu_evidence.sh
+	mkdir -p reports/evidence && cp -r gpu-out/evidence/. reports/evidence/ && cp gpu-out/cnn_bench.json reports/evidence/
 
 clean:
 	rm -rf results reports/out

@@ -28,7 +28,8 @@ class RunSpec:
     n_workers: int
     mu_explicit: float
     lr: float
-    seed: int
+    seed: int                      # schedule, mini-batches and (unless init_seed is given) the initial weights
+    init_seed: int | None = None
 
     def validate(self) -> None:
         if isinstance(self.n_workers, bool) or not isinstance(self.n_workers, int) or self.n_workers < 1:
@@ -69,7 +70,7 @@ class Data:
     def __init__(self, dataset, n_train: int | None, n_eval: int, device):
         x = dataset.train_x[:n_train] if n_train else dataset.train_x
         y = dataset.train_y[:n_train] if n_train else dataset.train_y
-        xf = torch.as_tensor(x, dtype=torch.float32) / 255.0
+        xf = torch.as_tensor(np.ascontiguousarray(x), dtype=torch.float32) / 255.0
         mean, std = xf.mean(dim=(0, 2, 3), keepdim=True), xf.std(dim=(0, 2, 3), keepdim=True)
         self.x = ((xf - mean) / std).to(device)
         self.y = torch.as_tensor(y, dtype=torch.int64).to(device)
@@ -97,7 +98,8 @@ class _Batch:
     def __init__(self, specs: list[RunSpec], data: Data, settings: Settings, track_staleness: bool):
         self.specs, self.settings, self.data = specs, settings, data
         device = data.x.device
-        self.w = model.init_params([s.seed for s in specs], data.channels, data.size, settings.width, device)
+        inits = [s.seed if s.init_seed is None else s.init_seed for s in specs]
+        self.w = model.init_params(inits, data.channels, data.size, settings.width, device)
         self.prev = {k: v.clone() for k, v in self.w.items()}
         sizes = [s.n_workers for s in specs]
         self.offsets = torch.as_tensor(np.concatenate([[0], np.cumsum(sizes)[:-1]]), device=device)

@@ -24,7 +24,7 @@ from reports.registry import claims, experiments
 from sim.provenance import git_state
 
 MATHJAX = Path("/usr/share/javascript/mathjax")
-NOTEBOOKS = ("theory", "monte_carlo")
+NOTEBOOKS = ("theory", "monte_carlo", "cnn")
 
 
 def evaluate(profile: str, results: Path) -> tuple[list[dict], dict]:
@@ -39,7 +39,8 @@ def evaluate(profile: str, results: Path) -> tuple[list[dict], dict]:
         if result is not None:
             try:
                 verdict = claim.check(result)
-                record.update(status="pass" if verdict.passed else "fail", expected=verdict.expected,
+                status = "not_run" if verdict.passed is None else ("pass" if verdict.passed else "fail")
+                record.update(status=status, expected=verdict.expected,
                               measured=verdict.measured)
             except Exception as exc:  # a check that cannot read its evidence is a failure, shown as such
                 record.update(status="fail", measured=f"check could not read the evidence: {type(exc).__name__}: {exc}")

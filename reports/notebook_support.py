@@ -15,7 +15,7 @@ def _profile() -> tuple[str, Path]:
 def load_result(name: str):
     profile, results = _profile()
     result, _ = load(profile, results)[name]
-    if result is None:
+    if result is None:  # not computed for this profile (e.g. the full CNN sweep without GPU evidence)
         raise RuntimeError(f"no stored {profile} result for {name}; run `make report` first")
     return result
 
@@ -34,5 +34,6 @@ def claims_table(kinds: list[str]) -> None:
         if claim.kind not in kinds:
             continue
         result, _ = loaded[claim.experiment]
-        status = "not_run" if result is None else ("pass" if claim.check(result).passed else "fail")
+        passed = None if result is None else claim.check(result).passed
+        status = "not_run" if passed is None else ("pass" if passed else "fail")
         print(f"{status:8s} {claim.id}")

@@ -39,7 +39,10 @@ def main(argv: list[str] | None = None) -> int:
         profile = check_profile(args.profile)
     except UsageError as exc:
         fail(str(exc))
-    stored = load(profile, args.results, use_evidence=False)
+    from reports.registry import experiments
+    from reports.run import _has_cuda
+    gpu_only = {n for n, m in experiments().items() if profile in getattr(m, "NEEDS_GPU", ()) and not _has_cuda()}
+    stored = {n: v for n, v in load(profile, args.results, use_evidence=False).items() if n not in gpu_only}
     missing = [name for name, (result, _) in stored.items() if result is None]
     if missing:
         fail(f"no stored {profile} results for {', '.join(missing)} in {args.results}; run `make report` first")
@@ -52,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
             bad += bool(problems)
             print(f"{name}: {'bit-identical' if not problems else '; '.join(problems)}")
         for claim in claims():
+            if claim.experiment not in stored:
+                continue
             v1, v2 = claim.check(stored[claim.experiment][0]), claim.check(again[claim.experiment])
             if v1 != v2:
                 bad += 1

@@ -1,0 +1,42 @@
+"""Benchmark of the CNN trainer: one model at a time against K models batched, in the same process.
+
+    python -m cnn_experiments.bench [--models 64] [--steps 20] [--batch-size 128] [--width 1.0]
+
+The last line printed is a JSON object with model-steps per second for one model at a time and for the batched
+sweep, their ratio, and the device.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+
+import torch
+
+from cnn_experiments.data import load
+from cnn_experiments.train import Data, Settings, throughput
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cnn_experiments.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--models", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--width", type=float, default=1.0)
+    parser.add_argument("--data-dir", default=None)
+    args = parser.parse_args(argv)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    data = Data(load("fashion_mnist", args.data_dir), 10_000, 256, device)
+    settings = Settings(batch_size=args.batch_size, budget=args.steps + 2, width=args.width)
+    single = throughput(data, settings, 1, args.steps)
+    batched = throughput(data, settings, args.models, args.steps)
+    name = torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu"
+    print(f"one model at a time: {single:,.1f} model-steps/s; {args.models} batched: {batched:,.1f} model-steps/s "
+          f"(batch {args.batch_size}, width {args.width}, {name})")
+    print(json.dumps({"single_model_steps_per_s": round(single, 2), "batched_model_steps_per_s": round(batched, 2),
+                      "ratio": round(batched / single, 2), "n_models": args.models, "batch_size": args.batch_size,
+                      "width": args.width, "device": name, "torch": torch.__version__}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,60 @@
+"""Measured total momentum of CNN training: average R runs from one initial point, then fit the two-term model.
+
+The implicit momentum lives in the expected iterates (see the Monte Carlo finding), so R runs that share the
+initial weights but not the queue or the mini-batches are averaged. Parameters and the gradient at the current
+iterate (on the first n_examples of the fixed evaluation subset) are projected on P random directions; the two-term least-squares fit of
+sim.estimators is applied to the averaged projections.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from cnn_experiments import model
+from cnn_experiments.train import Data, RunSpec, Settings, _Batch
+from sim.estimators import fit_two_term
+
+
+def _directions(params: dict, n_directions: int, seed: int) -> dict:
+    gen = torch.Generator().manual_seed(seed)
+    total = sum(v[0].numel() for v in params.values())
+    return {k: (torch.randn((n_directions,) + v.shape[1:], generator=gen) / total ** 0.5).to(v.device)
+            for k, v in params.items()}
+
+
+def _project(params: dict, directions: dict) -> torch.Tensor:
+    return sum(torch.einsum("k...,p...->kp", params[k], directions[k]) for k in params)
+
+
+def measure(data: Data, settings: Settings, n_workers: int, lr: float, n_replicas: int, n_steps: int,
+            n_directions: int = 32, init_seed: int = 0, seed: int = 0, mu_explicit: float = 0.0,
+            n_examples: int | None = None) -> dict:
+    specs = [RunSpec(n_workers, mu_explicit, lr, seed=seed * 10_000 + r, init_seed=init_seed)
+             for r in range(n_replicas)]
+    batch = _Batch(specs, data, Settings(**{**settings.__dict__, "budget": n_steps}), track_staleness=False)
+    directions = _directions(batch.w, n_directions, seed=init_seed + 17)
+    xs, gs = [], []
+
+    def record():  # gradient at the current iterate on the whole evaluation subset (close to the full gradient)
+        w = {k: v.detach().clone().requires_grad_(True) for k, v in batch.w.items()}
+        K = len(specs)
+        grads = {k: torch.zeros_like(v) for k, v in w.items()}
+        n = min(n_examples or data.eval_x.shape[0], data.eval_x.shape[0])
+        for start in range(0, n, 256):
+            xp, yp = data.eval_x[start:start + 256], data.eval_y[start:start + 256]
+            loss = model.losses(w, xp.unsqueeze(0).expand(K, *xp.shape),
+                                yp.unsqueeze(0).expand(K, yp.shape[0])).sum() * (xp.shape[0] / n)
+            for k, g in zip(w, torch.autograd.grad(loss, list(w.values()))):
+                grads[k] += g
+        with torch.no_grad():
+            xs.append(_project(batch.w, directions).mean(dim=0).cpu().numpy())
+            gs.append(_project(grads, directions).mean(dim=0).cpu().numpy())
+
+    record()
+    for t in range(n_steps):
+        batch.step(t)
+        record()
+    x, g = np.array(xs, dtype=float), np.array(gs, dtype=float)
+    mu, eta = fit_two_term(x, g)
+    return {"n_workers": n_workers, "mu_explicit": mu_explicit, "mu": mu, "eta": eta, "lr": lr,
+            "n_replicas": n_replicas, "n_steps": n_steps}

@@ -1,0 +1,20 @@
+# %% [markdown]
+# # CNN training under simulated asynchrony (Figs. 3, 4, 8)
+#
+# cifar10_quick on Fashion-MNIST; M workers driven by the same queue as the Monte Carlo; explicit momentum
+# $\mu_L$ at the store. The implicit momentum $\mu_S = 1 - 1/M$ suggests the best $\mu_L$ should fall as $M$
+# grows. Quick profile: CPU, reduced width and grid; full profile: GPU, paper scale (committed evidence).
+
+# %%
+from reports.notebook_support import claims_table, load_result, show_figures
+
+try:
+    result = load_result("cnn_momentum")
+except RuntimeError as exc:
+    print(exc)
+else:
+    print("targets:", result.summary["targets"])
+    show_figures("cnn_momentum")
+
+# %%
+claims_table(["cnn"])

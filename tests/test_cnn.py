@@ -1,0 +1,127 @@
+"""CNN under simulated asynchrony: exactness against torch's SGD, batching, schedules, seeds, bad input, data."""
+import gzip
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from cnn_experiments import data as data_mod
+from cnn_experiments import model
+from cnn_experiments.train import Data, RunSpec, Settings, _Batch, sgd_reference, train
+from sim.queue import simulate
+
+torch.set_num_threads(1)
+SETTINGS = Settings(batch_size=8, budget=8, eval_every=4, n_eval=64, width=0.25, max_batch=8)
+
+
+def tiny_dataset(n=256, size=28, channels=1, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 10
+    x = (rng.integers(0, 60, size=(n, channels, size, size)) + 20 * y[:, None, None, None]).astype(np.uint8)
+    return data_mod.Dataset("tiny", x, y.astype(np.int64), x[:64], y[:64].astype(np.int64))
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return Data(tiny_dataset(), None, 64, "cpu")
+
+
+@pytest.mark.parametrize("mu", [0.0, 0.5, 0.9])  # torch.optim.SGD refuses negative momentum
+def test_one_worker_equals_torch_sgd_with_momentum(tiny, mu):
+    spec = RunSpec(1, mu, 0.05, seed=3)
+    reference = sgd_reference(spec, tiny, SETTINGS, 6)
+    batch = _Batch([spec], tiny, SETTINGS, track_staleness=False)
+    for t in range(6):
+        batch.step(t)
+    for name, value in reference.items():
+        torch.testing.assert_close(batch.w[name][0], value, rtol=1e-5, atol=1e-6)
+
+
+def test_batched_runs_equal_runs_one_at_a_time(tiny):
+    specs = [RunSpec(1, 0.5, 0.05, 0), RunSpec(4, 0.0, 0.1, 1), RunSpec(2, -0.3, 0.02, 2)]
+    together = train(specs, tiny, SETTINGS)
+    for spec, rec in zip(specs, together):
+        alone = train([spec], tiny, SETTINGS)[0]
+        np.testing.assert_allclose(rec.losses, alone.losses, rtol=1e-4, atol=1e-5)
+
+
+def test_staleness_used_in_training_matches_the_schedule(tiny):
+    spec = RunSpec(4, 0.0, 0.05, seed=5)
+    rec = train([spec], tiny, SETTINGS, track_staleness=True)[0]
+    assert np.array_equal(rec.staleness, simulate(4, SETTINGS.budget, seed=5).staleness)
+
+
+def test_seeds_reproduce_on_the_cpu(tiny):
+    a = train([RunSpec(4, 0.5, 0.05, 7)], tiny, SETTINGS)[0]
+    b = train([RunSpec(4, 0.5, 0.05, 7)], tiny, SETTINGS)[0]
+    assert a.losses == b.losses
+
+
+def test_divergence_is_recorded_not_raised(tiny):
+    rec = train([RunSpec(1, 0.95, 50.0, 0)], tiny, SETTINGS)[0]
+    assert rec.diverged and rec.updates <= SETTINGS.budget
+
+
+def test_a_run_that_reaches_the_target_is_dropped_from_the_batch(tiny):
+    settings = Settings(**{**SETTINGS.__dict__, "targets": (10.0,)})  # reached at the first evaluation
+    recs = train([RunSpec(1, 0.0, 0.01, 0), RunSpec(2, 0.0, 0.01, 1)], tiny, settings)
+    assert all(r.reached[10.0] == settings.eval_every and r.updates == settings.eval_every for r in recs)
+
+
+@pytest.mark.parametrize("spec, message", [(RunSpec(0, 0.0, 0.1, 0), "n_workers"),
+                                           (RunSpec(2, 1.0, 0.1, 0), "mu_explicit"),
+                                           (RunSpec(2, 0.0, float("nan"), 0), "lr")])
+def test_bad_options_fail_clearly(tiny, spec, message):
+    with pytest.raises(ValueError, match=message):
+        train([spec], tiny, SETTINGS)
+
+
+def test_model_shapes_follow_cifar10_quick():
+    spec = model.shapes(3, 32)
+    assert spec["conv1.w"] == (32, 3, 5, 5) and spec["conv3.w"] == (64, 32, 5, 5) and spec["fc1.w"] == (64 * 4 * 4, 64)
+    params = model.init_params([0, 1], 1, 28, 0.5)
+    assert model.forward(params, torch.zeros(2, 5, 1, 28, 28)).shape == (2, 5, 10)
+
+
+def test_unknown_dataset_and_missing_files(tmp_path):
+    with pytest.raises(data_mod.DatasetError, match="unknown dataset"):
+        data_mod.load("imagenet")
+    with pytest.raises(data_mod.DatasetError, match="dataset-fashion-mnist"):
+        data_mod.load("fashion_mnist", tmp_path)
+    with pytest.raises(data_mod.DatasetError, match="data_batch_1"):
+        data_mod.load("cifar10", tmp_path)
+
+
+def _write_idx(path, array):
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    with gzip.open(path, "wb") as handle:
+        handle.write(header + array.astype(np.uint8).tobytes())
+
+
+def test_idx_reader_and_fashion_checks(tmp_path):
+    _write_idx(tmp_path / "x.gz", np.arange(24).reshape(2, 3, 4))
+    assert data_mod.read_idx(tmp_path / "x.gz").shape == (2, 3, 4)
+    (tmp_path / "bad.gz").write_bytes(gzip.compress(b"\x00\x00\x08\x01\x00\x00\x00\x09abc"))
+    with pytest.raises(data_mod.DatasetError, match="truncated"):
+        data_mod.read_idx(tmp_path / "bad.gz")
+
+
+def test_cifar10_loader_reads_the_python_pickle_format(tmp_path):
+    rng = np.random.default_rng(0)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        batch = {b"data": rng.integers(0, 256, size=(4, 3072), dtype=np.uint8), b"labels": [0, 1, 2, 9]}
+        (tmp_path / name).write_bytes(pickle.dumps(batch))
+    dataset = data_mod.load("cifar10", tmp_path)
+    assert dataset.train_x.shape == (20, 3, 32, 32) and dataset.test_x.shape == (4, 3, 32, 32)
+    assert list(dataset.train_y[:4]) == [0, 1, 2, 9]
+    (tmp_path / "test_batch").write_bytes(b"not a pickle")
+    with pytest.raises(data_mod.DatasetError, match="not a CIFAR-10 python batch"):
+        data_mod.load("cifar10", tmp_path)
+
+
+@pytest.mark.skipif(not data_mod.DEBIAN_DIR.is_dir(), reason="dataset-fashion-mnist not installed")
+def test_fashion_mnist_decoded_arrays_are_canonical():
+    dataset = data_mod.load("fashion_mnist")
+    assert dataset.train_x.shape == (60000, 1, 28, 28) and dataset.test_x.shape == (10000, 1, 28, 28)
+    assert tuple(dataset.train_y[:10]) == data_mod.FASHION_FIRST_TRAIN_LABELS
