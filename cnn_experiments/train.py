@@ -70,7 +70,7 @@ class Data:
     def __init__(self, dataset, n_train: int | None, n_eval: int, device):
         x = dataset.train_x[:n_train] if n_train else dataset.train_x
         y = dataset.train_y[:n_train] if n_train else dataset.train_y
-        xf = torch.as_tensor(np.ascontiguousarray(x), dtype=torch.float32) / 255.0
+        xf = torch.from_numpy(np.array(x, dtype=np.float32)) / 255.0  # a writable copy
         mean, std = xf.mean(dim=(0, 2, 3), keepdim=True), xf.std(dim=(0, 2, 3), keepdim=True)
         self.x = ((xf - mean) / std).to(device)
         self.y = torch.as_tensor(y, dtype=torch.int64).to(device)

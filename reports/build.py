@@ -107,7 +107,7 @@ def render(profile: str, records: list[dict], figures: list[str], notebooks: dic
     counts = {s: sum(r["status"] == s for r in records) for s in ("pass", "fail", "not_run")}
     esc = html.escape
     rows = "".join(
-        f"<tr class='{r['status']}'><td><a href='#{r['id']}'>{esc(r['id'])}</a></td><td>{esc(r['paper_ref'])}</td>"
+        f"<tr class='row-{r['status']}'><td><a href='#{r['id']}'>{esc(r['id'])}</a></td><td>{esc(r['paper_ref'])}</td>"
         f"<td>{esc(r['statement'])}</td><td>{esc(r['expected'] or '')}</td><td>{esc(r['measured'] or '')}</td>"
         f"<td>{esc(r['tolerance'])}<br><small>{esc(r['why'])}</small></td><td><b>{r['status']}</b></td></tr>"
         for r in records)
@@ -129,7 +129,8 @@ def render(profile: str, records: list[dict], figures: list[str], notebooks: dic
 <script src='mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe'></script>
 <style>body{{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em}} table{{border-collapse:collapse;font-size:12px}}
 td,th{{border:1px solid #ccc;padding:4px;vertical-align:top}} .pass{{color:#070}} .fail{{color:#b00}} .not_run{{color:#888}}
-tr.pass td:last-child{{background:#e7f6e7}} tr.fail td:last-child{{background:#fbe3e3}} tr.not_run td:last-child{{background:#eee}}
+tr.row-pass td:last-child{{background:#e7f6e7;color:#070}} tr.row-fail td:last-child{{background:#fbe3e3;color:#b00}}
+tr.row-not_run td:last-child{{background:#eee;color:#666}}
 img{{max-width:700px}} section{{border-top:1px solid #ddd;margin-top:1em}}</style></head><body>
 <h1>Asynchrony begets Momentum — verification report</h1>
 <p>Mitliagkas, Zhang, Hadjis, Ré, arXiv:1605.09774. Profile <b>{profile}</b>; generated

@@ -18,6 +18,7 @@ EXPERIMENT_MODULES = (
     "reports.experiments.mc_momentum",
     "reports.experiments.mc_tuning",
     "reports.experiments.cnn_momentum",
+    "reports.experiments.real_async",
 )
 KINDS = ("symbolic", "quadratic", "monte_carlo", "cnn", "real_async", "finding")
 PROFILES = ("quick", "full")

@@ -42,13 +42,17 @@ def main(argv: list[str] | None = None) -> int:
     from reports.registry import experiments
     from reports.run import _has_cuda
     gpu_only = {n for n, m in experiments().items() if profile in getattr(m, "NEEDS_GPU", ()) and not _has_cuda()}
-    stored = {n: v for n, v in load(profile, args.results, use_evidence=False).items() if n not in gpu_only}
+    timed = {n for n, m in experiments().items() if not getattr(m, "DETERMINISTIC", True)}
+    for name in sorted(timed):
+        print(f"{name}: skipped (real wall-clock timings: not bit-reproducible by nature)")
+    stored = {n: v for n, v in load(profile, args.results, use_evidence=False).items()
+              if n not in gpu_only | timed}
     missing = [name for name, (result, _) in stored.items() if result is None]
     if missing:
         fail(f"no stored {profile} results for {', '.join(missing)} in {args.results}; run `make report` first")
     with tempfile.TemporaryDirectory(prefix="repro-") as fresh:
         print(f"recomputing the {profile} profile in {fresh} ...", flush=True)
-        again = compute(profile, Path(fresh))
+        again = compute(profile, Path(fresh), only=list(stored))
         bad = 0
         for name, (result, _) in stored.items():
             problems = compare(result, again[name])

@@ -1,7 +1,7 @@
 """Compute the evidence: run every experiment of a profile whose result is not already stored.
 
     python -m reports.run [--profile quick|full] [--results DIR] [--claim ID] [--only EXPERIMENT] [--force]
-                          [--set EXPERIMENT.key=value ...]
+                          [--set EXPERIMENT.key=value ...] [--scheduler ADDRESS | --dask-workers N]
 
 A stored result is reused when its config hash matches and it passes verification; a corrupted or edited one
 is recomputed. `--claim ID --force` reruns one claim's experiment from scratch and prints its verdict.
@@ -28,47 +28,71 @@ def _has_cuda() -> bool:
     return torch.cuda.is_available()
 
 
+def _compute_one(profile: str, name: str, config, results: str) -> str:
+    """Run one experiment and store it; on a Dask worker too (the results folder must be shared)."""
+    module = experiments()[name]
+    store = Store(results)
+    store.save(module.KIND, name, config, module.run(config), module.VERSION)
+    return str(store.folder(module.KIND, name, config, module.VERSION))
+
+
 def compute(profile: str, results: Path, only: list[str] | None = None, force: bool = False,
-            settings: list[str] | None = None, quiet: bool = False, errors: list | None = None) -> dict:
-    """Experiment name -> stored Result; computes what is missing. Side effects: writes under `results`."""
+            settings: list[str] | None = None, quiet: bool = False, errors: list | None = None,
+            client=None) -> dict:
+    """Experiment name -> stored Result; computes what is missing. Side effects: writes under `results`.
+
+    With a Dask `client`, the missing experiments run as tasks on its workers (each stores its own result, so
+    an interrupted sweep keeps what finished and a restart computes only the rest).
+    """
     store = Store(results)
     store.check_writable()
     mods, cfgs = experiments(), configs(profile, settings)
     names = [n for n in mods if only is None or n in only]
-    out = {}
+    out, todo = {}, []
     errors = [] if errors is None else errors
+    say = (lambda text: None) if quiet else (lambda text: print(text, flush=True))
     for i, name in enumerate(names, 1):
         module, config = mods[name], cfgs[name]
         if profile in getattr(module, "NEEDS_GPU", ()) and not _has_cuda():
-            if not quiet:
-                print(f"[{i}/{len(names)}] {name}: skipped ({profile} needs a GPU; the report uses committed "
-                      f"evidence from reports/evidence/ if there is any)", flush=True)
+            say(f"[{i}/{len(names)}] {name}: skipped ({profile} needs a GPU; the report uses committed evidence "
+                f"from reports/evidence/ if there is any)")
             out[name] = None
             continue
-        version = module.VERSION
-        result = None if force else store.load(module.KIND, name, config, version)
+        result = None if force else store.load(module.KIND, name, config, module.VERSION)
         if result is not None:
-            if not quiet:
-                print(f"[{i}/{len(names)}] {name}: cached ({result.path})", flush=True)
-        else:
-            reason = store.verify(store.folder(module.KIND, name, config, version))
-            if not quiet:
-                why = "forced" if force else ("not stored yet" if reason.startswith("no summary") else reason)
-                print(f"[{i}/{len(names)}] {name}: computing ({profile}; {why}) ...", flush=True)
+            say(f"[{i}/{len(names)}] {name}: cached ({result.path})")
+            out[name] = result
+            continue
+        reason = store.verify(store.folder(module.KIND, name, config, module.VERSION))
+        why = "forced" if force else ("not stored yet" if reason.startswith("no summary") else reason)
+        say(f"[{i}/{len(names)}] {name}: computing ({profile}; {why}) ...")
+        todo.append(name)
+    if client is None:
+        for name in todo:
             start = time.time()
             try:
-                computed = module.run(config)
+                _compute_one(profile, name, cfgs[name], str(results))
             except DatasetError as exc:  # the other experiments still run; this one shows as not run
                 print(f"error: {name}: {exc}", file=sys.stderr, flush=True)
                 errors.append(name)
-                out[name] = None
                 continue
-            store.save(module.KIND, name, config, computed, version)
-            result = store.load(module.KIND, name, config, version)
-            if not quiet:
-                print(f"[{i}/{len(names)}] {name}: done in {time.time() - start:.1f} s", flush=True)
-        out[name] = result
-    return out
+            say(f"{name}: done in {time.time() - start:.1f} s")
+    else:
+        from distributed import as_completed
+        futures = {client.submit(_compute_one, profile, name, cfgs[name], str(results.resolve()), pure=False,
+                                 key=f"experiment-{name}-{time.time_ns()}"): name for name in todo}
+        for future in as_completed(futures):
+            name = futures[future]
+            try:
+                future.result()
+                say(f"{name}: done on {client.scheduler.address}")
+            except Exception as exc:  # noqa: BLE001  (reported; the rest of the sweep goes on)
+                print(f"error: {name}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+                errors.append(name)
+    for name in todo:
+        module = mods[name]
+        out[name] = None if name in errors else store.load(module.KIND, name, cfgs[name], module.VERSION)
+    return {name: out.get(name) for name in names}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", metavar="EXPERIMENT", help="compute only these experiments")
     parser.add_argument("--force", action="store_true", help="recompute even when a stored result exists")
     parser.add_argument("--set", action="append", default=[], metavar="EXPERIMENT.key=value")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="run the missing experiments on this Dask cluster "
+                        "(the results folder must be on a file system its workers share)")
+    parser.add_argument("--dask-workers", type=int, metavar="N", help="run them on a local Dask cluster of N "
+                        "processes (127.0.0.1)")
     args = parser.parse_args(argv)
     try:
         profile = check_profile(args.profile)
@@ -88,8 +116,18 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError(f"unknown experiment {unknown[0]!r}; choose from {', '.join(experiments())}")
         only = [claim.experiment] if claim else args.only
         errors: list[str] = []
-        results = compute(profile, args.results, only, args.force, args.set, errors=errors)
-    except (UsageError, ConfigError, StoreError, ValueError) as exc:
+        client, cluster = None, None
+        if args.scheduler or args.dask_workers:
+            from cnn_experiments.param_server import local_client
+            client, cluster = local_client(args.dask_workers or 1, args.scheduler)
+        try:
+            results = compute(profile, args.results, only, args.force, args.set, errors=errors, client=client)
+        finally:
+            if client is not None:
+                client.close()
+            if cluster is not None:
+                cluster.close()
+    except (UsageError, ConfigError, StoreError, ValueError, ConnectionError) as exc:
         fail(str(exc))
     except KeyError as exc:
         fail(exc.args[0])

@@ -21,8 +21,8 @@ def test_every_claim_is_complete(claim):
 @pytest.mark.parametrize("claim", claims(), ids=lambda c: c.id)
 def test_every_claim_passes_on_the_quick_evidence(claim, quick_results):
     _, results = quick_results
-    if claim.kind == "cnn" or claim.experiment == "cnn_momentum":
-        pytest.skip("CNN claims at quick scale are reported as measured, pass or fail (see test_cnn.py)")
+    if claim.experiment in ("cnn_momentum", "real_async"):
+        pytest.skip("CNN and real-async claims are reported as measured, pass or fail (their own tests check them)")
     verdict = claim.check(results[claim.experiment])
     assert isinstance(verdict, Verdict) and verdict.expected and verdict.measured
     assert verdict.passed, verdict.measured
@@ -45,9 +45,12 @@ def test_missing_evidence_renders_not_run_and_the_builder_never_computes(tmp_pat
 def test_report_from_stored_results_has_a_table_and_figures(quick_results, tmp_path):
     results, _ = quick_results
     doc = build.build("quick", results, tmp_path / "out", notebooks=False)
-    assert all(c["status"] in ("pass", "fail") for c in doc["claims"])
+    computed = [c for c in doc["claims"] if c["evidence"] is not None]
+    assert computed and all(c["status"] in ("pass", "fail") for c in computed)
+    # the fixture leaves out the CNN and real-async experiments: their claims show as not run
+    assert {c["status"] for c in doc["claims"] if c["evidence"] is None} == {"not_run"}
     assert (tmp_path / "out" / "figures" / "fig6.png").is_file()
-    assert all(c["evidence"]["git_sha"] for c in doc["claims"])
+    assert all(c["evidence"]["git_sha"] for c in computed)
 
 
 def test_a_failing_check_shows_fail(quick_results, tmp_path, monkeypatch):

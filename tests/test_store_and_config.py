@@ -117,3 +117,37 @@ def test_store_writes_nothing_outside_its_root(tmp_path):
     store = Store(tmp_path / "r")
     store.save("k", "e", Cfg(), make_result())
     assert sorted(os.listdir(tmp_path)) == ["r"]
+
+
+def test_an_interrupted_dask_sweep_resumes_computing_only_what_is_missing(tmp_path, monkeypatch):
+    from distributed import Client, LocalCluster
+
+    from reports import run as runner
+    from reports.experiments import mc_staleness, symbolic
+    calls = {"theory": 0, "mc_staleness": 0}
+    real_symbolic, real_staleness = symbolic.run, mc_staleness.run
+
+    def counted(name, real, fail=False):
+        def run(config):
+            calls[name] += 1
+            if fail:
+                raise RuntimeError("interrupted")
+            return real(config)
+        return run
+
+    cluster = LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None)
+    client = Client(cluster)
+    try:
+        monkeypatch.setattr(symbolic, "run", counted("theory", real_symbolic))
+        monkeypatch.setattr(mc_staleness, "run", counted("mc_staleness", real_staleness, fail=True))
+        errors = []
+        first = runner.compute("quick", tmp_path, only=["theory", "mc_staleness"], quiet=True, errors=errors,
+                               client=client)
+        assert errors == ["mc_staleness"] and first["theory"] is not None and first["mc_staleness"] is None
+        monkeypatch.setattr(mc_staleness, "run", counted("mc_staleness", real_staleness))
+        second = runner.compute("quick", tmp_path, only=["theory", "mc_staleness"], quiet=True, client=client)
+        assert second["mc_staleness"] is not None
+        assert calls == {"theory": 1, "mc_staleness": 2}  # theory was not recomputed
+    finally:
+        client.close()
+        cluster.close()

@@ -173,7 +173,8 @@ AT_WORKERS = 16  # Figs. 4 and 8 make these claims at 16 groups
 
 def _penalty(result: Result, target: str, name: str) -> float:
     per = result.summary["summaries"][target]["per_workers"][str(AT_WORKERS)]
-    return per.get(name, {}).get("penalty", math.inf)
+    value = per.get(name, {}).get("penalty")
+    return math.inf if value is None else value  # stored JSON has null for "never reached"
 
 
 def _not_at_16(result: Result) -> Verdict | None:

@@ -13,11 +13,17 @@ import numpy as np
 from reports.registry import Claim, Verdict
 from sim.provenance import provenance
 from sim.queue import simulate
+from sim.stats import geometric_tv
+from sim.stats import batch_se as _batch_se
 from sim.store import Result
 
 KIND, NAME = "monte_carlo", "mc_staleness"
 VERSION = 1  # bump when the stored output of this experiment changes
 N_BATCHES = 50
+
+
+def batch_se(x) -> float:
+    return _batch_se(x, N_BATCHES)
 
 
 @dataclass(frozen=True)
@@ -38,19 +44,6 @@ class Config:
 
 
 PROFILES = {"quick": Config(), "full": Config(n_updates=2_000_000)}
-
-
-def batch_se(x: np.ndarray) -> float:
-    """Standard error of the mean of a correlated series, by batch means."""
-    batches = np.array_split(np.asarray(x, dtype=float), N_BATCHES)
-    return float(np.std([b.mean() for b in batches], ddof=1) / np.sqrt(N_BATCHES))
-
-
-def geometric_tv(x: np.ndarray, p: float) -> float:
-    """Total variation distance between the empirical law of x and Geom(p) on {0, 1, ...}."""
-    counts = np.bincount(x) / x.size
-    pmf = p * (1 - p) ** np.arange(counts.size)
-    return float(0.5 * (np.abs(counts - pmf).sum() + (1 - pmf.sum())))
 
 
 def law_stats(x: np.ndarray, n_workers: int, rng: np.random.Generator) -> dict:

@@ -1,0 +1,192 @@
+"""Real asynchronous SGD: a parameter server over Dask futures.
+
+The server (this process) holds the parameters, a version counter and the explicit momentum (the previous
+parameters: momentum lives at the server, as in the paper's model w <- (w - alpha g) + mu_L (w - w_prev)).
+It submits one gradient task per worker slot with the current parameters and their version, takes whichever
+finishes first, applies it, records staleness = current version - version read, and resubmits that slot with
+the new parameters. Work times are natural, or injected: each task also sleeps for a time the server draws
+from a named law (e.g. exponential: the paper's Assumption 4, realised physically).
+
+Faults: a task whose worker dies or that raises is counted in `lost_updates` and its slot resubmitted; a
+gradient that is not finite is recorded and skipped; every task is applied at most once.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cnn_experiments import workloads
+from sim.laws import make_sampler
+
+
+@dataclass(frozen=True)
+class RealConfig:
+    n_workers: int = 4
+    n_updates: int = 400
+    model: str = "logreg"
+    lr: float = 0.5
+    mu_explicit: float = 0.0
+    batch_size: int = 32
+    work_time: str = "exponential"  # "natural" or a law of sim.laws
+    work_mean: float = 0.02         # seconds: mean of the injected work time
+    seed: int = 0                   # injected work times and mini-batches
+    data_seed: int = 0              # the workload: data set and initial parameters
+    record_trajectory: bool = False
+
+    def validate(self) -> None:
+        if isinstance(self.n_workers, bool) or not isinstance(self.n_workers, int) or self.n_workers < 1:
+            raise ValueError(f"n_workers (M) must be an integer >= 1, got {self.n_workers!r}")
+        if self.n_updates < 1:
+            raise ValueError(f"updates must be >= 1, got {self.n_updates!r}")
+        if not np.isfinite(self.lr) or self.lr <= 0:
+            raise ValueError(f"lr must be a positive finite number, got {self.lr!r}")
+        if not np.isfinite(self.mu_explicit) or not -1 < self.mu_explicit < 1:
+            raise ValueError(f"mu_explicit must be in (-1, 1), got {self.mu_explicit!r}")
+        if self.work_time != "natural" and (not np.isfinite(self.work_mean) or self.work_mean <= 0):
+            raise ValueError(f"work_mean must be a positive number of seconds, got {self.work_mean!r}")
+
+
+@dataclass
+class RealRun:
+    staleness: list = field(default_factory=list)
+    slot: list = field(default_factory=list)
+    time: list = field(default_factory=list)
+    cycle: list = field(default_factory=list)      # server-side time from submit to result, per applied task
+    compute: list = field(default_factory=list)    # worker-side time inside the task
+    losses: list = field(default_factory=list)     # (update, loss, seconds) every `loss_every` updates
+    events: list = field(default_factory=list)
+    lost_updates: int = 0
+    skipped_nonfinite: int = 0
+    applied_tasks: list = field(default_factory=list)
+    trajectory: list = field(default_factory=list)
+    full_gradients: list = field(default_factory=list)
+    wall_seconds: float = 0.0
+
+
+def gradient_task(params: np.ndarray, version: int, task_id: int, model: str, seed: int, batch_seed: int,
+                  batch_size: int, sleep_s: float, poison: bool = False) -> dict:
+    """What a worker does: (sleep for the injected work time), then a mini-batch gradient at `params`."""
+    start = time.perf_counter()
+    if sleep_s > 0:
+        time.sleep(sleep_s)
+    grad = workloads.get(model, seed).gradient(params, batch_seed, batch_size)
+    if poison:
+        grad = grad * np.nan
+    return {"grad": grad, "version": version, "task_id": task_id, "compute_s": time.perf_counter() - start,
+            "pid": os.getpid()}
+
+
+def _sleep_sampler(config: RealConfig):
+    if config.work_time == "natural":
+        return lambda: 0.0
+    law_params = {"exponential": {"rate": 1 / config.work_mean}, "constant": {"value": config.work_mean},
+                  "gamma": {"shape": 10.0, "scale": config.work_mean / 10}, "lognormal": {"sigma": 1.0,
+                  "mean": float(np.log(config.work_mean) - 0.5)}}.get(config.work_time)
+    if law_params is None:
+        raise ValueError(f"unknown work time {config.work_time!r}; choose natural, exponential, constant, gamma "
+                         "or lognormal")
+    sampler = make_sampler(config.work_time, config.n_workers, **law_params)
+    rng = np.random.default_rng(config.seed + 12345)
+    return lambda: float(sampler(rng, (1, 1, 1))[0, 0, 0])
+
+
+def run(client, config: RealConfig, on_update=None, poison_tasks=(), loss_every: int = 0) -> RealRun:
+    """Run the parameter-server loop on a Dask client; `on_update(version, run)` is called after each update."""
+    from distributed import as_completed
+
+    config.validate()
+    work = workloads.get(config.model, config.data_seed)
+    w = work.init()
+    previous = w.copy()
+    version, next_task = 0, 0
+    sleep = _sleep_sampler(config)
+    out = RealRun()
+    pending = {}  # future key -> (slot, submit time, task id)
+    start = time.perf_counter()
+
+    def submit(slot: int):
+        nonlocal next_task
+        task_id = next_task
+        next_task += 1
+        future = client.submit(gradient_task, w, version, task_id, config.model, config.data_seed,
+                               config.seed * 1_000_003 + task_id, config.batch_size, sleep(),
+                               task_id in poison_tasks, pure=False, key=f"grad-{config.seed}-{task_id}")
+        pending[future.key] = (slot, time.perf_counter(), task_id, future)
+        return future
+
+    if config.record_trajectory:
+        out.trajectory.append(w.copy())
+        out.full_gradients.append(work.full_gradient(w))
+    if loss_every:
+        out.losses.append((0, work.loss(w), 0.0))
+    stream = as_completed([submit(slot) for slot in range(config.n_workers)])
+    for future in stream:
+        slot, submitted, task_id, _ = pending.pop(future.key)
+        now = time.perf_counter()
+        try:
+            result = future.result()
+        except Exception as exc:  # the worker died or the task raised: the gradient is lost, the slot goes on
+            out.lost_updates += 1
+            out.events.append({"update": version, "slot": slot, "task": task_id,
+                               "event": f"lost: {type(exc).__name__}: {str(exc)[:120]}"})
+            stream.add(submit(slot))
+            continue
+        grad = result["grad"]
+        if not np.all(np.isfinite(grad)):
+            out.skipped_nonfinite += 1
+            out.events.append({"update": version, "slot": slot, "task": task_id, "event": "non-finite gradient skipped"})
+            stream.add(submit(slot))
+            continue
+        staleness = version - result["version"]
+        w, previous = (w - config.lr * grad) + config.mu_explicit * (w - previous), w
+        version += 1
+        out.staleness.append(staleness)
+        out.slot.append(slot)
+        out.time.append(now - start)
+        out.cycle.append(now - submitted)
+        out.compute.append(result["compute_s"])
+        out.applied_tasks.append(result["task_id"])
+        if config.record_trajectory:
+            out.trajectory.append(w.copy())
+            out.full_gradients.append(work.full_gradient(w))
+        if loss_every and version % loss_every == 0:
+            out.losses.append((version, work.loss(w), now - start))
+        if on_update is not None:
+            on_update(version, out)
+        if version >= config.n_updates:
+            break
+        stream.add(submit(slot))
+    client.cancel([entry[3] for entry in pending.values()])  # tasks still in flight when the run ends
+    out.wall_seconds = time.perf_counter() - start
+    out.final_params = w
+    return out
+
+
+def warmup_mask(slots: list, n_workers: int) -> np.ndarray:
+    """Updates before every slot has written once (the same definition as sim.queue)."""
+    seen, mask = set(), []
+    for s in slots:
+        mask.append(len(seen) < n_workers)
+        seen.add(s)
+    return np.array(mask, dtype=bool)
+
+
+def local_client(n_workers: int, address: str | None = None, timeout: float = 5.0):
+    """A Client on `address`, or on a new LocalCluster of n_workers single-threaded processes bound to localhost."""
+    import dask
+    from distributed import Client, LocalCluster
+    dask.config.set({"distributed.scheduler.allowed-failures": 0,  # a killed worker's task errors: counted lost
+                     "distributed.worker.daemon": False, "distributed.logging.distributed": "error"})
+    if address:
+        try:
+            return Client(address, timeout=f"{timeout}s"), None
+        except (OSError, TimeoutError) as exc:
+            raise ConnectionError(f"no Dask scheduler answers at {address} within {timeout:g} s ({type(exc).__name__});"
+                                  " start one with `dask scheduler` or omit --scheduler for a local cluster") from None
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=None, silence_logs=50)
+    return Client(cluster), cluster

@@ -1,0 +1,83 @@
+"""Real asynchronous SGD with M Dask workers: measured staleness, compared with the queue model.
+
+    python -m cnn_experiments.real_async --n-workers 4 --work-time exponential --work-mean 0.02 \\
+        --updates 400 --model logreg [--lr 0.5] [--mu-explicit 0.0] [--seed 0] [--scheduler ADDRESS] \\
+        [--log staleness.csv]
+
+Without --scheduler a LocalCluster of M single-threaded worker processes is started on 127.0.0.1. The staleness
+log is written in sim.queue's format; the last line printed is a JSON summary.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+from cnn_experiments import param_server as ps
+from sim.queue import Schedule, save_log
+from sim.stats import geometric_tv
+
+
+def schedule_of(run: ps.RealRun, n_workers: int) -> Schedule:
+    """The run as a sim.queue Schedule, so the model and the system are compared with the same functions."""
+    return Schedule(staleness=np.array(run.staleness, dtype=np.int64), worker=np.array(run.slot, dtype=np.int64),
+                    time=np.array(run.time), warmup=ps.warmup_mask(run.slot, n_workers), n_workers=n_workers)
+
+
+def summary(run: ps.RealRun, config: ps.RealConfig) -> dict:
+    s = schedule_of(run, config.n_workers)
+    steady = s.staleness[~s.warmup] if np.any(~s.warmup) else s.staleness
+    return {"n_updates": int(s.staleness.size), "n_workers": config.n_workers, "work_time": config.work_time,
+            "staleness_mean": float(steady.mean()), "staleness_var": float(steady.var()),
+            "staleness_tv_to_geometric": geometric_tv(steady, 1 / config.n_workers),
+            "lost_updates": run.lost_updates, "skipped_nonfinite": run.skipped_nonfinite,
+            "wall_seconds": round(run.wall_seconds, 3), "mean_cycle_seconds": float(np.mean(run.cycle)),
+            "events": run.events}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cnn_experiments.real_async", description=__doc__.split("\n")[0])
+    parser.add_argument("--n-workers", type=int, default=4)
+    parser.add_argument("--work-time", default="exponential")
+    parser.add_argument("--work-mean", type=float, default=0.02, help="mean injected work time, seconds")
+    parser.add_argument("--updates", type=int, default=400)
+    parser.add_argument("--model", default="logreg", choices=["logreg", "cnn"])
+    parser.add_argument("--lr", type=float, default=None)
+    parser.add_argument("--mu-explicit", type=float, default=0.0)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
+    parser.add_argument("--log", default=None, help="write the staleness log (CSV, sim.queue format) here")
+    args = parser.parse_args(argv)
+    lr = args.lr if args.lr is not None else (0.5 if args.model == "logreg" else 0.05)
+    config = ps.RealConfig(n_workers=args.n_workers, n_updates=args.updates, model=args.model, lr=lr,
+                           mu_explicit=args.mu_explicit, batch_size=args.batch_size, work_time=args.work_time,
+                           work_mean=args.work_mean, seed=args.seed)
+    try:
+        config.validate()
+        ps._sleep_sampler(config)
+        client, cluster = ps.local_client(args.n_workers, args.scheduler)
+    except (ValueError, ConnectionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        print(f"running {args.updates} updates with M={args.n_workers} ({args.work_time} work times) on "
+              f"{client.scheduler.address} ...", file=sys.stderr, flush=True)
+        result = ps.run(client, config)
+    except Exception as exc:  # noqa: BLE001  (a dataset or cluster problem: one line, non-zero exit)
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    if args.log:
+        save_log(args.log, schedule_of(result, args.n_workers))
+    print(json.dumps(summary(result, config)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

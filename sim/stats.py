@@ -1,0 +1,23 @@
+"""Statistics of staleness samples, shared by the Monte Carlo and the real-asynchrony experiments."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def batch_se(x, n_batches: int = 50) -> float:
+    """Standard error of the mean of a correlated series, by batch means."""
+    batches = np.array_split(np.asarray(x, dtype=float), n_batches)
+    return float(np.std([b.mean() for b in batches], ddof=1) / np.sqrt(n_batches))
+
+
+def geometric_tv(x: np.ndarray, p: float) -> float:
+    """Total variation distance between the empirical law of x and Geom(p) on {0, 1, ...}."""
+    counts = np.bincount(x) / x.size
+    pmf = p * (1 - p) ** np.arange(counts.size)
+    return float(0.5 * (np.abs(counts - pmf).sum() + (1 - pmf.sum())))
+
+
+def law_tv(a: np.ndarray, b: np.ndarray) -> float:
+    """Total variation distance between the empirical laws of two integer samples."""
+    n = max(a.max(), b.max()) + 1
+    return float(0.5 * np.abs(np.bincount(a, minlength=n) / a.size - np.bincount(b, minlength=n) / b.size).sum())

@@ -1,0 +1,108 @@
+"""Real asynchrony on a LocalCluster: the parameter server, its faults, and its agreement with the simulator."""
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cnn_experiments import param_server as ps
+from cnn_experiments.real_async import schedule_of
+from cnn_experiments.workloads import LogReg
+from sim import async_sgd
+from sim.queue import Schedule, load_log
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def client():
+    client, cluster = ps.local_client(3)
+    yield client
+    client.close()
+    cluster.close()
+
+
+class FullBatchLogReg:
+    """The same workload as the real runs, as a sim objective (vectorised over replicas)."""
+    work = LogReg(0)
+    dim = work.dim
+
+    @classmethod
+    def gradient(cls, w):
+        p = 1 / (1 + np.exp(-np.clip(w @ cls.work.x.T, -50, 50)))
+        return (p - cls.work.y) @ cls.work.x / len(cls.work.y)
+
+
+def test_real_run_is_the_simulator_replaying_its_schedule(client):
+    config = ps.RealConfig(n_workers=3, n_updates=30, lr=0.5, mu_explicit=0.3, batch_size=10**6, work_mean=0.01,
+                           seed=4, record_trajectory=True)
+    run = ps.run(client, config)
+    s = schedule_of(run, 3)
+    batch = Schedule(s.staleness[None], s.worker[None], s.time[None], s.warmup[None], 3)
+    replay = async_sgd.run_workers(FullBatchLogReg, batch, 0.5, 0.3, np.zeros(FullBatchLogReg.dim))
+    np.testing.assert_allclose(replay.x[:, 0], np.array(run.trajectory), rtol=0, atol=1e-12)
+    assert np.array_equal(replay.read_index[0], np.arange(30) - s.staleness)
+
+
+def test_every_task_is_applied_at_most_once_and_staleness_is_logged(client, tmp_path):
+    run = ps.run(client, ps.RealConfig(n_workers=3, n_updates=60, work_mean=0.005))
+    assert len(run.applied_tasks) == len(set(run.applied_tasks)) == 60
+    assert min(run.staleness) >= 0 and run.lost_updates == 0
+
+
+def test_a_nonfinite_gradient_is_recorded_and_skipped(client):
+    run = ps.run(client, ps.RealConfig(n_workers=2, n_updates=20, work_mean=0.005), poison_tasks={3})
+    assert run.skipped_nonfinite == 1 and 3 not in run.applied_tasks and len(run.staleness) == 20
+    assert np.all(np.isfinite(run.final_params))
+    assert any("non-finite" in e["event"] for e in run.events)
+
+
+def test_a_killed_worker_loses_its_gradient_and_the_run_goes_on():
+    client, cluster = ps.local_client(3)
+    try:
+        killed = {}
+
+        def kill_one(version, run):
+            if version == 15 and not killed:
+                pids = client.run(os.getpid)
+                address, pid = sorted(pids.items())[0]
+                os.kill(pid, signal.SIGKILL)
+                killed[address] = pid
+
+        run = ps.run(client, ps.RealConfig(n_workers=3, n_updates=80, work_mean=0.05), on_update=kill_one)
+    finally:
+        client.close()
+        cluster.close()
+    assert killed and len(run.staleness) == 80
+    assert len(run.applied_tasks) == len(set(run.applied_tasks))
+    assert run.lost_updates >= 1 and any(e["event"].startswith("lost") for e in run.events)
+
+
+def test_cli_prints_a_json_summary_and_writes_the_log(tmp_path):
+    log = tmp_path / "staleness.csv"
+    proc = subprocess.run([sys.executable, "-m", "cnn_experiments.real_async", "--n-workers", "2", "--updates", "40",
+                           "--work-mean", "0.005", "--log", str(log)], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    import json
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    for key in ("n_updates", "staleness_mean", "staleness_var", "staleness_tv_to_geometric", "lost_updates",
+                "wall_seconds"):
+        assert key in summary
+    assert summary["n_updates"] == 40
+    assert load_log(log).staleness.size == 40
+
+
+@pytest.mark.parametrize("args, message", [(["--scheduler", "tcp://127.0.0.1:9"], "no Dask scheduler answers"),
+                                           (["--n-workers", "0"], "n_workers"),
+                                           (["--lr", "nan"], "lr"),
+                                           (["--work-time", "weibull"], "unknown work time")])
+def test_bad_options_fail_within_seconds(args, message):
+    proc = subprocess.run([sys.executable, "-m", "cnn_experiments.real_async", *args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 2 and message in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
