@@ -78,9 +78,10 @@ class Data:
         self.channels, self.size, self.n = self.x.shape[1], self.x.shape[2], self.x.shape[0]
 
 
-def eval_losses(params: dict, data: Data, chunk: int = 256) -> torch.Tensor:
+def eval_losses(params: dict, data: Data) -> torch.Tensor:
     """Training loss of each of the K current models on the fixed evaluation subset: (K,)."""
     K = next(iter(params.values())).shape[0]
+    chunk = min(256, max(8, 32768 // K))  # K x chunk images per forward pass bounds the activation memory
     total = torch.zeros(K, device=data.x.device)
     with torch.no_grad():
         for start in range(0, data.eval_x.shape[0], chunk):

@@ -69,7 +69,7 @@ PROFILES = {"quick": Config(),
             "full": Config(n_train=60_000, n_eval=2048, batch_size=128, width=1.0, workers=(1, 2, 4, 8, 16),
                            mu_grid=FULL_MU, lr_grid=(0.003, 0.01, 0.03, 0.1, 0.3), seeds=(0, 1, 2), budget=2000,
                            eval_every=25, target_fractions=(0.0625, 0.125),
-                           probe_replicas=64, probe_steps=100, probe_examples=2048, max_batch=512)}
+                           probe_replicas=64, probe_steps=100, probe_examples=2048, max_batch=256)}
 
 
 def _device(name: str):

@@ -104,7 +104,7 @@ def run(config: Config) -> Result:
 def _recovers(result: Result) -> Verdict:
     s, z = result.summary, result.summary["z_threshold"]
     ok, rows = True, []
-    for m, e in s["exponential"].items():
+    for m, e in sorted(s["exponential"].items(), key=lambda kv: int(kv[0])):
         mm = int(m)
         zm = abs(e["mu"] - (1 - 1 / mm)) / max(e["mu_se"], 1e-15)
         ze = abs(e["eta"] - s["lr"] / mm) / max(e["eta_se"], 1e-15)
@@ -117,7 +117,8 @@ def _recovers(result: Result) -> Verdict:
 
 def _yellowfin_finding(result: Result) -> Verdict:
     s = result.summary
-    rows = [f"M={m}: {e['yellowfin_nominal_lr']:.3f} (truth {1 - 1 / int(m):.3f})" for m, e in s["exponential"].items()]
+    rows = [f"M={m}: {e['yellowfin_nominal_lr']:.3f} (truth {1 - 1 / int(m):.3f})"
+            for m, e in sorted(s["exponential"].items(), key=lambda kv: int(kv[0]))]
     biased = all(abs(e["yellowfin_nominal_lr"] - (1 - 1 / int(m))) > 0.1 for m, e in s["exponential"].items())
     return Verdict(biased, "estimates off by more than 0.1 when fed the nominal step alpha",
                    "YellowFin estimator with step alpha: " + "; ".join(rows))
@@ -145,7 +146,8 @@ def _laws_finding(result: Result) -> Verdict:
 
 
 def _single_finding(result: Result) -> Verdict:
-    rows = [f"M={m}: {e['mu']:.3f} (1 - 1/M = {1 - 1 / int(m):.3f})" for m, e in result.summary["single_trajectory"].items()]
+    rows = [f"M={m}: {e['mu']:.3f} (1 - 1/M = {1 - 1 / int(m):.3f})"
+            for m, e in sorted(result.summary["single_trajectory"].items(), key=lambda kv: int(kv[0]))]
     far = all(abs(e["mu"] - (1 - 1 / int(m))) > 0.3 for m, e in result.summary["single_trajectory"].items()
               if int(m) >= 4)
     return Verdict(far, "on one run the fitted momentum stays far (> 0.3) from 1 - 1/M for M >= 4",
@@ -180,10 +182,11 @@ def figures(result: Result) -> dict:
     import matplotlib.pyplot as plt
     s = result.summary
     fig, ax = plt.subplots(figsize=(6, 4))
-    ms = np.array([int(m) for m in s["exponential"]])
-    ax.errorbar(ms, [e["mu"] for e in s["exponential"].values()], yerr=[3 * e["mu_se"] for e in s["exponential"].values()],
+    exp_sorted = sorted(s["exponential"].items(), key=lambda kv: int(kv[0]))
+    ms = np.array([int(m) for m, _ in exp_sorted])
+    ax.errorbar(ms, [e["mu"] for _, e in exp_sorted], yerr=[3 * e["mu_se"] for _, e in exp_sorted],
                 fmt="o", label="two-term fit (exponential)")
-    ax.plot(ms, [e["yellowfin_nominal_lr"] for e in s["exponential"].values()], "x", label=r"YellowFin, step $\alpha$")
+    ax.plot(ms, [e["yellowfin_nominal_lr"] for _, e in exp_sorted], "x", label=r"YellowFin, step $\alpha$")
     grid = np.arange(1, ms.max() + 1)
     ax.plot(grid, 1 - 1 / grid, "k-", lw=1, label="1 - 1/M")
     m = s["other_laws_workers"]

@@ -123,7 +123,8 @@ def run(config: Config) -> Result:
 def _geometric(result: Result) -> Verdict:
     s, z = result.summary, result.summary["z_threshold"]
     ok, rows = True, []
-    for m, st in list(s["exponential"].items()) + [(f"4 (rate {r})", v) for r, v in s["rates"].items()]:
+    by_m = sorted(s["exponential"].items(), key=lambda kv: int(kv[0]))
+    for m, st in by_m + [(f"4 (rate {r})", v) for r, v in s["rates"].items()]:
         mm = int(m.split()[0])
         zm = abs(st["mean"] - (mm - 1)) / st["mean_se"]
         zv = abs(st["var"] - mm * (mm - 1)) / st["var_se"]
@@ -189,7 +190,7 @@ def figures(result: Result) -> dict:
     import matplotlib.pyplot as plt
     s = result.summary
     fig, ax = plt.subplots(figsize=(6, 4))
-    for m, st in s["exponential"].items():
+    for m, st in sorted(s["exponential"].items(), key=lambda kv: int(kv[0])):
         mm = int(m)
         l = np.arange(len(st["pmf"]))
         line, = ax.semilogy(l, np.maximum(st["pmf"], 1e-7), ".", label=f"M={m} (simulated)")

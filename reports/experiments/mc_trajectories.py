@@ -186,7 +186,7 @@ def theorem3_double_well(config: Config) -> dict:
 def _cases(result: Result, explicit: bool) -> Verdict:
     s, z = result.summary, result.summary["z_threshold"]
     rows, ok = [], True
-    for key, c in s["cases"].items():
+    for key, c in sorted(s["cases"].items(), key=lambda kv: (kv[1]["n_workers"], kv[1]["mu_explicit"])):
         if (c["mu_explicit"] != 0) != explicit:
             continue
         ok &= c["max_z"] <= z
