@@ -284,8 +284,12 @@ def figures(result: Result) -> dict:
         ms = sorted(int(m) for m in per)
         for name in ("fixed_0.9", "non_negative", "any_sign"):
             ys = [per[str(m)].get(name, {}).get("penalty") for m in ms]
+            never = [m for m, y in zip(ms, ys) if y is None or not math.isfinite(y)]
             ys = [y if y is not None and math.isfinite(y) else np.nan for y in ys]
             line, = ax.plot(ms, ys, "o-", label=f"ours: {name}")
+            if never:  # censored: the target was never reached within the budget
+                top = 1.3 * np.nanmax([v for v in ys if v is not None] + [1.0])
+                ax.plot(never, [top] * len(never), "^", color=line.get_color(), label=f"ours: {name}, never reached")
             ax.plot(list(PAPER_FIG4[name]), list(PAPER_FIG4[name].values()), ":", color=line.get_color(),
                     label=f"paper: {name}")
         ax.set(xscale="log", yscale="log", xlabel="workers M", ylabel="penalty (iterations / best at M=1)",
