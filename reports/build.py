@@ -24,7 +24,7 @@ from reports.registry import claims, experiments
 from sim.provenance import git_state
 
 MATHJAX = Path("/usr/share/javascript/mathjax")
-NOTEBOOKS = ("theory", "monte_carlo", "cnn")
+NOTEBOOKS = ("theory", "monte_carlo", "cnn", "real_async")
 
 
 def evaluate(profile: str, results: Path) -> tuple[list[dict], dict]:

@@ -76,6 +76,11 @@ def compute(profile: str, results: Path, only: list[str] | None = None, force: b
                 print(f"error: {name}: {exc}", file=sys.stderr, flush=True)
                 errors.append(name)
                 continue
+            except Exception as exc:  # noqa: BLE001  (reported in one line; the report shows it as not run)
+                print(f"error: {name} failed: {type(exc).__name__}: {exc}; rerun with "
+                      f"`python -m reports.run --only {name}` after fixing the cause", file=sys.stderr, flush=True)
+                errors.append(name)
+                continue
             say(f"{name}: done in {time.time() - start:.1f} s")
     else:
         from distributed import as_completed

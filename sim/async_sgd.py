@@ -46,10 +46,11 @@ def run_workers(objective, schedule: Schedule, lr: float, mu_explicit: float, w0
     # snapshots of all replicas' workers in one flat (R*M, d) array, addressed by replica * M + worker
     snapshots = np.repeat(w, schedule.n_workers, axis=0)
     version = np.zeros(n_replicas * schedule.n_workers, dtype=np.int64)
-    read_index = np.empty((n_replicas, n_steps), dtype=np.int64)
-    flat = np.arange(n_replicas)[:, None] * schedule.n_workers + worker
+    read_index = np.empty((n_steps, n_replicas), dtype=np.int64)
+    # step-major and contiguous: row t holds every replica's slot for update t
+    flat = np.ascontiguousarray((np.arange(n_replicas)[:, None] * schedule.n_workers + worker).T)
     for t in range(n_steps):
-        slot = flat[:, t]
+        slot = flat[t]
         grad = objective.gradient(snapshots.take(slot, axis=0))
         if noise_std:
             grad += noise_std * rng.standard_normal(grad.shape)
@@ -58,10 +59,10 @@ def run_workers(objective, schedule: Schedule, lr: float, mu_explicit: float, w0
         new *= mu_explicit
         grad *= lr
         np.add(x[t] - grad, new, out=new)
-        read_index[:, t] = version[slot]
+        read_index[t] = version[slot]
         snapshots[slot] = new
         version[slot] = t + 1
-    return Trajectories(x=x, read_index=read_index)
+    return Trajectories(x=x, read_index=read_index.T)
 
 
 def run_iid(objective, staleness: np.ndarray, lr: float, mu_explicit: float, w0, noise_std: float = 0.0,
