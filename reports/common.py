@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from reports.registry import PROFILES, experiments
+from reports.registry import PROFILES, experiments, store_version
 from sim.config import ConfigError, override, parse_override
 from sim.store import Store
 
@@ -46,10 +46,10 @@ def load(profile: str, results: Path, use_evidence: bool = True) -> dict:
     out = {}
     for name, module in experiments().items():
         config = module.PROFILES[profile]
-        result = Store(results).load(module.KIND, name, config, module.VERSION)
+        result = Store(results).load(module.KIND, name, config, store_version(module))
         source = "local"
         if result is None and use_evidence:
-            result = Store(EVIDENCE).load(module.KIND, name, config, module.VERSION)
+            result = Store(EVIDENCE).load(module.KIND, name, config, store_version(module))
             source = "evidence"
         out[name] = (result, source if result is not None else None)
     return out

@@ -73,6 +73,12 @@ def claim_by_id(claim_id: str) -> Claim:
     raise KeyError(f"unknown claim id {claim_id!r}; known ids: {known}")
 
 
+def store_version(module) -> str:
+    """The version a stored result is keyed by: the experiment's own VERSION and the model's (sim.MODEL_VERSION)."""
+    import sim
+    return f"{module.VERSION}.{sim.MODEL_VERSION}"
+
+
 def max_abs_z(mean, se, reference, exact_tol: float = 1e-9) -> float:
     """Largest |mean - reference| / se over entries with se > 0; entries with se == 0 must match exactly."""
     import numpy as np

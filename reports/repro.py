@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
             v1, v2 = claim.check(stored[claim.experiment][0]), claim.check(again[claim.experiment])
             if v1 != v2:
                 bad += 1
-                print(f"{claim.id}: verdict differs ({v1.passed} vs {v2.passed})")
+                what = "status" if v1.passed != v2.passed else "measured values"
+                print(f"{claim.id}: {what} differ ({v1.passed}: {v1.measured[:80]} | {v2.passed}: {v2.measured[:80]})")
     print("reproducibility: " + ("PASS" if not bad else f"FAIL ({bad} differences)"))
     return 0 if not bad else 1
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cnn_experiments.data import DatasetError
 from reports.common import DEFAULT_RESULTS, UsageError, check_profile, configs, fail
-from reports.registry import claim_by_id, experiments
+from reports.registry import claim_by_id, experiments, store_version
 from sim.config import ConfigError
 from sim.store import Store, StoreError
 
@@ -32,8 +32,8 @@ def _compute_one(profile: str, name: str, config, results: str) -> str:
     """Run one experiment and store it; on a Dask worker too (the results folder must be shared)."""
     module = experiments()[name]
     store = Store(results)
-    store.save(module.KIND, name, config, module.run(config), module.VERSION)
-    return str(store.folder(module.KIND, name, config, module.VERSION))
+    store.save(module.KIND, name, config, module.run(config), store_version(module))
+    return str(store.folder(module.KIND, name, config, store_version(module)))
 
 
 def compute(profile: str, results: Path, only: list[str] | None = None, force: bool = False,
@@ -58,12 +58,12 @@ def compute(profile: str, results: Path, only: list[str] | None = None, force: b
                 f"from reports/evidence/ if there is any)")
             out[name] = None
             continue
-        result = None if force else store.load(module.KIND, name, config, module.VERSION)
+        result = None if force else store.load(module.KIND, name, config, store_version(module))
         if result is not None:
             say(f"[{i}/{len(names)}] {name}: cached ({result.path})")
             out[name] = result
             continue
-        reason = store.verify(store.folder(module.KIND, name, config, module.VERSION))
+        reason = store.verify(store.folder(module.KIND, name, config, store_version(module)))
         why = "forced" if force else ("not stored yet" if reason.startswith("no summary") else reason)
         say(f"[{i}/{len(names)}] {name}: computing ({profile}; {why}) ...")
         todo.append(name)
@@ -96,7 +96,7 @@ def compute(profile: str, results: Path, only: list[str] | None = None, force: b
                 errors.append(name)
     for name in todo:
         module = mods[name]
-        out[name] = None if name in errors else store.load(module.KIND, name, cfgs[name], module.VERSION)
+        out[name] = None if name in errors else store.load(module.KIND, name, cfgs[name], store_version(module))
     return {name: out.get(name) for name in names}
 
 

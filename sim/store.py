@@ -60,7 +60,7 @@ class Store:
     def __init__(self, root: str | Path):
         self.root = Path(root)
 
-    def folder(self, kind: str, experiment: str, config: Any, version: int = 1) -> Path:
+    def folder(self, kind: str, experiment: str, config: Any, version: int | str = 1) -> Path:
         """`version` is the experiment's own output version: bump it when its code changes what it stores."""
         return self.root / kind / experiment / config_hash(kind, experiment, config, f"{SCHEMA_VERSION}.{version}")
 
@@ -73,7 +73,7 @@ class Store:
             raise StoreError(f"results folder {self.root} is not writable ({exc.strerror}); "
                              f"pass a writable folder with --results DIR") from None
 
-    def load(self, kind: str, experiment: str, config: Any, version: int = 1) -> Result | None:
+    def load(self, kind: str, experiment: str, config: Any, version: int | str = 1) -> Result | None:
         """The stored result for this config, or None when absent or failing verification."""
         folder = self.folder(kind, experiment, config, version)
         return self.load_folder(folder, expected_config=as_dict(config))
@@ -110,7 +110,7 @@ class Store:
         provenance = json.loads((folder / "provenance.json").read_text())
         return Result(summary=record["summary"], arrays=arrays, log=log, provenance=provenance, path=folder)
 
-    def save(self, kind: str, experiment: str, config: Any, result: Result, version: int = 1) -> Path:
+    def save(self, kind: str, experiment: str, config: Any, result: Result, version: int | str = 1) -> Path:
         """Write the result atomically: into a temporary folder, then one rename."""
         final = self.folder(kind, experiment, config, version)
         for name, value in result.arrays.items():

@@ -86,7 +86,8 @@ def test_runner_recomputes_a_corrupted_result(tmp_path, monkeypatch):
     runner.compute("quick", tmp_path, only=["theory"], quiet=True)
     runner.compute("quick", tmp_path, only=["theory"], quiet=True)
     assert len(calls) == 1  # the second call reused the cache
-    folder = Store(tmp_path).folder(symbolic.KIND, symbolic.NAME, symbolic.PROFILES["quick"], symbolic.VERSION)
+    from reports.registry import store_version
+    folder = Store(tmp_path).folder(symbolic.KIND, symbolic.NAME, symbolic.PROFILES["quick"], store_version(symbolic))
     (folder / "log.jsonl").write_text("tampered\n")
     runner.compute("quick", tmp_path, only=["theory"], quiet=True)
     assert len(calls) == 2
