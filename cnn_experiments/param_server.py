@@ -64,6 +64,7 @@ class RealRun:
     trajectory: list = field(default_factory=list)
     full_gradients: list = field(default_factory=list)
     wall_seconds: float = 0.0
+    final_params: np.ndarray | None = None
 
 
 def gradient_task(params: np.ndarray, version: int, task_id: int, model: str, seed: int, batch_seed: int,

@@ -2,7 +2,6 @@
 import math
 
 import numpy as np
-import pytest
 
 from cnn_experiments import analysis
 from reports.experiments import cnn_momentum as exp

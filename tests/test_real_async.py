@@ -28,13 +28,8 @@ def client():
 
 class FullBatchLogReg:
     """The same workload as the real runs, as a sim objective (vectorised over replicas)."""
-    work = LogReg(0)
-    dim = work.dim
-
-    @classmethod
-    def gradient(cls, w):
-        p = 1 / (1 + np.exp(-np.clip(w @ cls.work.x.T, -50, 50)))
-        return (p - cls.work.y) @ cls.work.x / len(cls.work.y)
+    dim = LogReg(0).dim
+    gradient = staticmethod(LogReg(0).batched_full_gradient)
 
 
 def test_real_run_is_the_simulator_replaying_its_schedule(client):

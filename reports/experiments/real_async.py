@@ -65,13 +65,9 @@ def _model_estimates(n_workers: int, config: Config, replicas: int | None = None
 
     work = LogReg(0)  # RealConfig.data_seed's default: the same workload as the real runs
 
-    class Objective:  # full-batch logistic regression, vectorised over replicas
+    class Objective:  # the same workload as the real runs, full batch, vectorised over replicas
         dim = work.dim
-
-        @staticmethod
-        def gradient(w):
-            p = 1 / (1 + np.exp(-np.clip(w @ work.x.T, -50, 50)))
-            return (p - work.y) @ work.x / len(work.y)
+        gradient = staticmethod(work.batched_full_gradient)
 
     out = []
     for k in range(repeats or config.momentum_model_repeats):
