@@ -1,0 +1,1 @@
+"""torch: data, the CNN, training under simulated asynchrony (driven by sim.queue), real asynchrony on Dask."""

@@ -166,15 +166,6 @@ def run(client, config: RealConfig, on_update=None, poison_tasks=(), loss_every:
     return out
 
 
-def warmup_mask(slots: list, n_workers: int) -> np.ndarray:
-    """Updates before every slot has written once (the same definition as sim.queue)."""
-    seen, mask = set(), []
-    for s in slots:
-        mask.append(len(seen) < n_workers)
-        seen.add(s)
-    return np.array(mask, dtype=bool)
-
-
 def local_client(n_workers: int, address: str | None = None, timeout: float = 5.0):
     """A Client on `address`, or on a new LocalCluster of n_workers single-threaded processes bound to localhost."""
     import dask

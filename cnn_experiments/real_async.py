@@ -16,14 +16,14 @@ import sys
 import numpy as np
 
 from cnn_experiments import param_server as ps
-from sim.queue import Schedule, save_log
+from sim.queue import Schedule, save_log, warmup_mask
 from sim.stats import geometric_tv
 
 
 def schedule_of(run: ps.RealRun, n_workers: int) -> Schedule:
     """The run as a sim.queue Schedule, so the model and the system are compared with the same functions."""
     return Schedule(staleness=np.array(run.staleness, dtype=np.int64), worker=np.array(run.slot, dtype=np.int64),
-                    time=np.array(run.time), warmup=ps.warmup_mask(run.slot, n_workers), n_workers=n_workers)
+                    time=np.array(run.time), warmup=warmup_mask(run.slot, n_workers), n_workers=n_workers)
 
 
 def summary(run: ps.RealRun, config: ps.RealConfig) -> dict:

@@ -19,38 +19,37 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from reports.common import DEFAULT_OUT, DEFAULT_RESULTS, ROOT, UsageError, check_profile, fail, load
-from reports.registry import claims, experiments
-from sim.provenance import git_state
+from reports.common import DEFAULT_OUT, DEFAULT_RESULTS, ROOT, UsageError, check_profile, fail, load, read_plan
+from reports.harness.provenance import git_state
+from reports.registry import STATUSES, claims, experiments, judge
 
 MATHJAX = Path("/usr/share/javascript/mathjax")
 NOTEBOOKS = ("theory", "monte_carlo", "cnn", "real_async")
 
 
-def evaluate(profile: str, results: Path) -> tuple[list[dict], dict]:
-    """Claim records for claims.json, and the loaded results (for figures). Pure reading."""
-    loaded = load(profile, results)
+def evaluate(profile: str, results: Path) -> tuple[list[dict], dict, list[str]]:
+    """Claim records for claims.json, the loaded results (for figures) and the run's overrides. Pure reading.
+
+    The configs are those of the plan the last `reports.run` of this profile executed in `results` (so a `--set`
+    run yields a report of that run), or the profile's defaults when none ran there.
+    """
+    cfgs, settings = read_plan(results, profile)
+    loaded = load(profile, results, cfgs=cfgs)
     records = []
     for claim in claims():
         result, source = loaded[claim.experiment]
-        record = {"id": claim.id, "paper_ref": claim.paper_ref, "statement": claim.statement, "kind": claim.kind,
-                  "status": "not_run", "expected": None, "measured": None, "tolerance": claim.tolerance,
-                  "why": claim.why, "evidence": None, "figure": claim.figure}
+        record = {"id": claim.id, "aliases": list(claim.aliases), "paper_ref": claim.paper_ref,
+                  "statement": claim.statement, "kind": claim.kind, **judge(claim, result),
+                  "tolerance": claim.tolerance.text(), "why": claim.tolerance.why, "evidence": None,
+                  "figure": claim.figure}
         if result is not None:
-            try:
-                verdict = claim.check(result)
-                status = "not_run" if verdict.passed is None else ("pass" if verdict.passed else "fail")
-                record.update(status=status, expected=verdict.expected,
-                              measured=verdict.measured)
-            except Exception as exc:  # a check that cannot read its evidence is a failure, shown as such
-                record.update(status="fail", measured=f"check could not read the evidence: {type(exc).__name__}: {exc}")
             prov = result.provenance
             record["evidence"] = {"experiment": claim.experiment, "source": source,
                                   "path": os.path.relpath(result.path, ROOT), "git_sha": prov.get("git_sha"),
                                   "dirty": prov.get("dirty"), "device": prov.get("device"),
                                   "wall_seconds": prov.get("wall_seconds"), "finished": prov.get("finished")}
         records.append(record)
-    return records, loaded
+    return records, loaded, settings
 
 
 def write_figures(loaded: dict, folder: Path) -> list[str]:
@@ -59,12 +58,12 @@ def write_figures(loaded: dict, folder: Path) -> list[str]:
     import matplotlib.pyplot as plt
     folder.mkdir(parents=True, exist_ok=True)
     names = []
-    for name, module in experiments().items():
+    for name, exp in experiments().items():
         result, _ = loaded[name]
         if result is None:
             continue
         try:
-            made = module.figures(result)
+            made = exp.figures(result)
         except Exception as exc:  # a figure that cannot be drawn is reported, the claims still are
             print(f"warning: figures of {name} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
             continue
@@ -103,14 +102,25 @@ def run_notebooks(profile: str, results: Path, out: Path) -> dict[str, str]:
     return status
 
 
-def render(profile: str, records: list[dict], figures: list[str], notebooks: dict, sha: str, dirty: bool) -> str:
-    counts = {s: sum(r["status"] == s for r in records) for s in ("pass", "fail", "not_run")}
+def _controls_html(record: dict) -> str:
+    esc = html.escape
+    return "<br>".join(f"{esc(c['name'])}: <b>{esc(c['status'])}</b> <small>({esc(c['model'])})</small>"
+                       for c in record["controls"])
+
+
+def render(profile: str, records: list[dict], figures: list[str], notebooks: dict, sha: str, dirty: bool,
+           settings: list[str] | None = None) -> str:
+    counts = {s: sum(r["status"] == s for r in records) for s in STATUSES}
     esc = html.escape
     rows = "".join(
         f"<tr class='row-{r['status']}'><td><a href='#{r['id']}'>{esc(r['id'])}</a></td><td>{esc(r['paper_ref'])}</td>"
         f"<td>{esc(r['statement'])}</td><td>{esc(r['expected'] or '')}</td><td>{esc(r['measured'] or '')}</td>"
-        f"<td>{esc(r['tolerance'])}<br><small>{esc(r['why'])}</small></td><td><b>{r['status']}</b></td></tr>"
+        f"<td>{esc(r['tolerance'])}<br><small>{esc(r['why'])}</small></td><td>{_controls_html(r)}</td>"
+        f"<td><b>{r['status']}</b></td></tr>"
         for r in records)
+    override_note = ("" if not settings else "<p class='fail'><b>Override run:</b> built from a run with "
+                     + ", ".join(f"<code>--set {esc(s)}</code>" for s in settings)
+                     + "; the profile's defaults were not used for these experiments.</p>")
     sections = []
     for r in records:
         ev = r["evidence"]
@@ -119,10 +129,12 @@ def render(profile: str, records: list[dict], figures: list[str], notebooks: dic
             f"{esc(ev['source'])} result <code>{esc(ev['path'])}</code>, git {esc(str(ev['git_sha'])[:12])}"
             f"{' (dirty)' if ev['dirty'] else ''}, {esc(str(ev['device']))}, {ev['wall_seconds']} s, {esc(str(ev['finished']))}")
         fig = (f"<img src='figures/{r['figure']}.png' alt='{r['figure']}'>" if r["figure"] in figures else "")
-        sections.append(f"<section id='{r['id']}'><h3>{esc(r['id'])} — <span class='{r['status']}'>{r['status']}</span>"
+        anchors = "".join(f"<a id='{esc(a)}'></a>" for a in r["aliases"])
+        sections.append(f"<section id='{r['id']}'>{anchors}<h3>{esc(r['id'])} — <span class='{r['status']}'>{r['status']}</span>"
                         f"</h3><p><i>{esc(r['paper_ref'])}.</i> {esc(r['statement'])}</p><p><b>Expected:</b> "
                         f"{esc(r['expected'] or '—')}<br><b>Measured:</b> {esc(r['measured'] or '—')}<br><b>Tolerance:"
-                        f"</b> {esc(r['tolerance'])} ({esc(r['why'])})<br><b>Evidence:</b> {prov}</p>{fig}</section>")
+                        f"</b> {esc(r['tolerance'])} ({esc(r['why'])})<br><b>Negative controls (each must fail):</b>"
+                        f"<br>{_controls_html(r)}<br><b>Evidence:</b> {prov}</p>{fig}</section>")
     nb = "".join(f"<li><a href='notebooks/{n}.html'>{n}</a>: {esc(s)}</li>" for n, s in notebooks.items()) or \
         "<li>not executed in this build</li>"
     return f"""<!DOCTYPE html><html><head><meta charset='utf-8'><title>Asynchrony begets Momentum: verification report</title>
@@ -130,19 +142,24 @@ def render(profile: str, records: list[dict], figures: list[str], notebooks: dic
 <style>body{{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em}} table{{border-collapse:collapse;font-size:12px}}
 td,th{{border:1px solid #ccc;padding:4px;vertical-align:top}} .pass{{color:#070}} .fail{{color:#b00}} .not_run{{color:#888}}
 tr.row-pass td:last-child{{background:#e7f6e7;color:#070}} tr.row-fail td:last-child{{background:#fbe3e3;color:#b00}}
-tr.row-not_run td:last-child{{background:#eee;color:#666}}
+tr.row-not_run td:last-child{{background:#eee;color:#666}} .cannot_fail{{color:#a60}}
+tr.row-cannot_fail td:last-child{{background:#fff2d9;color:#a60}}
 img{{max-width:700px}} section{{border-top:1px solid #ddd;margin-top:1em}}</style></head><body>
 <h1>Asynchrony begets Momentum — verification report</h1>
 <p>Mitliagkas, Zhang, Hadjis, Ré, arXiv:1605.09774. Profile <b>{profile}</b>; generated
 {datetime.now(timezone.utc).isoformat(timespec='seconds')} from git {sha[:12]}{' (dirty)' if dirty else ''}.
-<b>{counts['pass']}</b> pass, <b>{counts['fail']}</b> fail, <b>{counts['not_run']}</b> not run.
-Claims whose id starts with <code>finding-</code> are discrepancies the suite found in the paper: <i>pass</i> means
-the finding is confirmed by the evidence.</p>
+<b>{counts['pass']}</b> pass, <b>{counts['fail']}</b> fail, <b>{counts['cannot_fail']}</b> cannot fail,
+<b>{counts['not_run']}</b> not run.
+Every claim names negative controls: the same check on evidence from a deliberately wrong model. A claim passes only
+if its check passes and every control fails; when a control passes too, the check could not tell the wrong model
+apart and the claim shows <i>cannot_fail</i>. Claims whose id starts with <code>finding-</code> are places where the
+paper is wrong or imprecise (<i>pass</i>: the finding is confirmed); <code>extension-</code> claims are results
+beyond the paper.</p>{override_note}
 <p>The model: \\(w_{{t+1}} = w_t - \\alpha \\nabla f(w_{{t-\\tau_t}}) + \\mu_L (w_t - w_{{t-1}})\\); with M workers and
 exponential work times \\(\\tau \\sim \\mathrm{{Geom}}(1/M)\\), and in expectation
 \\(E[w_{{t+1}} - w_t] = \\mu_S E[w_t - w_{{t-1}}] - (1-\\mu_S)\\alpha E\\nabla f(w_t)\\), \\(\\mu_S = 1 - 1/M\\).</p>
 <h2>Claims</h2><table><tr><th>id</th><th>paper</th><th>statement</th><th>expected</th><th>measured</th>
-<th>tolerance (why)</th><th>status</th></tr>{rows}</table>
+<th>tolerance (why)</th><th>controls</th><th>status</th></tr>{rows}</table>
 <h2>Notebooks</h2><ul>{nb}</ul>
 <h2>Evidence, claim by claim</h2>{''.join(sections)}</body></html>"""
 
@@ -157,16 +174,17 @@ def build(profile: str, results: Path, out: Path, notebooks: bool = True) -> dic
     except OSError as exc:
         raise UsageError(f"output folder {out} is not writable ({exc.strerror}); pass --out DIR") from None
     try:
-        records, loaded = evaluate(profile, results)
+        records, loaded, settings = evaluate(profile, results)
         figures = write_figures(loaded, tmp / "figures")
         if MATHJAX.is_dir():
             os.symlink(MATHJAX, tmp / "mathjax")
         nb_status = run_notebooks(profile, results, tmp) if notebooks else {}
         sha, dirty = git_state()
-        doc = {"profile": profile, "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        doc = {"profile": profile, "settings": settings,
+               "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "git_sha": sha, "dirty": dirty, "claims": [{k: v for k, v in r.items() if k != "figure"} for r in records]}
         (tmp / "claims.json").write_text(json.dumps(doc, indent=1))
-        (tmp / "report.html").write_text(render(profile, records, figures, nb_status, sha, dirty))
+        (tmp / "report.html").write_text(render(profile, records, figures, nb_status, sha, dirty, settings))
         if out.exists():
             old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}-old-"))
             os.replace(out, old / "x")
@@ -189,11 +207,11 @@ def main(argv: list[str] | None = None) -> int:
         doc = build(check_profile(args.profile), args.results, args.out, notebooks=not args.no_notebooks)
     except UsageError as exc:
         fail(str(exc))
-    counts = {s: sum(c["status"] == s for c in doc["claims"]) for s in ("pass", "fail", "not_run")}
+    counts = {s: sum(c["status"] == s for c in doc["claims"]) for s in STATUSES}
     print(f"report: {args.out / 'report.html'} ({counts['pass']} pass, {counts['fail']} fail, "
-          f"{counts['not_run']} not run)")
+          f"{counts['cannot_fail']} cannot fail, {counts['not_run']} not run)")
     for c in doc["claims"]:
-        print(f"  {c['status']:7s} {c['id']}")
+        print(f"  {c['status']:11s} {c['id']}")
     return 0
 
 

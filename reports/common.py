@@ -1,12 +1,15 @@
-"""What the entry points share: defaults, error reporting, loading an experiment's stored result."""
+"""What the entry points share: defaults, error reporting, the plan a run executed, loading stored results."""
 from __future__ import annotations
 
+import json
+import os
 import sys
+import tempfile
 from pathlib import Path
 
-from reports.registry import PROFILES, experiments, store_version
-from sim.config import ConfigError, override, parse_override
-from sim.store import Store
+from reports.harness.config import ConfigError, as_dict, override, parse_override
+from reports.harness.store import Store
+from reports.registry import PROFILES, experiments
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RESULTS = ROOT / "results"
@@ -26,30 +29,60 @@ def check_profile(profile: str) -> str:
 
 def configs(profile: str, settings: list[str] | None = None) -> dict:
     """Experiment name -> config for the profile, with `experiment.key=value` overrides applied strictly."""
-    mods = experiments()
-    out = {name: mod.PROFILES[profile] for name, mod in mods.items()}
+    exps = experiments()
+    out = {name: exp.profiles[profile] for name, exp in exps.items()}
     for text in settings or []:
         key, value = parse_override(text)
-        if "." not in key or key.split(".", 1)[0] not in mods:
+        if "." not in key or key.split(".", 1)[0] not in exps:
             raise ConfigError(f"override {text!r} must name an experiment: EXPERIMENT.key=value with EXPERIMENT one "
-                              f"of {', '.join(mods)}")
+                              f"of {', '.join(exps)}")
         name, field = key.split(".", 1)
         try:
             out[name] = override(out[name], {field: value})
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             raise ConfigError(f"{name}: {exc}") from None
     return out
 
 
-def load(profile: str, results: Path, use_evidence: bool = True) -> dict:
-    """Experiment name -> (Result or None, source) for the profile's configs; reads only, never computes."""
+def plan_path(results: Path, profile: str) -> Path:
+    return Path(results) / f"plan-{profile}.json"
+
+
+def write_plan(results: Path, profile: str, settings: list[str], cfgs: dict) -> None:
+    """Record the configs a run executed (atomically), so that the report is built from what actually ran."""
+    doc = {"profile": profile, "settings": list(settings), "configs": {n: as_dict(c) for n, c in cfgs.items()}}
+    path = plan_path(results, profile)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".plan-")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(doc, handle, indent=1)
+    os.replace(tmp, path)
+
+
+def read_plan(results: Path, profile: str) -> tuple[dict, list[str]]:
+    """(configs, settings) of the last run of this profile in `results`; the profile's defaults if none ran."""
+    path = plan_path(results, profile)
+    defaults = {name: exp.profiles[profile] for name, exp in experiments().items()}
+    try:
+        doc = json.loads(path.read_text())
+        cfgs = {name: override(defaults[name], doc["configs"].get(name, {})) for name in defaults}
+        return cfgs, [str(s) for s in doc.get("settings", [])]
+    except FileNotFoundError:
+        return defaults, []
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        print(f"warning: ignoring unreadable run plan {path} ({type(exc).__name__}); using the profile's defaults",
+              file=sys.stderr)
+        return defaults, []
+
+
+def load(profile: str, results: Path, use_evidence: bool = True, cfgs: dict | None = None) -> dict:
+    """Experiment name -> (Result or None, source) for the given configs; reads only, never computes."""
+    cfgs = cfgs or {name: exp.profiles[profile] for name, exp in experiments().items()}
     out = {}
-    for name, module in experiments().items():
-        config = module.PROFILES[profile]
-        result = Store(results).load(module.KIND, name, config, store_version(module))
+    for name, exp in experiments().items():
+        result = Store(results).load(exp.kind, name, cfgs[name], exp.store_version())
         source = "local"
         if result is None and use_evidence:
-            result = Store(EVIDENCE).load(module.KIND, name, config, store_version(module))
+            result = Store(EVIDENCE).load(exp.kind, name, cfgs[name], exp.store_version())
             source = "evidence"
         out[name] = (result, source if result is not None else None)
     return out

@@ -1,20 +1,22 @@
-"""Helpers for the notebooks: read the stored results of the profile the report is built for."""
+"""Helpers for the notebooks: read the stored results of the run the report is built for."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from reports.common import DEFAULT_RESULTS, load
-from reports.registry import claims, experiments
+from reports.common import DEFAULT_RESULTS, load, read_plan
+from reports.registry import claims, experiments, judge
 
 
-def _profile() -> tuple[str, Path]:
-    return os.environ.get("SUITE_PROFILE", "quick"), Path(os.environ.get("SUITE_RESULTS", DEFAULT_RESULTS))
+def _loaded() -> tuple[str, dict]:
+    profile, results = os.environ.get("SUITE_PROFILE", "quick"), Path(os.environ.get("SUITE_RESULTS", DEFAULT_RESULTS))
+    cfgs, _ = read_plan(results, profile)
+    return profile, load(profile, results, cfgs=cfgs)
 
 
 def load_result(name: str):
-    profile, results = _profile()
-    result, _ = load(profile, results)[name]
+    profile, loaded = _loaded()
+    result, _ = loaded[name]
     if result is None:  # not computed for this profile (e.g. the full CNN sweep without GPU evidence)
         raise RuntimeError(f"no stored {profile} result for {name}; run `make report` first")
     return result
@@ -28,12 +30,8 @@ def show_figures(name: str) -> None:
 
 
 def claims_table(kinds: list[str]) -> None:
-    profile, results = _profile()
-    loaded = load(profile, results)
+    _, loaded = _loaded()
     for claim in claims():
-        if claim.kind not in kinds:
-            continue
-        result, _ = loaded[claim.experiment]
-        passed = None if result is None else claim.check(result).passed
-        status = "not_run" if passed is None else ("pass" if passed else "fail")
-        print(f"{status:8s} {claim.id}")
+        if claim.kind in kinds:
+            record = judge(claim, loaded[claim.experiment][0])
+            print(f"{record['status']:12s} {claim.id}")

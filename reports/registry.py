@@ -1,13 +1,17 @@
-"""Claims are data: every statement of the paper the suite checks, with its evidence and its check.
+"""Claims are data: every statement of the paper the suite checks, how it is checked, and how it could fail.
 
-An experiment module (reports/experiments/*.py) declares KIND, NAME, VERSION, a frozen Config, PROFILES, a pure
-`run(config) -> Result`, `figures(result) -> {name: matplotlib Figure}` and CLAIMS. A claim's check is a pure
-function of the stored Result; a claim whose experiment has no stored result for the profile is not run.
+An experiment file (reports/experiments/*.py) declares one `EXPERIMENT = Experiment(...)`: its config class, the
+quick and full profiles, a tiny smoke config, a pure `run(config) -> Result`, `figures(result)` and its claims.
+A claim carries a pure check `check(result, tolerance) -> Verdict` that reads its threshold from the claim's
+`Tolerance` (written once), and at least one negative `Control`: the same check on evidence from a deliberately
+wrong model, which must fail. A claim whose check passes while a control passes too is `cannot_fail`, not `pass`.
 """
 from __future__ import annotations
 
+import copy
 import importlib
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 EXPERIMENT_MODULES = (
@@ -20,8 +24,30 @@ EXPERIMENT_MODULES = (
     "reports.experiments.cnn_momentum",
     "reports.experiments.real_async",
 )
-KINDS = ("symbolic", "quadratic", "monte_carlo", "cnn", "real_async", "finding")
+KINDS = ("symbolic", "quadratic", "monte_carlo", "cnn", "real_async", "finding", "extension")
+EXPERIMENT_KINDS = ("symbolic", "quadratic", "monte_carlo", "cnn", "real_async")
 PROFILES = ("quick", "full")
+STATUSES = ("pass", "fail", "cannot_fail", "not_run")
+UNITS = ("exact", "standard errors", "absolute", "relative", "ratio", "grid steps", "count")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """A claim's threshold, written once: the check reads `value`, the report prints `text()` and `why`."""
+    value: float
+    unit: str
+    why: str
+
+    def __post_init__(self):
+        if self.unit not in UNITS:
+            raise ValueError(f"tolerance unit {self.unit!r} is not one of {UNITS}")
+        if not (isinstance(self.value, (int, float)) and math.isfinite(self.value) and self.value >= 0):
+            raise ValueError(f"tolerance value must be a finite number >= 0, got {self.value!r}")
+        if not self.why:
+            raise ValueError("a tolerance says why it is what it is")
+
+    def text(self) -> str:
+        return "exact" if self.unit == "exact" else f"{self.value:g} {self.unit}"
 
 
 @dataclass(frozen=True)
@@ -29,6 +55,15 @@ class Verdict:
     passed: bool | None  # None: the evidence exists but does not cover the claim (shown as not run)
     expected: str
     measured: str
+    values: dict = field(default_factory=dict)  # the named numbers the verdict was decided on
+
+
+@dataclass(frozen=True)
+class Control:
+    """The same check on evidence from a deliberately wrong model (`model` says which); it must fail."""
+    name: str
+    model: str
+    evidence: Callable[[Any], Any]  # stored Result -> the Result the wrong model gives (pure)
 
 
 @dataclass(frozen=True)
@@ -37,28 +72,50 @@ class Claim:
     paper_ref: str
     statement: str
     kind: str
-    check: Callable[[Any], Verdict]
-    tolerance: str
-    why: str
+    check: Callable[[Any, Tolerance], Verdict]
+    tolerance: Tolerance
+    controls: tuple
     figure: str | None = None
-    experiment: str = ""  # filled in by the registry from the declaring module
+    aliases: tuple = ()       # former ids, still accepted by `make claim` and the report's anchors
+    experiment: str = ""      # filled in from the declaring Experiment
 
 
-def experiments() -> dict[str, Any]:
-    """Experiment name -> module, in report order."""
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    kind: str
+    version: int              # bump when this experiment's stored output changes
+    config: type              # the frozen Config dataclass
+    profiles: dict            # exactly {"quick": Config, "full": Config}
+    smoke: Any                # a tiny Config: the contract tests run it end to end
+    run: Callable             # config -> Result (pure apart from the time it takes)
+    figures: Callable         # Result -> {name: matplotlib Figure}
+    claims: tuple
+    needs_gpu: tuple = ()     # profiles too large for a CPU (taken from reports/evidence/ without a GPU)
+    deterministic: bool = True
+    slow: bool = False        # its smoke run takes more than a few seconds (tests marked slow)
+    uses_model: bool = True   # its results depend on sim's model: sim.MODEL_VERSION is part of its key
+
+    def store_version(self) -> str:
+        """The version a stored result is keyed by: the experiment's own, and the model's where it uses it."""
+        if not self.uses_model:
+            return str(self.version)
+        import sim
+        return f"{self.version}.{sim.MODEL_VERSION}"
+
+
+def experiments() -> dict[str, Experiment]:
+    """Experiment name -> Experiment, in report order."""
     out = {}
-    for name in EXPERIMENT_MODULES:
-        module = importlib.import_module(name)
-        out[module.NAME] = module
+    for module_name in EXPERIMENT_MODULES:
+        exp = importlib.import_module(module_name).EXPERIMENT
+        out[exp.name] = exp
     return out
 
 
 def claims() -> list[Claim]:
-    out = []
-    for name, module in experiments().items():
-        for claim in module.CLAIMS:
-            out.append(Claim(**{**claim.__dict__, "experiment": name}))
-    ids = [c.id for c in out]
+    out = [replace(claim, experiment=name) for name, exp in experiments().items() for claim in exp.claims]
+    ids = [i for c in out for i in (c.id, *c.aliases)]
     duplicated = {i for i in ids if ids.count(i) > 1}
     if duplicated:
         raise RuntimeError(f"duplicate claim ids: {sorted(duplicated)}")
@@ -67,16 +124,72 @@ def claims() -> list[Claim]:
 
 def claim_by_id(claim_id: str) -> Claim:
     for claim in claims():
-        if claim.id == claim_id:
+        if claim_id == claim.id or claim_id in claim.aliases:
             return claim
     known = ", ".join(c.id for c in claims())
     raise KeyError(f"unknown claim id {claim_id!r}; known ids: {known}")
 
 
-def store_version(module) -> str:
-    """The version a stored result is keyed by: the experiment's own VERSION and the model's (sim.MODEL_VERSION)."""
-    import sim
-    return f"{module.VERSION}.{sim.MODEL_VERSION}"
+def status_of(verdict: Verdict) -> str:
+    return "not_run" if verdict.passed is None else ("pass" if verdict.passed else "fail")
+
+
+def _safe_check(claim: Claim, result) -> Verdict:
+    try:
+        verdict = claim.check(result, claim.tolerance)
+    except Exception as exc:  # noqa: BLE001  a check that cannot read its evidence is a failure, shown as such
+        return Verdict(False, "", f"check could not read the evidence: {type(exc).__name__}: {exc}")
+    if not isinstance(verdict, Verdict):
+        return Verdict(False, "", f"check returned {type(verdict).__name__}, not a Verdict")
+    return verdict
+
+
+def judge(claim: Claim, result) -> dict:
+    """Status, verdict and controls of one claim on one stored result (None: no evidence, not run)."""
+    if result is None:
+        return {"status": "not_run", "expected": None, "measured": None, "values": {},
+                "controls": [{"name": c.name, "model": c.model, "status": "not_run", "measured": None}
+                             for c in claim.controls]}
+    verdict = _safe_check(claim, result)
+    controls = []
+    for control in claim.controls:
+        try:
+            wrong = control.evidence(result)
+        except Exception as exc:  # noqa: BLE001  the wrong model's evidence is missing: the control did not run
+            controls.append({"name": control.name, "model": control.model, "status": "not_run",
+                             "measured": f"no evidence for this control: {type(exc).__name__}: {exc}"})
+            continue
+        seen = _safe_check(claim, wrong)
+        controls.append({"name": control.name, "model": control.model, "status": status_of(seen),
+                         "measured": seen.measured, "values": seen.values})
+    status = status_of(verdict)
+    if status == "pass" and any(c["status"] != "fail" for c in controls):
+        status = "cannot_fail"  # a wrong model passes too (or could not be tried): the pass shows nothing
+    return {"status": status, "expected": verdict.expected, "measured": verdict.measured,
+            "values": _plain(verdict.values), "controls": controls}
+
+
+def _plain(values: dict) -> dict:
+    """A flat object of named numbers (JSON: non-finite as None)."""
+    out = {}
+    for key, value in values.items():
+        if isinstance(value, bool) or value is None:
+            out[key] = value
+        else:
+            value = float(value)
+            out[key] = value if math.isfinite(value) else None
+    return out
+
+
+# ------------------------------------------------------------ helpers the experiments share -------------------
+
+def with_summary(result, **changes):
+    """A copy of `result` whose summary has `changes` (deep-copied): the evidence a control's wrong model gives."""
+    new = copy.copy(result)
+    summary = copy.deepcopy(result.summary)
+    summary.update(copy.deepcopy(changes))
+    new.summary = summary
+    return new
 
 
 def max_abs_z(mean, se, reference, exact_tol: float = 1e-9) -> float:

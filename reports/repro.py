@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from reports.common import DEFAULT_RESULTS, UsageError, check_profile, fail, load
-from reports.registry import claims
+from reports.registry import claims, judge
 from reports.run import compute
 
 
@@ -41,8 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         fail(str(exc))
     from reports.registry import experiments
     from reports.run import _has_cuda
-    gpu_only = {n for n, m in experiments().items() if profile in getattr(m, "NEEDS_GPU", ()) and not _has_cuda()}
-    timed = {n for n, m in experiments().items() if not getattr(m, "DETERMINISTIC", True)}
+    gpu_only = {n for n, e in experiments().items() if profile in e.needs_gpu and not _has_cuda()}
+    timed = {n for n, e in experiments().items() if not e.deterministic}
     for name in sorted(timed):
         print(f"{name}: skipped (real wall-clock timings: not bit-reproducible by nature)")
     stored = {n: v for n, v in load(profile, args.results, use_evidence=False).items()
@@ -61,11 +61,12 @@ def main(argv: list[str] | None = None) -> int:
         for claim in claims():
             if claim.experiment not in stored:
                 continue
-            v1, v2 = claim.check(stored[claim.experiment][0]), claim.check(again[claim.experiment])
+            v1, v2 = judge(claim, stored[claim.experiment][0]), judge(claim, again[claim.experiment])
             if v1 != v2:
                 bad += 1
-                what = "status" if v1.passed != v2.passed else "measured values"
-                print(f"{claim.id}: {what} differ ({v1.passed}: {v1.measured[:80]} | {v2.passed}: {v2.measured[:80]})")
+                what = "status" if v1["status"] != v2["status"] else "measured values"
+                print(f"{claim.id}: {what} differ ({v1['status']}: {v1['measured'][:80]} | {v2['status']}: "
+                      f"{v2['measured'][:80]})")
     print("reproducibility: " + ("PASS" if not bad else f"FAIL ({bad} differences)"))
     return 0 if not bad else 1
 

@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 
 from cnn_experiments.data import DatasetError
-from reports.common import DEFAULT_RESULTS, UsageError, check_profile, configs, fail
-from reports.registry import claim_by_id, experiments, store_version
-from sim.config import ConfigError
-from sim.store import Store, StoreError
+from reports.common import DEFAULT_RESULTS, UsageError, check_profile, configs, fail, write_plan
+from reports.harness.config import ConfigError
+from reports.harness.store import Store, StoreError
+from reports.registry import claim_by_id, experiments, judge
 
 
 def _has_cuda() -> bool:
@@ -30,10 +30,10 @@ def _has_cuda() -> bool:
 
 def _compute_one(profile: str, name: str, config, results: str) -> str:
     """Run one experiment and store it; on a Dask worker too (the results folder must be shared)."""
-    module = experiments()[name]
+    exp = experiments()[name]
     store = Store(results)
-    store.save(module.KIND, name, config, module.run(config), store_version(module))
-    return str(store.folder(module.KIND, name, config, store_version(module)))
+    store.save(exp.kind, name, config, exp.run(config), exp.store_version())
+    return str(store.folder(exp.kind, name, config, exp.store_version()))
 
 
 def compute(profile: str, results: Path, only: list[str] | None = None, force: bool = False,
@@ -44,26 +44,27 @@ def compute(profile: str, results: Path, only: list[str] | None = None, force: b
     With a Dask `client`, the missing experiments run as tasks on its workers (each stores its own result, so
     an interrupted sweep keeps what finished and a restart computes only the rest).
     """
+    cfgs = configs(profile, settings)  # validated before anything is written
     store = Store(results)
     store.check_writable()
-    mods, cfgs = experiments(), configs(profile, settings)
+    mods = experiments()
     names = [n for n in mods if only is None or n in only]
     out, todo = {}, []
     errors = [] if errors is None else errors
     say = (lambda text: None) if quiet else (lambda text: print(text, flush=True))
     for i, name in enumerate(names, 1):
-        module, config = mods[name], cfgs[name]
-        if profile in getattr(module, "NEEDS_GPU", ()) and not _has_cuda():
+        exp, config = mods[name], cfgs[name]
+        if profile in exp.needs_gpu and not _has_cuda():
             say(f"[{i}/{len(names)}] {name}: skipped ({profile} needs a GPU; the report uses committed evidence "
                 f"from reports/evidence/ if there is any)")
             out[name] = None
             continue
-        result = None if force else store.load(module.KIND, name, config, store_version(module))
+        result = None if force else store.load(exp.kind, name, config, exp.store_version())
         if result is not None:
             say(f"[{i}/{len(names)}] {name}: cached ({result.path})")
             out[name] = result
             continue
-        reason = store.verify(store.folder(module.KIND, name, config, store_version(module)))
+        reason = store.verify(store.folder(exp.kind, name, config, exp.store_version()))
         why = "forced" if force else ("not stored yet" if reason.startswith("no summary") else reason)
         say(f"[{i}/{len(names)}] {name}: computing ({profile}; {why}) ...")
         todo.append(name)
@@ -95,8 +96,9 @@ def compute(profile: str, results: Path, only: list[str] | None = None, force: b
                 print(f"error: {name}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
                 errors.append(name)
     for name in todo:
-        module = mods[name]
-        out[name] = None if name in errors else store.load(module.KIND, name, cfgs[name], store_version(module))
+        exp = mods[name]
+        out[name] = None if name in errors else store.load(exp.kind, name, cfgs[name], exp.store_version())
+    write_plan(results, profile, settings or [], cfgs)
     return {name: out.get(name) for name in names}
 
 
@@ -142,10 +144,11 @@ def main(argv: list[str] | None = None) -> int:
         if results[claim.experiment] is None:
             print(f"{claim.id}: not run (needs a GPU for the {profile} profile)")
             return 1
-        verdict = claim.check(results[claim.experiment])
-        status = "not run" if verdict.passed is None else ("pass" if verdict.passed else "fail")
-        print(f"{claim.id}: {status}\n  expected: {verdict.expected}\n  measured: {verdict.measured}")
-        return 0 if verdict.passed is True else 1
+        record = judge(claim, results[claim.experiment])
+        print(f"{claim.id}: {record['status']}\n  expected: {record['expected']}\n  measured: {record['measured']}")
+        for control in record["controls"]:
+            print(f"  control {control['name']} ({control['model']}): {control['status']} (must fail)")
+        return 0 if record["status"] == "pass" else 1
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Asynchronous SGD, vectorised over replicas, and the expected-update recursions it is compared with.
+"""Asynchronous SGD, vectorised over replicas (the predictions it is compared with live in theory.predictions).
 
 `run_workers` simulates the workers faithfully: each of the M workers holds the parameters it read; when the
 schedule says it writes, its gradient (taken at its own snapshot, plus noise) is applied to the current
@@ -94,47 +94,3 @@ def heavy_ball(objective, n_steps: int, lr: float, mu_explicit: float, w0) -> np
         w, previous = w - lr * objective.gradient(w) + mu_explicit * (w - previous), w
         out.append(w.copy())
     return np.array(out)
-
-
-def geometric_pmf(p: float, n_steps: int) -> np.ndarray:
-    """q_l = p (1 - p)^l for l < n_steps, with the tail P(tau >= n_steps) lumped into the last entry."""
-    q = p * (1 - p) ** np.arange(n_steps + 1)
-    q[-1] = (1 - p) ** n_steps
-    return q
-
-
-def expected_simple_form(objective, pmf: np.ndarray, n_steps: int, lr: float, mu_explicit: float, w0):
-    """Theorem 2's simple form with explicit momentum, for an affine gradient:
-    m_{t+1} = m_t + mu_L (m_t - m_{t-1}) - alpha sum_l q_l grad f(m_{max(t-l, 0)}),
-    constant pre-history (every read before the start is of w_0); pmf entries beyond its length are zero,
-    and the last entry of `pmf` is read as P(tau >= len(pmf) - 1). Returns (T+1, d).
-    """
-    m = [np.asarray(w0, dtype=float)]
-    grads = [objective.gradient(m[0])]
-    tail_index = len(pmf) - 1
-    for t in range(n_steps):
-        expected_grad = np.zeros_like(m[0])
-        for l in range(min(t, tail_index - 1) + 1):
-            expected_grad += pmf[l] * grads[t - l]
-        rest = 1.0 - pmf[:min(t, tail_index - 1) + 1].sum()
-        expected_grad += rest * grads[max(t - min(t, tail_index - 1) - 1, 0)] if rest > 0 else 0.0
-        momentum = mu_explicit * (m[t] - m[t - 1]) if t > 0 else 0.0
-        m.append(m[t] - lr * expected_grad + momentum)
-        grads.append(objective.gradient(m[-1]))
-    return np.array(m)
-
-
-def momentum_recursion(objective, n_steps: int, lr: float, mu_implicit: float, mu_explicit: float, w0):
-    """The paper's prediction, eq. (9) (Theorem 3 when mu_L = 0), with consistent initial conditions:
-    D_1 = -alpha grad f(w_0) (every worker read w_0), D_0 = 0, then for t >= 1
-    D_{t+1} = (mu_L + mu_S) D_t - mu_L mu_S D_{t-1} - alpha (1 - mu_S) grad f(m_t). Returns (T+1, d).
-    """
-    m = [np.asarray(w0, dtype=float)]
-    m.append(m[0] - lr * objective.gradient(m[0]))
-    steps = [np.zeros_like(m[0]), m[1] - m[0]]
-    for t in range(1, n_steps):
-        step = ((mu_explicit + mu_implicit) * steps[-1] - mu_explicit * mu_implicit * steps[-2]
-                - lr * (1 - mu_implicit) * objective.gradient(m[t]))
-        steps.append(step)
-        m.append(m[t] + step)
-    return np.array(m[:n_steps + 1])

@@ -35,6 +35,17 @@ class Schedule:
         return np.arange(self.staleness.shape[-1]) - self.staleness
 
 
+def warmup_mask(worker, n_workers: int) -> np.ndarray:
+    """The one warm-up definition: update t is warm-up when t comes before the first write of the last worker to
+    write at all (before every worker has written once). Used by the queue and by logs of real runs alike."""
+    worker = np.asarray(worker, dtype=np.int64)
+    first = {}
+    for t, w in enumerate(worker.tolist()):
+        first.setdefault(w, t)
+    end = max(first.values()) if len(first) == n_workers else worker.size
+    return np.arange(worker.size) < end
+
+
 def _check_counts(n_workers, n_updates, n_replicas) -> None:
     for name, value in (("n_workers (M)", n_workers), ("n_updates", n_updates), ("n_replicas", n_replicas)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:

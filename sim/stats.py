@@ -21,3 +21,20 @@ def law_tv(a: np.ndarray, b: np.ndarray) -> float:
     """Total variation distance between the empirical laws of two integer samples."""
     n = max(a.max(), b.max()) + 1
     return float(0.5 * np.abs(np.bincount(a, minlength=n) / a.size - np.bincount(b, minlength=n) / b.size).sum())
+
+
+class Pool:
+    """Running sums for a mean and its standard error over replicas (axis 1 of the arrays added)."""
+
+    def __init__(self):
+        self.n, self.s, self.s2 = 0, 0.0, 0.0
+
+    def add(self, values: np.ndarray) -> None:
+        self.n += values.shape[1]
+        self.s = self.s + values.sum(axis=1)
+        self.s2 = self.s2 + (values ** 2).sum(axis=1)
+
+    def mean_se(self) -> tuple[np.ndarray, np.ndarray]:
+        mean = self.s / self.n
+        var = np.maximum(self.s2 / self.n - mean ** 2, 0.0) * self.n / (self.n - 1)
+        return mean, np.sqrt(var / self.n)

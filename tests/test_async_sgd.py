@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from theory import predictions
 from sim import async_sgd
 from sim.objectives import DoubleWell, Quadratic
 from sim.queue import simulate_batch
@@ -39,8 +40,8 @@ def test_seeds_reproduce_noisy_runs():
 
 @pytest.mark.parametrize("m, mu_l", [(2, 0.0), (4, 0.5), (8, -0.3)])
 def test_momentum_recursion_equals_theorem2_with_the_geometric_law(m, mu_l):
-    simple = async_sgd.expected_simple_form(QUAD, async_sgd.geometric_pmf(1 / m, 60), 60, 0.2, mu_l, [1.0, 1.0])
-    paper = async_sgd.momentum_recursion(QUAD, 60, 0.2, 1 - 1 / m, mu_l, [1.0, 1.0])
+    simple = predictions.expected_simple_form(QUAD, predictions.geometric_pmf(1 / m, 60), 60, 0.2, mu_l, [1.0, 1.0])
+    paper = predictions.momentum_recursion(QUAD, 60, 0.2, 1 - 1 / m, mu_l, [1.0, 1.0])
     np.testing.assert_allclose(simple, paper, atol=1e-12)
 
 
@@ -49,8 +50,8 @@ def test_monte_carlo_mean_matches_the_recursion_and_not_a_wrong_one():
     schedule = simulate_batch(4, 25, 20000, seed=2)
     x = async_sgd.run_workers(QUAD, schedule, 0.3, 0.0, [1.0, 1.0], noise_std=0.3, seed=3).x
     mean, se = x.mean(axis=1), x.std(axis=1, ddof=1) / np.sqrt(x.shape[1])
-    right = async_sgd.momentum_recursion(QUAD, 25, 0.3, 0.75, 0.0, [1.0, 1.0])
-    wrong = async_sgd.momentum_recursion(QUAD, 25, 0.3, 1 - 1 / 16, 0.0, [1.0, 1.0])
+    right = predictions.momentum_recursion(QUAD, 25, 0.3, 0.75, 0.0, [1.0, 1.0])
+    wrong = predictions.momentum_recursion(QUAD, 25, 0.3, 1 - 1 / 16, 0.0, [1.0, 1.0])
     assert max_abs_z(mean[1:], se[1:], right[1:]) < 4.5
     assert max_abs_z(mean[1:], se[1:], wrong[1:]) > 20
 

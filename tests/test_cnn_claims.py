@@ -5,7 +5,7 @@ import numpy as np
 
 from cnn_experiments import analysis
 from reports.experiments import cnn_momentum as exp
-from sim.store import Result
+from reports.harness.store import Result
 
 
 def synthetic(best_mu: dict, fixed_factor: float, workers=(1, 2, 4, 8, 16)):
@@ -65,7 +65,7 @@ def test_tiny_cnn_sweep_end_to_end(tmp_path, monkeypatch):
     """The whole experiment on a tiny synthetic dataset: every claim returns a verdict with its numbers."""
     from tests.test_cnn import tiny_dataset
     monkeypatch.setattr("cnn_experiments.data.load", lambda name, data_dir=None: tiny_dataset(n=256))
-    from sim.config import override
+    from reports.harness.config import override
     config = override(exp.PROFILES["quick"], {"n_train": 256, "n_eval": 64, "batch_size": 8, "workers": [1, 2],
                                               "mu_grid": [0.0, 0.5], "lr_grid": [0.05], "seeds": [0], "budget": 20,
                                               "eval_every": 5, "probe_workers": [1, 2], "probe_replicas": 2,

@@ -1,7 +1,7 @@
 """Each Monte Carlo claim fails when the model behind it is deliberately wrong (small, fast configs)."""
 import numpy as np
 
-from sim.config import override
+from reports.harness.config import override
 from sim.queue import simulate as real_simulate
 
 
@@ -16,8 +16,9 @@ def test_staleness_claim_fails_if_work_times_are_not_memoryless(monkeypatch):
 
 def test_trajectory_claims_fail_against_a_wrong_implicit_momentum(monkeypatch):
     from reports.experiments import mc_trajectories as exp
-    from sim import async_sgd
-    real = async_sgd.momentum_recursion
+    from theory import predictions
+from sim import async_sgd
+    real = predictions.momentum_recursion
 
     class WrongTheory:
         def __getattr__(self, name):

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from sim.config import ConfigError, config_hash, override, parse_override
-from sim.store import Result, Store, StoreError
+from reports.harness.config import ConfigError, config_hash, override, parse_override
+from reports.harness.store import Result, Store, StoreError
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,6 @@
-"""SymPy derivations of the paper's results, and the closed forms the rest of the suite uses."""
+"""SymPy derivations of the paper's results and the closed forms (theory.predictions) the rest of the suite uses.
+
+Imports nothing of the suite: sim, cnn_experiments and reports build on it, never the reverse.
+"""
 from theory import quadratic  # noqa: F401  (theory.quadratic.rate, theory.quadratic.best_explicit_momentum)
-
-
-def implicit_momentum(n_workers: int) -> float:
-    """mu_S = 1 - 1/M: implicit momentum of M asynchronous workers with exponential work times (Theorem 5)."""
-    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
-        raise ValueError(f"n_workers must be an integer >= 1, got {n_workers!r}")
-    return 1.0 - 1.0 / n_workers
+from theory.predictions import effective_step, implicit_momentum  # noqa: F401

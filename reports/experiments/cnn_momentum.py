@@ -5,7 +5,8 @@ Targets: the losses the best synchronous (M = 1) configuration reaches at fixed 
 the synchronous best reaches them well inside it. Quick (CPU, about 3 min on 2 cores): width 0.25, batch 32, 12k
 images, 2 seeds, M in {1, 2, 4, 8}, targets at 1/10 and 1/5 of the budget (penalties up to 10 and 5 measurable);
 the claims about M = 16 are not run at this profile. Full (GPU, paper scale): width 1, batch 128, all 60k images, M in {1, 2, 4, 8, 16},
-the paper's momentum grids, 3 seeds.
+the paper's momentum grids, 3 seeds. Controls: the M labels reversed; the M = 16 evidence replaced by the
+synchronous (M = 1) runs; the naive 'momenta add' prediction in place of the measured best momentum.
 """
 from __future__ import annotations
 
@@ -15,13 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reports.registry import Claim, Verdict
-from sim.provenance import provenance
-from sim.store import Result
-
-KIND, NAME = "cnn", "cnn_momentum"
-VERSION = 1  # bump when the stored output of this experiment changes
-NEEDS_GPU = ("full",)  # profiles too large for a CPU: taken from reports/evidence/ when no GPU is present
+from reports.harness.provenance import provenance
+from reports.harness.store import Result
+from reports.registry import Claim, Control, Experiment, Tolerance, Verdict, with_summary
+from theory import predictions
 
 # SPEC.md section 3 (values read from the paper's figures)
 PAPER_FIG3_CIFAR = {1: 0.7, 2: 0.6, 4: 0.2, 8: 0.1}
@@ -63,6 +61,8 @@ class Config:
             raise ValueError("every momentum in mu_grid must be in (-1, 1)")
         if any(not lr > 0 for lr in self.lr_grid) or self.budget < 2 * self.eval_every:
             raise ValueError("lr_grid must be positive and budget >= 2 eval_every")
+        if max(self.workers) > 1024 or self.budget > 10 ** 6 or not self.seeds:
+            raise ValueError("workers must be <= 1024, budget <= 10^6 updates, and seeds non-empty")
 
 
 PROFILES = {"quick": Config(),
@@ -145,27 +145,31 @@ def run(config: Config, progress: bool = True) -> Result:
 
 # ------------------------------------------------------------------ checks ----------------------------------
 
+FALL = 0.3  # Fig. 3: the best momentum falls by at least this much from M = 1 to the largest M
+
+
 def _best(result: Result, target: str) -> dict:
     per = result.summary["summaries"][target]["per_workers"]
     return {int(m): e.get("any_sign", {}).get("mu_explicit") for m, e in per.items()}
 
 
-def _momentum_falls(result: Result) -> Verdict:
-    step, ok, rows = result.summary["grid_step"], True, []
+def _momentum_falls(result: Result, tol: Tolerance) -> Verdict:
+    step, ok, rows, values = result.summary["grid_step"], True, [], {}
     for target in result.summary["targets"]:
         best = _best(result, target)
         ms = sorted(best)
-        values = [best[m] for m in ms]
-        if any(v is None for v in values):
+        series = [best[m] for m in ms]
+        values.update({f"{target},M={m}": v for m, v in zip(ms, series)})
+        if any(v is None for v in series):
             ok = False
             rows.append(f"{target}: some M never reached the target ({best})")
             continue
-        ups = [(a, b) for a, b in zip(values, values[1:]) if b > a + 1e-9]
-        fine = len(ups) <= 1 and all(b - a <= step + 1e-9 for a, b in ups) and values[-1] <= values[0] - 0.3 + 1e-9
+        ups = [(a, b) for a, b in zip(series, series[1:]) if b > a + 1e-9]
+        fine = len(ups) <= tol.value and all(b - a <= step + 1e-9 for a, b in ups) and series[-1] <= series[0] - FALL + 1e-9
         ok &= fine
-        rows.append(f"{target}: " + ", ".join(f"M={m}: {v:+.3f}" for m, v in zip(ms, values)))
-    return Verdict(ok, "best mu_L non-increasing in M (one grid-step violation allowed) and mu*(M_max) <= mu*(1) - 0.3,"
-                   " at both targets", "; ".join(rows))
+        rows.append(f"{target}: " + ", ".join(f"M={m}: {v:+.3f}" for m, v in zip(ms, series)))
+    return Verdict(ok, f"best mu_L non-increasing in M ({tol.value:g} violation of one grid step allowed) and "
+                   f"mu*(M_max) <= mu*(1) - {FALL}, at both targets", "; ".join(rows), values)
 
 
 AT_WORKERS = 16  # Figs. 4 and 8 make these claims at 16 groups
@@ -184,46 +188,49 @@ def _not_at_16(result: Result) -> Verdict | None:
     return None
 
 
-def _fixed_penalty(result: Result) -> Verdict:
+def _fixed_penalty(result: Result, tol: Tolerance) -> Verdict:
     if (skip := _not_at_16(result)) is not None:
         return skip
-    ok, rows = True, []
+    ok, rows, values = True, [], {}
     for target in result.summary["targets"]:
         fixed, tuned = _penalty(result, target, "fixed_0.9"), _penalty(result, target, "non_negative")
-        good = math.isfinite(tuned) and (fixed >= 1.5 * tuned)
-        ok &= good
+        ok &= math.isfinite(tuned) and fixed >= tol.value * tuned
+        values.update({f"{target},fixed_0.9": fixed, f"{target},non_negative": tuned})
         rows.append(f"{target}: fixed 0.9 penalty {fixed:.2f}, tuned non-negative {tuned:.2f}"
                     + (" (fixed never reached the target)" if not math.isfinite(fixed) else ""))
-    return Verdict(ok, f"at M={AT_WORKERS}: penalty(mu_L = 0.9) >= 1.5 x penalty(tuned mu_L >= 0), both targets",
-                   "; ".join(rows))
+    return Verdict(ok, f"at M={AT_WORKERS}: penalty(mu_L = 0.9) >= {tol.value:g} x penalty(tuned mu_L >= 0), both "
+                   "targets", "; ".join(rows), values)
 
 
-def _negative_helps(result: Result) -> Verdict:
+def _negative_helps(result: Result, tol: Tolerance) -> Verdict:
     if (skip := _not_at_16(result)) is not None:
         return skip
-    ok, rows = True, []
-    m = AT_WORKERS
+    ok, rows, values = True, [], {}
     for target in result.summary["targets"]:
-        per = result.summary["summaries"][target]["per_workers"][str(m)]
+        per = result.summary["summaries"][target]["per_workers"][str(AT_WORKERS)]
         chosen = per.get("any_sign", {}).get("mu_explicit")
         anyp, nonneg = _penalty(result, target, "any_sign"), _penalty(result, target, "non_negative")
-        good = chosen is not None and chosen < 0 and anyp < nonneg
-        ok &= good
+        ok &= chosen is not None and chosen < 0 and nonneg > tol.value * anyp
+        values.update({f"{target},chosen_mu_explicit": chosen, f"{target},any_sign": anyp,
+                       f"{target},non_negative": nonneg})
         rows.append(f"{target}: chosen mu_L {chosen}, penalty {anyp:.2f} vs non-negative {nonneg:.2f}")
-    return Verdict(ok, f"at M={m}: tuning over negative values picks mu_L < 0 and lowers the penalty", "; ".join(rows))
+    return Verdict(ok, f"at M={AT_WORKERS}: tuning over negative values picks mu_L < 0 and lowers the penalty (ratio "
+                   f"> {tol.value:g})", "; ".join(rows), values)
 
 
-def _measured_grows(result: Result) -> Verdict:
+def _measured_grows(result: Result, tol: Tolerance) -> Verdict:
     probes = sorted(result.summary["probes"], key=lambda p: p["n_workers"])
-    values = [p["mu"] for p in probes]
-    grows = all(b > a for a, b in zip(values, values[1:]))
+    series = [p["mu"] for p in probes]
+    grows = all(b > a + tol.value for a, b in zip(series, series[1:]))
     return Verdict(grows, "measured total momentum increases with M",
-                   ", ".join(f"M={p['n_workers']}: {p['mu']:.3f} (1 - 1/M = {1 - 1 / p['n_workers']:.3f})"
-                             for p in probes) + f" (mean of {probes[0]['n_replicas']} runs each)")
+                   ", ".join(f"M={p['n_workers']}: {p['mu']:.3f} (1 - 1/M = "
+                             f"{predictions.implicit_momentum(p['n_workers']):.3f})" for p in probes)
+                   + f" (mean of {probes[0]['n_replicas']} runs each)",
+                   {f"M={p['n_workers']}": p["mu"] for p in probes})
 
 
-def _magnitude(result: Result) -> Verdict:
-    rows, gaps = [], []
+def _magnitude(result: Result, tol: Tolerance) -> Verdict:
+    rows, gaps, values = [], [], {}
     for target in result.summary["targets"]:
         best = _best(result, target)
         if best.get(1) is None:
@@ -231,34 +238,68 @@ def _magnitude(result: Result) -> Verdict:
             continue
         for m in sorted(best):
             if m > 1 and best[m] is not None:
-                predicted = best[1] - (1 - 1 / m)
+                predicted = best[1] - predictions.implicit_momentum(m)
                 gaps.append(best[m] - predicted)
+                values[f"{target},M={m},gap"] = best[m] - predicted
                 rows.append(f"{target}, M={m}: best {best[m]:+.3f} vs mu*(1) - (1 - 1/M) = {predicted:+.3f}")
     step = result.summary["grid_step"]
-    confirmed = bool(gaps) and max(gaps) > step
-    return Verdict(confirmed, "best mu_L above mu*(1) - (1 - 1/M) by more than one grid step at some M",
-                   "; ".join(rows))
+    confirmed = bool(gaps) and max(gaps) > tol.value * step
+    return Verdict(confirmed, f"best mu_L above mu*(1) - (1 - 1/M) by more than {tol.value:g} grid step at some M",
+                   "; ".join(rows), values)
+
+
+def _map_summaries(result: Result, per_workers) -> Result:
+    """Control evidence: each target's per-M summary rewritten by `per_workers(per) -> per`."""
+    summaries = {t: {**v, "per_workers": per_workers(v["per_workers"])} for t, v in result.summary["summaries"].items()}
+    return with_summary(result, summaries=summaries)
+
+
+def _reversed(per: dict) -> dict:
+    ms = sorted(per, key=int)
+    return {m: per[n] for m, n in zip(ms, reversed(ms))}
+
+
+def _synchronous_at_16(per: dict) -> dict:
+    return {**per, str(AT_WORKERS): per["1"]} if str(AT_WORKERS) in per else per
+
+
+def _naive_prediction(result: Result) -> Result:
+    def rewrite(per: dict) -> dict:
+        base = per["1"].get("any_sign", {}).get("mu_explicit")
+        if base is None:
+            return per
+        return {m: {**e, "any_sign": {**e.get("any_sign", {}), "mu_explicit": base - predictions.implicit_momentum(int(m))
+                                      if int(m) > 1 else base}} for m, e in per.items()}
+    return _map_summaries(result, rewrite)
 
 
 WHY_GRID = "the momentum grid is discrete and each score is a mean over the profile's seeds"
+NO_ASYNCHRONY = Control("synchronous-at-16", "no asynchrony: the M = 16 evidence replaced by the M = 1 runs",
+                        lambda r: _map_summaries(r, _synchronous_at_16))
 CLAIMS = (
     Claim("cnn-best-momentum-falls", "Fig. 3", "Training cifar10_quick under simulated asynchrony, the explicit "
-          "momentum with the best statistical efficiency falls as the number of workers grows, by at least 0.3 "
-          "from M = 1 to the largest M.", "cnn", _momentum_falls, "one grid-step violation", WHY_GRID,
-          figure="cnn_best_momentum"),
+          f"momentum with the best statistical efficiency falls as the number of workers grows, by at least {FALL} "
+          "from M = 1 to the largest M.", "cnn", _momentum_falls, Tolerance(1, "count", WHY_GRID),
+          (Control("M-labels-reversed", "the same tuned results with the M labels reversed",
+                   lambda r: _map_summaries(r, _reversed)),), figure="cnn_best_momentum"),
     Claim("cnn-fixed-momentum-penalty", "Figs. 4 and 8", "At M = 16, keeping momentum at 0.9 costs at least "
-          "1.5x the iterations of momentum tuned over non-negative values.", "cnn", _fixed_penalty, "factor 1.5",
-          WHY_GRID, figure="cnn_penalty"),
+          "1.5x the iterations of momentum tuned over non-negative values.", "cnn", _fixed_penalty,
+          Tolerance(1.5, "ratio", WHY_GRID), (NO_ASYNCHRONY,), figure="cnn_penalty"),
     Claim("cnn-negative-momentum", "Fig. 8", "At M = 16, tuning over negative values too picks a negative "
-          "momentum and lowers the penalty further.", "cnn", _negative_helps, "strictly lower penalty", WHY_GRID,
-          figure="cnn_penalty"),
+          "momentum and lowers the penalty further.", "cnn", _negative_helps,
+          Tolerance(1.0, "ratio", "strictly lower: " + WHY_GRID), (NO_ASYNCHRONY,), figure="cnn_penalty"),
     Claim("cnn-measured-momentum-grows", "Theorem 5 on a CNN", "The total momentum measured from CNN training "
           "trajectories (two-term fit on the mean of runs from one initial point) grows with M.", "cnn",
-          _measured_grows, "strict increase", "the fit is on a Monte Carlo mean of a few runs; only the order is "
-          "claimed", figure="cnn_loss"),
+          _measured_grows, Tolerance(0, "absolute", "the fit is on a Monte Carlo mean of a few runs; only the strict "
+                                     "order is claimed"),
+          (Control("M-labels-reversed", "the probes with their M labels reversed",
+                   lambda r: with_summary(r, probes=[{**p, "n_workers": q["n_workers"]} for p, q in zip(
+                       r.summary["probes"], reversed(r.summary["probes"]))])),), figure="cnn_loss"),
     Claim("finding-cnn-momentum-magnitude", "Fig. 3 vs Theorem 5 (SPEC.md note)", "Finding: the best explicit "
           "momentum does not fall as fast as mu*(1) - (1 - 1/M), the naive 'momenta add' prediction.", "finding",
-          _magnitude, "more than one grid step", WHY_GRID, figure="cnn_best_momentum"),
+          _magnitude, Tolerance(1, "grid steps", WHY_GRID),
+          (Control("naive-prediction-holds", "the best momentum exactly as mu*(1) - (1 - 1/M) predicts",
+                   _naive_prediction),), figure="cnn_best_momentum"),
 )
 
 
@@ -308,3 +349,11 @@ def figures(result: Result) -> dict:
     ax.legend(fontsize=6)
     out["cnn_loss"] = fig
     return out
+
+
+EXPERIMENT = Experiment(
+    name="cnn_momentum", kind="cnn", version=2, config=Config, profiles=PROFILES,
+    smoke=Config(n_train=256, n_eval=64, batch_size=8, width=0.125, workers=(1, 2), mu_grid=(0.0, 0.9),
+                 lr_grid=(0.1,), seeds=(0,), budget=20, eval_every=5, probe_workers=(1, 2), probe_replicas=2,
+                 probe_steps=4, probe_examples=16, max_batch=16),
+    run=run, figures=figures, claims=CLAIMS, needs_gpu=("full",), slow=True)

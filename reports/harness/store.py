@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.config import as_dict, canonical_json, config_hash
+from reports.harness.config import as_dict, canonical_json, config_hash
 
 SCHEMA_VERSION = 1
 FILES = ("config.json", "arrays.npz", "log.jsonl", "provenance.json")

@@ -1,0 +1,1 @@
+"""The harness around the experiments: the results store, strict config overrides, provenance. No numerics."""
