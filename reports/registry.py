@@ -79,6 +79,10 @@ class Claim:
     aliases: tuple = ()       # former ids, still accepted by `make claim` and the report's anchors
     experiment: str = ""      # filled in from the declaring Experiment
 
+    def verdict(self, result) -> Verdict:
+        """The check on `result` at the claim's own tolerance (no controls)."""
+        return self.check(result, self.tolerance)
+
 
 @dataclass(frozen=True)
 class Experiment:
@@ -201,3 +205,33 @@ def max_abs_z(mean, se, reference, exact_tol: float = 1e-9) -> float:
     if np.any(diff[zero] > exact_tol):
         return float("inf")
     return float((diff[~zero] / se[~zero]).max()) if np.any(~zero) else 0.0
+
+
+def validate_experiment(exp: Experiment) -> None:
+    """The static protocol every experiment follows; raises ValueError naming what is missing."""
+    where = f"experiment {exp.name!r}"
+    if exp.kind not in EXPERIMENT_KINDS:
+        raise ValueError(f"{where}: kind {exp.kind!r} is not one of {EXPERIMENT_KINDS}")
+    if set(exp.profiles) != set(PROFILES):
+        raise ValueError(f"{where}: profiles must be exactly {PROFILES}, got {sorted(exp.profiles)}")
+    for name, config in [*exp.profiles.items(), ("smoke", exp.smoke)]:
+        if not isinstance(config, exp.config):
+            raise ValueError(f"{where}: the {name} config is not a {exp.config.__name__}")
+        config.validate()
+    if not set(exp.needs_gpu) <= set(PROFILES):
+        raise ValueError(f"{where}: needs_gpu names unknown profiles {exp.needs_gpu}")
+    if not exp.claims:
+        raise ValueError(f"{where}: declares no claims")
+    for claim in exp.claims:
+        if claim.kind not in KINDS:
+            raise ValueError(f"{where}: claim {claim.id!r} has kind {claim.kind!r}, not one of {KINDS}")
+        if not isinstance(claim.tolerance, Tolerance):
+            raise ValueError(f"{where}: claim {claim.id!r} has no Tolerance")
+        if not claim.controls or not all(isinstance(c, Control) for c in claim.controls):
+            raise ValueError(f"{where}: claim {claim.id!r} names no negative control")
+        if claim.kind == "finding" and not claim.id.startswith("finding-"):
+            raise ValueError(f"{where}: finding {claim.id!r} must have an id starting with 'finding-'")
+        if claim.kind == "extension" and not claim.id.startswith("extension-"):
+            raise ValueError(f"{where}: extension {claim.id!r} must have an id starting with 'extension-'")
+        if not (claim.id and claim.paper_ref and claim.statement):
+            raise ValueError(f"{where}: claim {claim.id!r} lacks an id, a paper reference or a statement")

@@ -11,8 +11,8 @@ def quick_results(tmp_path_factory):
     """The quick profile's results, computed once for all pytest-xdist workers (a file lock serialises them)."""
     from reports.registry import experiments
     from reports.run import compute
-    # the CNN sweep and the real-async runs have their own small tests (test_cnn*.py, test_real_async.py)
-    fast = [name for name in experiments() if name not in ("cnn_momentum", "real_async")]
+    # experiments declared slow (the CNN sweep, real asynchrony) have their own small and contract tests
+    fast = [name for name, exp in experiments().items() if not exp.slow]
     shared = tmp_path_factory.getbasetemp().parent / "quick-results"
     shared.mkdir(exist_ok=True)
     with open(shared / ".lock", "w") as lock:

@@ -6,6 +6,7 @@ import numpy as np
 from cnn_experiments import analysis
 from reports.experiments import cnn_momentum as exp
 from reports.harness.store import Result
+from reports.registry import claim_by_id
 
 
 def synthetic(best_mu: dict, fixed_factor: float, workers=(1, 2, 4, 8, 16)):
@@ -32,27 +33,27 @@ FLAT = {1: 0.45, 2: 0.45, 4: 0.45, 8: 0.45, 16: 0.45}
 
 def test_paper_like_evidence_passes_every_claim():
     result = synthetic(PAPER_LIKE, fixed_factor=5.0)
-    for claim in exp.CLAIMS:
+    for claim in exp.EXPERIMENT.claims:
         if claim.id.startswith("finding"):
             continue
-        assert claim.check(result).passed, (claim.id, claim.check(result).measured)
+        assert claim.verdict(result).passed, (claim.id, claim.verdict(result).measured)
 
 
 def test_momentum_that_does_not_fall_fails():
-    assert not exp.CLAIMS[0].check(synthetic(FLAT, fixed_factor=5.0)).passed
+    assert not claim_by_id("cnn-best-momentum-falls").verdict(synthetic(FLAT, fixed_factor=5.0)).passed
 
 
 def test_fixed_momentum_as_good_as_tuned_fails():
-    assert not exp.CLAIMS[1].check(synthetic(PAPER_LIKE, fixed_factor=1.2)).passed
+    assert not claim_by_id("cnn-fixed-momentum-penalty").verdict(synthetic(PAPER_LIKE, fixed_factor=1.2)).passed
 
 
 def test_non_negative_choice_at_16_fails_the_negative_claim():
-    assert not exp.CLAIMS[2].check(synthetic({**PAPER_LIKE, 16: 0.0}, fixed_factor=5.0)).passed
+    assert not claim_by_id("cnn-negative-momentum").verdict(synthetic({**PAPER_LIKE, 16: 0.0}, fixed_factor=5.0)).passed
 
 
 def test_claims_at_16_are_not_run_without_16_workers():
     result = synthetic(PAPER_LIKE, fixed_factor=5.0, workers=(1, 2, 4, 8))
-    assert exp.CLAIMS[1].check(result).passed is None and exp.CLAIMS[2].check(result).passed is None
+    assert claim_by_id("cnn-fixed-momentum-penalty").verdict(result).passed is None and claim_by_id("cnn-negative-momentum").verdict(result).passed is None
 
 
 def test_censored_runs_count_as_never_reached():
@@ -66,14 +67,14 @@ def test_tiny_cnn_sweep_end_to_end(tmp_path, monkeypatch):
     from tests.test_cnn import tiny_dataset
     monkeypatch.setattr("cnn_experiments.data.load", lambda name, data_dir=None: tiny_dataset(n=256))
     from reports.harness.config import override
-    config = override(exp.PROFILES["quick"], {"n_train": 256, "n_eval": 64, "batch_size": 8, "workers": [1, 2],
+    config = override(exp.EXPERIMENT.profiles["quick"], {"n_train": 256, "n_eval": 64, "batch_size": 8, "workers": [1, 2],
                                               "mu_grid": [0.0, 0.5], "lr_grid": [0.05], "seeds": [0], "budget": 20,
                                               "eval_every": 5, "probe_workers": [1, 2], "probe_replicas": 2,
                                               "probe_steps": 3, "probe_examples": 16})
     result = exp.run(config, progress=False)
     assert set(result.summary["targets"]) == {"target_1", "target_2"}
     assert result.arrays["curves"].shape[0] == 4
-    for claim in exp.CLAIMS:
-        verdict = claim.check(result)
+    for claim in exp.EXPERIMENT.claims:
+        verdict = claim.verdict(result)
         assert verdict.expected and verdict.measured
     assert np.isfinite(result.summary["summaries"]["target_1"]["baseline_updates"])

@@ -2,6 +2,7 @@
 import numpy as np
 
 from reports.harness.config import override
+from reports.registry import claim_by_id
 from sim.queue import simulate as real_simulate
 
 
@@ -10,39 +11,38 @@ def test_staleness_claim_fails_if_work_times_are_not_memoryless(monkeypatch):
     monkeypatch.setattr(exp, "simulate", lambda m, n, work_time="exponential", seed=0, **kw:
                         real_simulate(m, n, "gamma", seed=seed, shape=4.0)
                         if work_time == "exponential" else real_simulate(m, n, work_time, seed=seed, **kw))
-    result = exp.run(override(exp.PROFILES["quick"], {"n_updates": 20000, "workers": [2, 4]}))
-    assert not exp.CLAIMS[0].check(result).passed
+    result = exp.run(override(exp.EXPERIMENT.profiles["quick"], {"n_updates": 20000, "workers": [2, 4]}))
+    assert not claim_by_id("mc-queue-geometric").verdict(result).passed
 
 
 def test_trajectory_claims_fail_against_a_wrong_implicit_momentum(monkeypatch):
     from reports.experiments import mc_trajectories as exp
     from theory import predictions
-from sim import async_sgd
     real = predictions.momentum_recursion
 
     class WrongTheory:
         def __getattr__(self, name):
-            return getattr(async_sgd, name)
+            return getattr(predictions, name)
 
         @staticmethod
         def momentum_recursion(obj, n, lr, mu_s, mu_l, w0):  # mu_S = 1 - 1/M^2 instead of 1 - 1/M
             m = 1 / (1 - mu_s) if mu_s < 1 else 1
             return real(obj, n, lr, 1 - 1 / m ** 2, mu_l, w0)
 
-    monkeypatch.setattr(exp, "async_sgd", WrongTheory())
-    config = override(exp.PROFILES["quick"], {"n_replicas": 4000, "chunk": 2000, "n_steps": 20,
+    monkeypatch.setattr(exp, "predictions", WrongTheory())
+    config = override(exp.EXPERIMENT.profiles["quick"], {"n_replicas": 4000, "chunk": 2000, "n_steps": 20,
                                               "workers": [2, 4], "explicit_cases": [[4.0, 0.5]]})
     result = exp.run(config)
-    assert not exp.CLAIMS[0].check(result).passed
-    assert not exp.CLAIMS[2].check(result).passed
+    assert not claim_by_id("mc-async-follows-momentum").verdict(result).passed
+    assert not claim_by_id("mc-explicit-plus-implicit").verdict(result).passed
 
 
 def test_trajectory_claims_pass_at_small_scale_with_the_right_model():
     from reports.experiments import mc_trajectories as exp
-    config = override(exp.PROFILES["quick"], {"n_replicas": 4000, "chunk": 2000, "n_steps": 20,
+    config = override(exp.EXPERIMENT.profiles["quick"], {"n_replicas": 4000, "chunk": 2000, "n_steps": 20,
                                               "workers": [2, 4], "explicit_cases": [[4.0, 0.5]]})
     result = exp.run(config)
-    assert all(c.check(result).passed for c in exp.CLAIMS)
+    assert all(c.verdict(result).passed for c in exp.EXPERIMENT.claims)
 
 
 def test_estimator_claim_fails_if_the_estimator_is_biased(monkeypatch):
@@ -50,9 +50,9 @@ def test_estimator_claim_fails_if_the_estimator_is_biased(monkeypatch):
     from sim import estimators
     real = estimators.fit_two_term
     monkeypatch.setattr(estimators, "fit_two_term", lambda x, g, start=1: tuple(v * 0.97 for v in real(x, g, start)))
-    result = exp.run(override(exp.PROFILES["quick"], {"n_replicas": 2000, "workers": [2, 4],
+    result = exp.run(override(exp.EXPERIMENT.profiles["quick"], {"n_replicas": 2000, "workers": [2, 4],
                                                       "explicit_cases": [[2.0, 0.1]]}))
-    assert not exp.CLAIMS[0].check(result).passed
+    assert not claim_by_id("mc-momentum-estimator").verdict(result).passed
 
 
 def test_tuning_claim_fails_if_staleness_is_removed(monkeypatch):
@@ -60,6 +60,6 @@ def test_tuning_claim_fails_if_staleness_is_removed(monkeypatch):
     from sim.queue import simulate_batch
     # every queue replaced by one worker: no asynchrony, so the best momentum cannot fall with M
     monkeypatch.setattr(exp, "simulate_batch", lambda m, n, r, seed=0: simulate_batch(1, n, r, seed=seed))
-    result = exp.run(override(exp.PROFILES["quick"], {"n_replicas": 40, "workers": [1, 4, 16]}))
-    assert not exp.CLAIMS[0].check(result).passed
+    result = exp.run(override(exp.EXPERIMENT.profiles["quick"], {"n_replicas": 40, "workers": [1, 4, 16]}))
+    assert not claim_by_id("mc-tuning-under-asynchrony").verdict(result).passed
     assert np.isfinite(result.summary["per_workers"]["4"]["best_rate"])

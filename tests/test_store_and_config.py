@@ -78,16 +78,18 @@ def test_unwritable_results_folder_is_a_clear_error(tmp_path):
 
 
 def test_runner_recomputes_a_corrupted_result(tmp_path, monkeypatch):
+    import dataclasses
+
+    from reports import registry
     from reports import run as runner
-    from reports.experiments import symbolic
+    theory = registry.experiments()["theory"]
     calls = []
-    real = symbolic.run
-    monkeypatch.setattr(symbolic, "run", lambda c: calls.append(1) or real(c))
+    counted = dataclasses.replace(theory, run=lambda c: calls.append(1) or theory.run(c))
+    monkeypatch.setattr(runner, "experiments", lambda: {"theory": counted})
     runner.compute("quick", tmp_path, only=["theory"], quiet=True)
     runner.compute("quick", tmp_path, only=["theory"], quiet=True)
     assert len(calls) == 1  # the second call reused the cache
-    from reports.registry import store_version
-    folder = Store(tmp_path).folder(symbolic.KIND, symbolic.NAME, symbolic.PROFILES["quick"], store_version(symbolic))
+    folder = Store(tmp_path).folder(theory.kind, theory.name, theory.profiles["quick"], theory.store_version())
     (folder / "log.jsonl").write_text("tampered\n")
     runner.compute("quick", tmp_path, only=["theory"], quiet=True)
     assert len(calls) == 2
@@ -121,31 +123,34 @@ def test_store_writes_nothing_outside_its_root(tmp_path):
 
 
 def test_an_interrupted_dask_sweep_resumes_computing_only_what_is_missing(tmp_path, monkeypatch):
+    import dataclasses
+
     from distributed import Client, LocalCluster
 
+    from reports import registry
     from reports import run as runner
-    from reports.experiments import mc_staleness, symbolic
+    real = registry.experiments()
     calls = {"theory": 0, "mc_staleness": 0}
-    real_symbolic, real_staleness = symbolic.run, mc_staleness.run
 
-    def counted(name, real, fail=False):
+    def counted(name, fail=False):
         def run(config):
             calls[name] += 1
             if fail:
                 raise RuntimeError("interrupted")
-            return real(config)
-        return run
+            return real[name].run(config)
+        return dataclasses.replace(real[name], run=run)
 
     cluster = LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None)
     client = Client(cluster)
     try:
-        monkeypatch.setattr(symbolic, "run", counted("theory", real_symbolic))
-        monkeypatch.setattr(mc_staleness, "run", counted("mc_staleness", real_staleness, fail=True))
+        monkeypatch.setattr(runner, "experiments", lambda: {"theory": counted("theory"),
+                                                            "mc_staleness": counted("mc_staleness", fail=True)})
         errors = []
         first = runner.compute("quick", tmp_path, only=["theory", "mc_staleness"], quiet=True, errors=errors,
                                client=client)
         assert errors == ["mc_staleness"] and first["theory"] is not None and first["mc_staleness"] is None
-        monkeypatch.setattr(mc_staleness, "run", counted("mc_staleness", real_staleness))
+        monkeypatch.setattr(runner, "experiments", lambda: {"theory": counted("theory"),
+                                                            "mc_staleness": counted("mc_staleness")})
         second = runner.compute("quick", tmp_path, only=["theory", "mc_staleness"], quiet=True, client=client)
         assert second["mc_staleness"] is not None
         assert calls == {"theory": 1, "mc_staleness": 2}  # theory was not recomputed

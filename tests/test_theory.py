@@ -43,10 +43,11 @@ def test_theorem3_first_step_needs_consistent_history():
     assert staleness.theorem3_finite()["first_step_mismatch_if_D0_is_0"] == "-G_0*alpha*mu_S"
 
 
-def test_app_e_slip_is_exactly_the_product_of_momenta():
+def test_app_e_as_printed_misses_the_x2_iterate_by_the_product_of_momenta():
     result = quadratic.app_e_slip()
-    assert result["difference"] == "-mu_L*mu_S"
-    assert result["derived_matches_recursion"]
+    assert result["paper_series_error_at_x2"] == "-e_0*mu_L*mu_S" and result["paper_first_wrong_iterate"] == 2
+    assert result["derived_matches_recursion"] and result["holds"]
+    assert not quadratic.app_e_slip(q2_e0_constant=-quadratic.C_TERM)["holds"]  # had it printed the derived one
 
 
 def test_implicit_momentum_is_one_minus_one_over_m():

@@ -1,0 +1,141 @@
+"""The experiment protocol, for every registered experiment (benchopt style): declarations, a smoke run through
+the store that gives every check and every control a verdict, figures that match, and the dependency direction."""
+import ast
+import dataclasses
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+from reports.harness.store import Store
+from reports.registry import (EXPERIMENT_MODULES, PROFILES, STATUSES, Claim, Control, Tolerance, Verdict, claims,
+                              experiments, judge, validate_experiment)
+
+matplotlib.use("Agg")
+ROOT = Path(__file__).resolve().parent.parent
+EXPERIMENTS = [pytest.param(e, id=e.name, marks=[pytest.mark.slow] if e.slow else []) for e in experiments().values()]
+
+
+@pytest.mark.parametrize("exp", [pytest.param(e, id=e.name) for e in experiments().values()])
+def test_every_experiment_follows_the_protocol(exp):
+    validate_experiment(exp)
+    assert set(exp.profiles) == set(PROFILES)
+
+
+@pytest.mark.parametrize("exp", EXPERIMENTS)
+def test_smoke_run_round_trips_and_every_check_and_control_gives_a_verdict(exp, tmp_path, monkeypatch):
+    if exp.kind == "cnn":  # a tiny synthetic dataset: the contract does not depend on the Debian package
+        from tests.test_cnn import tiny_dataset
+        monkeypatch.setattr("cnn_experiments.data.load", lambda name, data_dir=None: tiny_dataset(n=256))
+    store = Store(tmp_path)
+    store.save(exp.kind, exp.name, exp.smoke, exp.run(exp.smoke), exp.store_version())
+    result = store.load(exp.kind, exp.name, exp.smoke, exp.store_version())
+    assert result is not None, "the stored smoke result does not load back"
+    for claim in exp.claims:
+        verdict = claim.verdict(result)
+        assert isinstance(verdict, Verdict) and verdict.measured, claim.id
+        record = judge(claim, result)
+        assert record["status"] in STATUSES
+        assert not record["measured"].startswith("check could not read"), (claim.id, record["measured"])
+        for control in record["controls"]:
+            assert control["status"] in ("pass", "fail", "not_run"), (claim.id, control)
+            assert not (control["measured"] or "").startswith("check could not read"), (claim.id, control)
+    figures = exp.figures(result)
+    declared = {c.figure for c in exp.claims if c.figure}
+    assert declared <= set(figures), f"claims name figures that are not drawn: {declared - set(figures)}"
+    import matplotlib.pyplot as plt
+    plt.close("all")
+
+
+def test_claim_ids_are_unique_and_todays_ids_are_all_there():
+    ids = {i for c in claims() for i in (c.id, *c.aliases)}
+    assert len([c.id for c in claims()]) == len({c.id for c in claims()})
+    before = {  # the ids of the report before the protocol (reviewers link to them)
+        "thm2-expected-update", "thm3-geometric-momentum", "thm5-queue-geometric", "thm6-explicit-plus-implicit",
+        "thm6-momenta-add-first-order", "thm7-growth-polynomial", "thm7-heavy-ball-limit", "finding-appE-q2-constant",
+        "fig6-optimal-explicit-momentum", "fig6-polyak-at-zero", "fig6-negative-beyond-mu-star",
+        "thm7-rate-closed-form", "thm7-heavy-ball-bound", "fig7-tuning-helps", "finding-fig7-ratio",
+        "limit-of-asynchrony", "mc-queue-geometric", "mc-any-law-mean", "mc-delays-dependent",
+        "mc-async-follows-momentum", "mc-expected-gradients", "mc-explicit-plus-implicit", "mc-momentum-estimator",
+        "finding-yellowfin-dampening", "finding-momenta-add-measured", "finding-momentum-only-in-expectation",
+        "finding-estimator-non-exponential", "mc-tuning-under-asynchrony", "cnn-best-momentum-falls",
+        "cnn-fixed-momentum-penalty", "cnn-negative-momentum", "cnn-measured-momentum-grows",
+        "finding-cnn-momentum-magnitude", "real-async-geometric", "real-async-model-predicts", "real-async-momentum",
+        "real-async-efficiency"}
+    assert before <= ids, sorted(before - ids)
+
+
+def _broken(**changes):
+    exp = experiments()["theory"]
+    return dataclasses.replace(exp, **changes)
+
+
+def _claim(**changes):
+    good = experiments()["theory"].claims[0]
+    return dataclasses.replace(good, **changes)
+
+
+@pytest.mark.parametrize("broken, message", [
+    (lambda: _broken(profiles={"quick": experiments()["theory"].smoke}), "profiles must be exactly"),
+    (lambda: _broken(claims=()), "declares no claims"),
+    (lambda: _broken(claims=(_claim(controls=()),)), "names no negative control"),
+    (lambda: _broken(claims=(_claim(tolerance="4 SE"),)), "has no Tolerance"),
+    (lambda: _broken(claims=(_claim(kind="finding"),)), "must have an id starting with 'finding-'"),
+    (lambda: _broken(kind="astrology"), "kind 'astrology'"),
+    (lambda: _broken(smoke=object()), "the smoke config is not a Config"),
+], ids=["no-full-profile", "no-claims", "no-control", "no-tolerance", "finding-id", "kind", "smoke-type"])
+def test_a_broken_experiment_is_refused(broken, message):
+    with pytest.raises(ValueError, match=message):
+        validate_experiment(broken())
+
+
+def test_a_control_that_passes_makes_the_claim_cannot_fail():
+    always = Claim("x", "ref", "statement", "symbolic", lambda r, tol: Verdict(True, "e", "m"),
+                   Tolerance(1, "absolute", "why"), (Control("same", "the truth itself", lambda r: r),))
+    assert judge(always, object())["status"] == "cannot_fail"
+    sharp = dataclasses.replace(always, check=lambda r, tol: Verdict(r == "truth", "e", "m"))
+    sharp = dataclasses.replace(sharp, controls=(Control("wrong", "a wrong model", lambda r: "wrong"),))
+    assert judge(sharp, "truth")["status"] == "pass" and judge(sharp, "wrong")["status"] == "fail"
+    assert judge(sharp, None)["status"] == "not_run"
+
+
+def test_a_tolerance_is_data_with_a_unit_and_a_reason():
+    with pytest.raises(ValueError, match="unit"):
+        Tolerance(4, "sigmas", "why")
+    with pytest.raises(ValueError, match="why"):
+        Tolerance(4, "standard errors", "")
+    assert Tolerance(4.5, "standard errors", "because").text() == "4.5 standard errors"
+
+
+# ------------------------------------------------------------------------- dependency direction -------------
+
+ALLOWED = {"theory": set(), "sim": {"theory"}, "cnn_experiments": {"theory", "sim"},
+           "reports": {"theory", "sim", "cnn_experiments", "reports"}}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.add(node.module)
+    return out
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_dependencies_point_one_way(package):
+    suite = set(ALLOWED)
+    for path in (ROOT / package).rglob("*.py"):
+        for name in _imports(path):
+            top = name.split(".")[0]
+            if top in suite and top != package:
+                assert top in ALLOWED[package], f"{path.relative_to(ROOT)} imports {name}"
+
+
+def test_experiment_files_do_not_import_each_other():
+    modules = set(EXPERIMENT_MODULES)
+    for name in EXPERIMENT_MODULES:
+        path = ROOT / (name.replace(".", "/") + ".py")
+        assert not (_imports(path) & modules) - {name}, f"{name} imports another experiment"
