@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 RESULTS ?= results
 
-.PHONY: report test claim repro bench cnn-bench gpu-evidence system-deps clean
+.PHONY: report test test-slow claim repro bench cnn-bench gpu-evidence system-deps clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,8 +23,12 @@ report: $(STAMP) system-deps
 	$(PY) -m reports.run --profile $(PROFILE) --results $(RESULTS); status=$$?; \
 	$(PY) -m reports.build --profile $(PROFILE) --results $(RESULTS) && exit $$status
 
+# the fast set (markers come from the experiments' declarations); CI runs the slow set after it
 test: $(STAMP) system-deps
-	$(PY) -m pytest -q -n 2
+	$(PY) -m pytest -q -n 2 -m "not slow"
+
+test-slow: $(STAMP) system-deps
+	$(PY) -m pytest -q -n 2 -m slow
 
 claim: $(STAMP)
 	@test -n "$(ID)" || (echo "usage: make claim ID=<claim id> [PROFILE=quick|full]" >&2; exit 2)
