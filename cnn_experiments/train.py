@@ -21,6 +21,9 @@ import torch
 
 from cnn_experiments import model
 from sim.queue import simulate
+from sim.seeds import seed_tree
+
+ROLES = ("queue", "batches")  # one seed tree per run: the queue and the mini-batches never share a stream
 
 
 @dataclass(frozen=True)
@@ -108,9 +111,9 @@ class _Batch:
         self.snaps = {k: v[owner].clone() for k, v in self.w.items()}
         self.version = torch.zeros(sum(sizes), dtype=torch.int64, device=device)
         self.worker = torch.as_tensor(np.stack([simulate(s.n_workers, settings.budget, settings.work_time,
-                                                         seed=s.seed).worker for s in specs]), device=device)
-        self.batches = torch.as_tensor(np.stack([np.random.default_rng(s.seed).integers(
-            0, data.n, size=(settings.budget, settings.batch_size)) for s in specs]), device=device)
+                                                         seed=run_seeds(s.seed)["queue"]).worker
+                                                for s in specs]), device=device)
+        self.batches = torch.as_tensor(np.stack([minibatches(s.seed, data.n, settings) for s in specs]), device=device)
         self.lr = torch.tensor([s.lr for s in specs], dtype=torch.float32, device=device)
         self.mu = torch.tensor([s.mu_explicit for s in specs], dtype=torch.float32, device=device)
         self.rows = list(range(len(specs)))          # positions in the caller's list
@@ -204,6 +207,17 @@ def train(specs: list[RunSpec], data: Data, settings: Settings, progress=None,
     return records
 
 
+def run_seeds(seed: int) -> dict:
+    """The run's seed tree: {'queue': SeedSequence, 'batches': SeedSequence}."""
+    return seed_tree(seed, *ROLES)
+
+
+def minibatches(seed: int, n_examples: int, settings: Settings) -> np.ndarray:
+    """The mini-batch indices of one run, from the run's own 'batches' stream (not the queue's)."""
+    return np.random.default_rng(run_seeds(seed)["batches"]).integers(
+        0, n_examples, size=(settings.budget, settings.batch_size))
+
+
 def sgd_reference(spec: RunSpec, data: Data, settings: Settings, n_steps: int) -> dict[str, torch.Tensor]:
     """M = 1 with torch.optim.SGD(momentum=mu_L) on the same batches: the reference for the M = 1 test.
 
@@ -212,7 +226,7 @@ def sgd_reference(spec: RunSpec, data: Data, settings: Settings, n_steps: int) -
     params = {k: v[0].clone().requires_grad_(True)
               for k, v in model.init_params([spec.seed], data.channels, data.size, settings.width).items()}
     opt = torch.optim.SGD(list(params.values()), lr=spec.lr, momentum=spec.mu_explicit)
-    batches = np.random.default_rng(spec.seed).integers(0, data.n, size=(settings.budget, settings.batch_size))
+    batches = minibatches(spec.seed, data.n, settings)
     for t in range(n_steps):
         idx = torch.as_tensor(batches[t])
         stacked = {k: v.unsqueeze(0) for k, v in params.items()}

@@ -8,7 +8,7 @@ import torch
 
 from cnn_experiments import data as data_mod
 from cnn_experiments import model
-from cnn_experiments.train import Data, RunSpec, Settings, _Batch, sgd_reference, train
+from cnn_experiments.train import Data, RunSpec, Settings, _Batch, run_seeds, sgd_reference, train
 from sim.queue import simulate
 
 torch.set_num_threads(1)
@@ -49,7 +49,7 @@ def test_batched_runs_equal_runs_one_at_a_time(tiny):
 def test_staleness_used_in_training_matches_the_schedule(tiny):
     spec = RunSpec(4, 0.0, 0.05, seed=5)
     rec = train([spec], tiny, SETTINGS, track_staleness=True)[0]
-    assert np.array_equal(rec.staleness, simulate(4, SETTINGS.budget, seed=5).staleness)
+    assert np.array_equal(rec.staleness, simulate(4, SETTINGS.budget, seed=run_seeds(5)["queue"]).staleness)
 
 
 def test_seeds_reproduce_on_the_cpu(tiny):

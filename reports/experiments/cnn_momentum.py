@@ -352,7 +352,7 @@ def figures(result: Result) -> dict:
 
 
 EXPERIMENT = Experiment(
-    name="cnn_momentum", kind="cnn", version=2, config=Config, profiles=PROFILES,
+    name="cnn_momentum", kind="cnn", version=3, config=Config, profiles=PROFILES,
     smoke=Config(n_train=256, n_eval=64, batch_size=8, width=0.125, workers=(1, 2), mu_grid=(0.0, 0.9),
                  lr_grid=(0.1,), seeds=(0,), budget=20, eval_every=5, probe_workers=(1, 2), probe_replicas=2,
                  probe_steps=4, probe_examples=16, max_batch=16),
