@@ -21,6 +21,7 @@ system-deps:
 # the report is built even when an experiment could not run (it shows as not run); the exit status says so
 report: $(STAMP) system-deps
 	$(PY) -m reports.run --profile $(PROFILE) --results $(RESULTS); status=$$?; \
+	$(PY) -m reports.power --profile $(PROFILE) --results $(RESULTS) || status=$$?; \
 	$(PY) -m reports.build --profile $(PROFILE) --results $(RESULTS) && exit $$status
 
 # the fast set (markers come from the experiments' declarations); CI runs the slow set after it

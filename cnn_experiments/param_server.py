@@ -4,8 +4,9 @@ The server (this process) holds the parameters, a version counter and the explic
 parameters: momentum lives at the server, as in the paper's model w <- (w - alpha g) + mu_L (w - w_prev)).
 It submits one gradient task per worker slot with the current parameters and their version, takes whichever
 finishes first, applies it, records staleness = current version - version read, and resubmits that slot with
-the new parameters. Work times are natural, or injected: each task also sleeps for a time the server draws
-from a named law (e.g. exponential: the paper's Assumption 4, realised physically).
+the new parameters. Work times are natural, or injected: the server draws a time from a named law (e.g.
+exponential: the paper's Assumption 4, realised physically) and the task returns when that time has passed since
+its slot's previous task ended (on the server's clock), so the cycle time itself follows the law.
 
 Faults: a task whose worker dies or that raises is counted in `lost_updates` and its slot resubmitted; a
 gradient that is not finite is recorded and skipped; every task is applied at most once.
@@ -20,6 +21,10 @@ import numpy as np
 
 from cnn_experiments import workloads
 from sim.laws import make_sampler
+
+
+MAX_WORK_S = 60.0        # one drawn work time is capped at a minute (a run stays a local experiment)
+MAX_WORKERS = 256        # worker processes on one machine or a small cluster
 
 
 @dataclass(frozen=True)
@@ -37,16 +42,18 @@ class RealConfig:
     record_trajectory: bool = False
 
     def validate(self) -> None:
-        if isinstance(self.n_workers, bool) or not isinstance(self.n_workers, int) or self.n_workers < 1:
-            raise ValueError(f"n_workers (M) must be an integer >= 1, got {self.n_workers!r}")
+        if isinstance(self.n_workers, bool) or not isinstance(self.n_workers, int) or not 1 <= self.n_workers <= MAX_WORKERS:
+            raise ValueError(f"n_workers (M) must be an integer in 1..{MAX_WORKERS} (one process each), "
+                             f"got {self.n_workers!r}")
         if self.n_updates < 1:
             raise ValueError(f"updates must be >= 1, got {self.n_updates!r}")
         if not np.isfinite(self.lr) or self.lr <= 0:
             raise ValueError(f"lr must be a positive finite number, got {self.lr!r}")
         if not np.isfinite(self.mu_explicit) or not -1 < self.mu_explicit < 1:
             raise ValueError(f"mu_explicit must be in (-1, 1), got {self.mu_explicit!r}")
-        if self.work_time != "natural" and (not np.isfinite(self.work_mean) or self.work_mean <= 0):
-            raise ValueError(f"work_mean must be a positive number of seconds, got {self.work_mean!r}")
+        if self.work_time != "natural" and (not np.isfinite(self.work_mean) or not 0 < self.work_mean <= MAX_WORK_S):
+            raise ValueError(f"work_mean must be a positive number of seconds, at most {MAX_WORK_S:g}, "
+                             f"got {self.work_mean!r}")
 
 
 @dataclass
@@ -68,14 +75,20 @@ class RealRun:
 
 
 def gradient_task(params: np.ndarray, version: int, task_id: int, model: str, seed: int, batch_seed: int,
-                  batch_size: int, sleep_s: float, poison: bool = False) -> dict:
-    """What a worker does: (sleep for the injected work time), then a mini-batch gradient at `params`."""
+                  batch_size: int, finish_at: float, poison: bool = False) -> dict:
+    """What a worker does: a mini-batch gradient at `params`, then (injected work times) wait until `finish_at`.
+
+    `finish_at` is on the server's clock (time.time(); the worker processes share this machine's clock): the end
+    of the slot's previous task plus the drawn work time, so the times between a slot's results follow the law
+    exactly: the Dask round trip, the server's own work and the gradient are inside the drawn time, not added to
+    it. 0: natural work time, no wait.
+    """
     start = time.perf_counter()
-    if sleep_s > 0:
-        time.sleep(sleep_s)
     grad = workloads.get(model, seed).gradient(params, batch_seed, batch_size)
     if poison:
         grad = grad * np.nan
+    if finish_at > 0:
+        time.sleep(max(0.0, min(finish_at - time.time(), MAX_WORK_S)))
     return {"grad": grad, "version": version, "task_id": task_id, "compute_s": time.perf_counter() - start,
             "pid": os.getpid()}
 
@@ -106,14 +119,19 @@ def run(client, config: RealConfig, on_update=None, poison_tasks=(), loss_every:
     sleep = _sleep_sampler(config)
     out = RealRun()
     pending = {}  # future key -> (slot, submit time, task id)
-    start = time.perf_counter()
+    slot_clock = {}  # slot -> when its current task ends on the server's clock (injected work times)
+    start, wall_start = time.perf_counter(), time.time()
 
     def submit(slot: int):
         nonlocal next_task
         task_id = next_task
         next_task += 1
+        drawn = sleep()
+        if drawn > 0:  # the slot's logical clock: its previous task's end (not when the server got to it) + drawn
+            slot_clock[slot] = slot_clock.get(slot, wall_start) + drawn
         future = client.submit(gradient_task, w, version, task_id, config.model, config.data_seed,
-                               config.seed * 1_000_003 + task_id, config.batch_size, sleep(),
+                               config.seed * 1_000_003 + task_id, config.batch_size,
+                               slot_clock[slot] if drawn > 0 else 0.0,
                                task_id in poison_tasks, pure=False, key=f"grad-{config.seed}-{task_id}")
         pending[future.key] = (slot, time.perf_counter(), task_id, future)
         return future

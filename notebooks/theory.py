@@ -21,4 +21,14 @@ for name, check in theory.summary["checks"].items():
 
 # %%
 show_figures("quadratic_rates")
+
+# %% [markdown]
+# ## The limit of asynchrony, below it, and the first-order prescription
+# Beyond $M_0 = \lceil 1/(1-\mu^*) \rceil$ the best rate worsens with every worker (the paper). Below $M_0$ the
+# paper's picture of a constant total momentum would keep the sequential rate; Theorem 7 does not
+# (finding-limit-below-m0), and the rule $\mu_L^* \approx \mu^*(Q) - (1 - 1/M)$ misses the optimum by more than 0.1
+# at large $Q$, though at little cost in rate (finding-first-order-prescription).
+
+# %%
+show_figures("quadratic_limit")
 claims_table(["symbolic", "quadratic", "finding"])

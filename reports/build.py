@@ -21,6 +21,8 @@ from pathlib import Path
 
 from reports.common import DEFAULT_OUT, DEFAULT_RESULTS, ROOT, UsageError, check_profile, fail, load, read_plan
 from reports.harness.provenance import git_state
+from reports.power import RANDOM_KINDS
+from reports.power import read as read_power
 from reports.registry import STATUSES, claims, experiments, judge
 
 MATHJAX = Path("/usr/share/javascript/mathjax")
@@ -35,12 +37,17 @@ def evaluate(profile: str, results: Path) -> tuple[list[dict], dict, list[str]]:
     """
     cfgs, settings = read_plan(results, profile)
     loaded = load(profile, results, cfgs=cfgs)
+    power = read_power(results, profile, cfgs)
+    exps = experiments()
     records = []
     for claim in claims():
         result, source = loaded[claim.experiment]
+        random = exps[claim.experiment].kind in RANDOM_KINDS
         record = {"id": claim.id, "aliases": list(claim.aliases), "paper_ref": claim.paper_ref,
                   "statement": claim.statement, "kind": claim.kind, **judge(claim, result),
                   "tolerance": claim.tolerance.text(), "why": claim.tolerance.why, "evidence": None,
+                  "power": (power.get(claim.id, {"seeds": 0, "note": "no power study in this results folder: run "
+                                                 "`python -m reports.power`"}) if random else None),
                   "figure": claim.figure}
         if result is not None:
             prov = result.provenance
@@ -108,6 +115,28 @@ def _controls_html(record: dict) -> str:
                        for c in record["controls"])
 
 
+def power_text(record: dict) -> str:
+    """One line on a claim's power: pass rates over independent seeds, or why none was measured."""
+    p = record.get("power")
+    if p is None:
+        return "deterministic (no seed)"
+    if not p.get("seeds"):
+        return p.get("note", "not measured")
+    text = (f"passes on {p['pass_rate']:.0%} of {p['seeds']} seeds; control {p['control']} passes on "
+            f"{p['control_pass_rate']:.0%} ({p['method']})")
+    return text if p["meets_target"] else text + " — BELOW TARGET (p >= 0.95, control <= 0.05)"
+
+
+def _power_summary(records: list[dict]) -> str:
+    random = [r for r in records if r.get("power") is not None]
+    measured = [r for r in random if r["power"].get("seeds")]
+    below = [r["id"] for r in measured if not r["power"]["meets_target"]]
+    return (f"Power: {len(random)} claims are decided by a random experiment; {len(measured)} have their pass rate "
+            f"measured over independent seeds, {len(below)} below target"
+            + (f" ({html.escape(', '.join(below))})" if below else "") + f", {len(random) - len(measured)} not "
+            "measured (see each claim).")
+
+
 def render(profile: str, records: list[dict], figures: list[str], notebooks: dict, sha: str, dirty: bool,
            settings: list[str] | None = None) -> str:
     counts = {s: sum(r["status"] == s for r in records) for s in STATUSES}
@@ -116,7 +145,7 @@ def render(profile: str, records: list[dict], figures: list[str], notebooks: dic
         f"<tr class='row-{r['status']}'><td><a href='#{r['id']}'>{esc(r['id'])}</a></td><td>{esc(r['paper_ref'])}</td>"
         f"<td>{esc(r['statement'])}</td><td>{esc(r['expected'] or '')}</td><td>{esc(r['measured'] or '')}</td>"
         f"<td>{esc(r['tolerance'])}<br><small>{esc(r['why'])}</small></td><td>{_controls_html(r)}</td>"
-        f"<td><b>{r['status']}</b></td></tr>"
+        f"<td><small>{esc(power_text(r))}</small></td><td><b>{r['status']}</b></td></tr>"
         for r in records)
     override_note = ("" if not settings else "<p class='fail'><b>Override run:</b> built from a run with "
                      + ", ".join(f"<code>--set {esc(s)}</code>" for s in settings)
@@ -134,7 +163,7 @@ def render(profile: str, records: list[dict], figures: list[str], notebooks: dic
                         f"</h3><p><i>{esc(r['paper_ref'])}.</i> {esc(r['statement'])}</p><p><b>Expected:</b> "
                         f"{esc(r['expected'] or '—')}<br><b>Measured:</b> {esc(r['measured'] or '—')}<br><b>Tolerance:"
                         f"</b> {esc(r['tolerance'])} ({esc(r['why'])})<br><b>Negative controls (each must fail):</b>"
-                        f"<br>{_controls_html(r)}<br><b>Evidence:</b> {prov}</p>{fig}</section>")
+                        f"<br>{_controls_html(r)}<br><b>Power:</b> {esc(power_text(r))}<br><b>Evidence:</b> {prov}</p>{fig}</section>")
     nb = "".join(f"<li><a href='notebooks/{n}.html'>{n}</a>: {esc(s)}</li>" for n, s in notebooks.items()) or \
         "<li>not executed in this build</li>"
     return f"""<!DOCTYPE html><html><head><meta charset='utf-8'><title>Asynchrony begets Momentum: verification report</title>
@@ -149,7 +178,7 @@ img{{max-width:700px}} section{{border-top:1px solid #ddd;margin-top:1em}}</styl
 <p>Mitliagkas, Zhang, Hadjis, Ré, arXiv:1605.09774. Profile <b>{profile}</b>; generated
 {datetime.now(timezone.utc).isoformat(timespec='seconds')} from git {sha[:12]}{' (dirty)' if dirty else ''}.
 <b>{counts['pass']}</b> pass, <b>{counts['fail']}</b> fail, <b>{counts['cannot_fail']}</b> cannot fail,
-<b>{counts['not_run']}</b> not run.
+<b>{counts['not_run']}</b> not run. {_power_summary(records)}
 Every claim names negative controls: the same check on evidence from a deliberately wrong model. A claim passes only
 if its check passes and every control fails; when a control passes too, the check could not tell the wrong model
 apart and the claim shows <i>cannot_fail</i>. Claims whose id starts with <code>finding-</code> are places where the
@@ -159,7 +188,7 @@ beyond the paper.</p>{override_note}
 exponential work times \\(\\tau \\sim \\mathrm{{Geom}}(1/M)\\), and in expectation
 \\(E[w_{{t+1}} - w_t] = \\mu_S E[w_t - w_{{t-1}}] - (1-\\mu_S)\\alpha E\\nabla f(w_t)\\), \\(\\mu_S = 1 - 1/M\\).</p>
 <h2>Claims</h2><table><tr><th>id</th><th>paper</th><th>statement</th><th>expected</th><th>measured</th>
-<th>tolerance (why)</th><th>controls</th><th>status</th></tr>{rows}</table>
+<th>tolerance (why)</th><th>controls</th><th>power</th><th>status</th></tr>{rows}</table>
 <h2>Notebooks</h2><ul>{nb}</ul>
 <h2>Evidence, claim by claim</h2>{''.join(sections)}</body></html>"""
 

@@ -17,6 +17,7 @@ from typing import Any, Callable
 EXPERIMENT_MODULES = (
     "reports.experiments.symbolic",
     "reports.experiments.quadratic_rates",
+    "reports.experiments.quadratic_limit",
     "reports.experiments.mc_staleness",
     "reports.experiments.mc_trajectories",
     "reports.experiments.mc_momentum",
@@ -78,6 +79,8 @@ class Claim:
     figure: str | None = None
     aliases: tuple = ()       # former ids, still accepted by `make claim` and the report's anchors
     experiment: str = ""      # filled in from the declaring Experiment
+    power: Callable | None = None  # (result, tolerance) -> power record from the check's sampling distribution,
+    #                               for claims whose experiment is too costly to re-run on many seeds
 
     def verdict(self, result) -> Verdict:
         """The check on `result` at the claim's own tolerance (no controls)."""
@@ -99,6 +102,7 @@ class Experiment:
     deterministic: bool = True
     slow: bool = False        # its smoke run takes more than a few seconds (tests marked slow)
     uses_model: bool = True   # its results depend on sim's model: sim.MODEL_VERSION is part of its key
+    power_seeds: int = 0      # re-runs on independent seeds for the power study (reports.power); 0: too costly
 
     def store_version(self) -> str:
         """The version a stored result is keyed by: the experiment's own, and the model's where it uses it."""

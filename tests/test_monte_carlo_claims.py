@@ -1,5 +1,6 @@
 """Each Monte Carlo claim fails when the model behind it is deliberately wrong (small, fast configs)."""
 import numpy as np
+import pytest
 
 from reports.harness.config import override
 from reports.registry import claim_by_id
@@ -55,6 +56,15 @@ def test_estimator_claim_fails_if_the_estimator_is_biased(monkeypatch):
     assert not claim_by_id("mc-momentum-estimator").verdict(result).passed
 
 
+def test_expected_iterate_rate_of_a_geometric_sequence_is_its_ratio():
+    from reports.experiments.mc_tuning import expected_iterate_rate
+    t = np.arange(31)[:, None, None]
+    mean = np.concatenate([0.9 ** t, -(0.9 ** t)], axis=-1)  # (T+1, 1 config, d = 2)
+    assert expected_iterate_rate(mean, burn_in=5)[0] == pytest.approx(0.9, rel=1e-12)
+    assert expected_iterate_rate(mean * 1.21 ** t, burn_in=5)[0] == pytest.approx(0.9 * 1.21, rel=1e-12)
+    assert expected_iterate_rate(mean * 100.0 ** t, burn_in=5)[0] == np.inf  # diverged
+
+
 def test_tuning_claim_fails_if_staleness_is_removed(monkeypatch):
     from reports.experiments import mc_tuning as exp
     from sim.queue import simulate_batch
@@ -62,4 +72,4 @@ def test_tuning_claim_fails_if_staleness_is_removed(monkeypatch):
     monkeypatch.setattr(exp, "simulate_batch", lambda m, n, r, seed=0: simulate_batch(1, n, r, seed=seed))
     result = exp.run(override(exp.EXPERIMENT.profiles["quick"], {"n_replicas": 40, "workers": [1, 4, 16]}))
     assert not claim_by_id("mc-tuning-under-asynchrony").verdict(result).passed
-    assert np.isfinite(result.summary["per_workers"]["4"]["best_rate"])
+    assert np.isfinite(result.summary["per_workers"]["4"]["best"]["rate"])

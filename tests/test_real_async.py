@@ -95,8 +95,25 @@ def test_cli_prints_a_json_summary_and_writes_the_log(tmp_path):
     assert load_log(log).staleness.size == 40
 
 
+def test_injected_work_times_make_the_cycle_itself_exponential(client):
+    """Assumption 4 realised physically: one worker's results arrive at exponential intervals on the server's
+    clock (the round trip is inside the drawn time, not added to it), so their CV is about 1, not below."""
+    run = ps.run(client, ps.RealConfig(n_workers=1, n_updates=80, work_mean=0.2, seed=3))
+    gaps = np.diff([0.0, *run.time])
+    assert abs(gaps.mean() - 0.2) < 3 * 0.2 / np.sqrt(80)  # not 0.2 s plus the round trip
+    assert 0.75 < gaps.std() / gaps.mean() < 1.3  # SE about 0.11; a draw shorter than the round trip is clipped
+
+
+def test_counts_and_durations_are_bounded():
+    with pytest.raises(ValueError, match="1..256"):
+        ps.RealConfig(n_workers=10 ** 9).validate()
+    with pytest.raises(ValueError, match="at most 60"):
+        ps.RealConfig(work_mean=1e9).validate()
+
+
 @pytest.mark.parametrize("args, message", [(["--scheduler", "tcp://127.0.0.1:9"], "no Dask scheduler answers"),
                                            (["--n-workers", "0"], "n_workers"),
+                                           (["--work-mean", "1e9"], "work_mean"),
                                            (["--lr", "nan"], "lr"),
                                            (["--work-time", "weibull"], "unknown work time")])
 def test_bad_options_fail_within_seconds(args, message):

@@ -96,3 +96,23 @@ def test_symbolic_identity_detects_a_false_statement():
     from theory.symbolic import identity
     x = sp.Symbol("x")
     assert identity("false", (x + 1) ** 2, x ** 2 + 1)["holds"] is False
+
+
+def test_the_additive_models_optimum_is_the_first_order_rule():
+    mu_l, _, rate = quadratic.best_additive_momentum(0.3, 20.0)
+    assert mu_l == pytest.approx(quadratic.polyak_momentum(20.0) - 0.3, abs=2e-3)
+    assert rate == pytest.approx(math.sqrt(quadratic.polyak_momentum(20.0)), abs=1e-4)
+
+
+def test_theorem7_optimum_departs_from_the_first_order_rule_at_large_condition_numbers():
+    """Q = 100, M = 4: mu* - mu_S = -0.081 but Theorem 7's optimum is about -0.27; the rate is flat in between."""
+    rule = quadratic.polyak_momentum(100.0) - 0.75
+    mu_l, lr, rate = quadratic.best_explicit_momentum(0.75, 100.0)
+    assert abs(mu_l - rule) > 0.1
+    assert quadratic.best_explicit_momentum(0.75, 100.0, mu_explicit=rule)[2] - rate < 0.005
+
+
+def test_below_m0_a_little_implicit_momentum_already_costs_rate():
+    """The constant-total-momentum picture would keep the sequential rate sqrt(mu*) for mu_S < mu*."""
+    sequential = quadratic.best_explicit_momentum(0.0, 100.0)[2]
+    assert quadratic.best_explicit_momentum(0.05, 100.0)[2] > sequential + 0.03

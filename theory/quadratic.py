@@ -186,6 +186,15 @@ def best_explicit_momentum(mu_implicit: float, condition_number: float, mu_expli
     return best
 
 
+def best_additive_momentum(mu_implicit: float, condition_number: float, n_eigenvalues: int = 17
+                           ) -> tuple[float, float, float]:
+    """The optimum if the momenta added exactly (a control): heavy ball with total momentum mu_S + mu_L and the
+    effective step tuned, searched over mu_L; returns (mu_L, effective lr, rate). Its mu_L is mu*(Q) - mu_S."""
+    lo, hi = max(-0.95, mu_implicit - 0.95), min(0.999, mu_implicit + 0.95)
+    mu_total, lr, rate = best_explicit_momentum(0.0, condition_number, n_eigenvalues=n_eigenvalues, mu_range=(lo, hi))
+    return mu_total - mu_implicit, lr, rate
+
+
 def rate_by_iteration(mu_implicit: float, mu_explicit: float, lr: float, eigenvalues, n_steps: int = 3000) -> float:
     """Iterate recurrence (19) on a diagonal quadratic from e = 1 and fit the decay of the state norm.
 

@@ -233,4 +233,4 @@ EXPERIMENT = Experiment(
     profiles={"quick": Config(), "full": Config(n_replicas=400_000, n_batches=20)},
     smoke=Config(n_replicas=400, n_batches=4, n_steps=20, workers=(2, 4), explicit_cases=((4.0, 0.5),),
                  other_laws_workers=4, single_steps=500, single_dim=5),
-    run=run, figures=figures, claims=CLAIMS)
+    power_seeds=20, run=run, figures=figures, claims=CLAIMS)

@@ -240,4 +240,4 @@ def figures(result: Result) -> dict:
 EXPERIMENT = Experiment(
     name="mc_staleness", kind="monte_carlo", version=2, config=Config,
     profiles={"quick": Config(), "full": Config(n_updates=2_000_000)},
-    smoke=Config(workers=(2, 4), n_updates=2000, rates=(1.0,)), run=run, figures=figures, claims=CLAIMS)
+    smoke=Config(workers=(2, 4), n_updates=2000, rates=(1.0,)), power_seeds=20, run=run, figures=figures, claims=CLAIMS)

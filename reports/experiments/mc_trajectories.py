@@ -221,4 +221,4 @@ EXPERIMENT = Experiment(
     profiles={"quick": Config(), "full": Config(n_replicas=1_000_000, chunk=50_000)},
     smoke=Config(n_replicas=400, chunk=200, n_steps=8, workers=(1, 4), explicit_cases=((4.0, 0.5),),
                  double_well_workers=(4,)),
-    run=run, figures=figures, claims=CLAIMS)
+    power_seeds=20, run=run, figures=figures, claims=CLAIMS)

@@ -1,7 +1,8 @@
-"""Theorem 7 on quadratics: Fig. 6 (optimal mu_L vs mu_S), Fig. 7 (three tuning strategies), the limit of
-asynchrony M_0, and the closed-form rate checked against iterating the store's expected update on a rotated
-quadratic. Controls: the first-order rule mu* - mu_S, tuning restricted to mu_L >= 0, momenta that add exactly,
-Polyak's formula without its square. Cost: about 60 s on one CPU core.
+"""Theorem 7 on quadratics: Fig. 6 (optimal mu_L vs mu_S), Fig. 7 (three tuning strategies, against the values the
+paper plots), the mu_L = 0 equality gamma = sqrt(mu_S), and the closed-form rate checked against iterating the
+store's expected update on a rotated quadratic. Controls: the first-order rule mu* - mu_S, tuning restricted to
+mu_L >= 0, momenta that add exactly, Polyak's formula without its square. Cost: about 40 s on one CPU core.
+The limit of asynchrony and the first-order prescription live in quadratic_limit.py.
 """
 from __future__ import annotations
 
@@ -14,13 +15,23 @@ import numpy as np
 from reports.harness.provenance import provenance
 from reports.harness.store import Result
 from reports.registry import Claim, Control, Experiment, Tolerance, Verdict, with_summary
-from theory import predictions, quadratic
+from theory import quadratic
 
 # SPEC.md section 3, Fig. 6: optimal explicit momentum read from the paper's plot data, mu_S = 0.0 .. 0.9.
 PAPER_FIG6 = {5.0: (0.149, 0.051, -0.062, -0.171, -0.187, -0.214, -0.236, -0.258, -0.279, -0.290),
               20.0: (0.409, 0.306, 0.198, 0.106, 0.008, -0.176, -0.258, -0.263, -0.296, -0.301)}
 PAPER_FIG6_MU = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 PAPER_FIG7_TEXT_RATIO = 1.5  # Section VI text: negative momentum gives "about 1.5x" over mu_L = 0 at mu_S > 0.3
+# SPEC.md section 3, Fig. 7: gamma^10 read from the paper's plot data at mu_S = linspace(0, 0.9, 20), Q = 10.
+PAPER_FIG7 = {
+    "tuned": (0.001634, 0.003771, 0.005212, 0.005725, 0.005219, 0.003894, 0.001769, 0.003261, 0.006039, 0.01083,
+              0.01838, 0.02957, 0.04574, 0.06822, 0.0989, 0.1396, 0.1928, 0.2611, 0.3475, 0.4663),
+    "mu_L=0": (0.137, 0.1081, 0.0794, 0.05277, 0.03159, 0.01265, 0.001854, 0.004009, 0.007813, 0.01408, 0.02384,
+               0.0384, 0.05932, 0.08853, 0.1283, 0.181, 0.25, 0.3384, 0.4504, 0.5904),
+    "mu_L=0.5": (0.03125, 0.04591, 0.06426, 0.08622, 0.1111, 0.1345, 0.164, 0.1929, 0.2168, 0.2492, 0.2825, 0.3168,
+                 0.3515, 0.3875, 0.4248, 0.4645, 0.5089, 0.5575, 0.5971, 0.6854)}
+C7_RANGE = (-0.35, -0.2)     # Section VI: the optimal mu_L saturates in [-0.35, -0.2] once mu_S >= 0.6
+C7_FROM = 0.6
 
 
 @dataclass(frozen=True)
@@ -31,8 +42,6 @@ class Config:
     fig7_points: int = 20
     fig7_fixed_mu_explicit: tuple = (0.0, 0.5)
     fig7_steps: int = 10
-    limit_condition_number: float = 100.0
-    limit_max_workers: int = 16
     n_eigenvalues: int = 17
     rate_check_cases: int = 8
     rate_check_steps: int = 3000
@@ -42,8 +51,8 @@ class Config:
     def validate(self) -> None:
         if any(q < 1 for q in self.fig6_condition_numbers) or self.fig7_condition_number < 1:
             raise ValueError("condition numbers must be >= 1")
-        if self.fig7_points < 2 or self.limit_max_workers < 2 or self.n_eigenvalues < 2:
-            raise ValueError("fig7_points, limit_max_workers and n_eigenvalues must be >= 2")
+        if not 2 <= self.fig7_points <= 1000 or self.n_eigenvalues < 2:
+            raise ValueError("fig7_points must be in 2..1000 and n_eigenvalues >= 2")
 
 
 
@@ -93,23 +102,20 @@ def run(config: Config) -> Result:
     for fixed in config.fig7_fixed_mu_explicit:
         fig7[f"mu_L={fixed:g}"] = [best(mu, q7, mu_explicit=fixed) for mu in mu7]
     fig7_non_negative = [best(mu, q7, mu_range=(0.0, 0.95)) for mu in mu7]
-    workers = np.arange(1, config.limit_max_workers + 1)
-    q_lim = config.limit_condition_number
-    mu_s = [predictions.implicit_momentum(int(m)) for m in workers]
-    limit = {"tuned": [best(mu, q_lim) for mu in mu_s],
-             "non_negative": [best(mu, q_lim, mu_range=(0.0, 0.95)) for mu in mu_s],
-             # control: if the momenta added exactly, mu_L could cancel mu_S (heavy ball with mu_S + mu_L)
-             "additive": [best(0.0, q_lim, mu_range=(max(-0.95, mu - 0.95), min(0.999, mu + 0.95))) for mu in mu_s]}
-    mu_star = quadratic.polyak_momentum(q_lim)
+    # control: if the momenta added exactly (heavy ball with mu_S + mu_L), with the same effective step
+    fig7_additive = {"tuned": [quadratic.best_additive_momentum(mu, q7, config.n_eigenvalues) for mu in mu7]}
+    for fixed in config.fig7_fixed_mu_explicit:
+        fig7_additive[f"mu_L={fixed:g}"] = [best(0.0, q7, mu_explicit=min(fixed + mu, 0.999)) for mu in mu7]
     heavy = {str(q): [best(mu, q, mu_explicit=0.0)[2] for mu in config.fig6_mu_implicit] for q in (q7, 2 * q7)}
     summary = {
         "fig6": fig6, "fig6_mu_implicit": list(config.fig6_mu_implicit), "fig7_mu_implicit": mu7.tolist(),
-        "fig7": fig7, "fig7_non_negative": fig7_non_negative, "fig7_steps": config.fig7_steps,
-        "limit_condition_number": q_lim,
+        "fig7": fig7, "fig7_non_negative": fig7_non_negative, "fig7_additive": fig7_additive,
+        "fig7_steps": config.fig7_steps, "fig6_additive": {str(q): [quadratic.best_additive_momentum(mu, q, config.n_eigenvalues)
+                                                                   for mu in config.fig6_mu_implicit]
+                                                          for q in config.fig6_condition_numbers},
         "polyak": {str(q): quadratic.polyak_momentum(q) for q in config.fig6_condition_numbers},
         "polyak_unsquared": {str(q): (math.sqrt(q) - 1) / (math.sqrt(q) + 1) for q in config.fig6_condition_numbers},
-        "limit": limit, "limit_workers": workers.tolist(), "limit_mu_star": mu_star,
-        "limit_m0": math.ceil(1 / (1 - mu_star)), "heavy_ball_condition_number": q7,
+        "heavy_ball_condition_number": q7,
         "heavy_ball_best_rates": heavy[str(q7)], "heavy_ball_best_rates_twice_q": heavy[str(2 * q7)],
         "rate_checks": _rate_checks(config),
     }
@@ -214,17 +220,81 @@ def _fig7_finding(result: Result, tol: Tolerance) -> Verdict:
                    {"min_ratio": float(high.min()), "max_ratio": float(high.max())})
 
 
-def _limit(result: Result, tol: Tolerance) -> Verdict:
+def _c7_saturation(result: Result, tol: Tolerance) -> Verdict:
+    """Section VI: once mu_S >= 0.6 the optimal mu_L lies in [-0.35, -0.2] (Q = 5 and 20)."""
+    lo, hi = C7_RANGE
+    s, values, rows, ok = result.summary, {}, [], True
+    for q in ("5.0", "20.0"):
+        pairs = [(mu, b[0]) for mu, b in zip(s["fig6_mu_implicit"], s["fig6"].get(q, [])) if mu >= C7_FROM - 1e-12]
+        if not pairs:
+            return Verdict(None, f"mu_L* in [{lo}, {hi}]", f"Q={q} not computed for mu_S >= {C7_FROM}")
+        ok &= all(lo - tol.value <= v <= hi + tol.value for _, v in pairs)
+        values.update({f"Q={float(q):g},mu_S={mu:g}": v for mu, v in pairs})
+        rows.append(f"Q={float(q):g}: " + ", ".join(f"{v:+.3f}" for _, v in pairs))
+    return Verdict(ok, f"mu_L* in [{lo}, {hi}] (+-{tol.value:g}) for every mu_S >= {C7_FROM} on the grid",
+                   "; ".join(rows) + f" (mu_S = {C7_FROM}..0.9)", values)
+
+
+def _fig7_deviations(result: Result):
+    """Relative deviation ours/paper - 1 of gamma^10 per strategy, or None off the paper's mu_S grid."""
     s = result.summary
-    m0, rates = s["limit_m0"], [b[2] for b in s["limit"]["tuned"]]
-    beyond = rates[m0 - 1:]
-    increasing = all(b > a + tol.value for a, b in zip(beyond, beyond[1:]))
-    worse = all(r > rates[0] + tol.value for r in rates[m0:])
-    listing = ", ".join(f"M={m}: {r:.3f}" for m, r in zip(s["limit_workers"], rates))
-    return Verdict(increasing and worse, f"M_0 = ceil(1/(1-mu*)) = {m0}; best rate increasing in M (by > "
-                   f"{tol.value:g}) for M >= M_0 and worse than sequential beyond it",
-                   f"mu* = {s['limit_mu_star']:.3f}; best rate (mu_L tuned): {listing}",
-                   {f"M={m}": r for m, r in zip(s["limit_workers"], rates)} | {"m0": m0})
+    mus = s["fig7_mu_implicit"]
+    if len(mus) != 20 or not np.allclose(mus, np.linspace(0.0, 0.9, 20)):
+        return None
+    return {name: np.array([b[2] ** s["fig7_steps"] for b in s["fig7"][name]]) / np.array(paper) - 1
+            for name, paper in PAPER_FIG7.items() if name in s["fig7"]}
+
+
+def _fig7_paper(result: Result, tol: Tolerance) -> Verdict:
+    """Fig. 7: all three curves within tol of the plotted values; on the jointly tuned curve a point where ours is
+    lower counts as the paper's coarser (alpha, mu_L) grid (a finer search can only find a lower rate) and is listed
+    (finding-fig7-coarse-grid); ours above the plotted value is never excused."""
+    devs = _fig7_deviations(result)
+    if devs is None or len(devs) < len(PAPER_FIG7):
+        return Verdict(None, f"within {tol.value:g} relative of the paper's Fig. 7", "not computed on the paper's grid")
+    mus = np.linspace(0.0, 0.9, 20)
+    bad = [(n, mu, d) for n, dev in devs.items() for mu, d in zip(mus, dev)
+           if abs(d) > tol.value and not (n == "tuned" and d < 0)]
+    grid = [(mu, d) for mu, d in zip(mus, devs["tuned"]) if d < -tol.value]
+    values = {f"{n},max_abs_relative": float(np.abs(d).max()) for n, d in devs.items()}
+    values |= {"violations": len(bad), "tuned_points_below_paper": len(grid)}
+    text = "; ".join(f"{n}: max |ours/paper - 1| {np.abs(d).max():.3f}" for n, d in devs.items())
+    if grid:
+        text += "; tuned curve below the plotted value (coarse grid) at mu_S = " + ", ".join(
+            f"{mu:.3f} ({d:+.1%})" for mu, d in grid)
+    if bad:
+        text += "; outside: " + ", ".join(f"{n} at mu_S={mu:.3f} ({d:+.1%})" for n, mu, d in bad)
+    return Verdict(not bad, f"gamma^10 within {tol.value:.0%} of the paper's value at each of the 20 points of every "
+                   "curve (tuned curve: lower is the paper's grid)", text, values)
+
+
+def _fig7_coarse_grid(result: Result, tol: Tolerance) -> Verdict:
+    """Finding: the plotted jointly tuned curve lies above Theorem 7's optimum by more than tol somewhere, while the
+    alpha-only curves agree: the gap is the paper's grid, not the model."""
+    devs = _fig7_deviations(result)
+    if devs is None or len(devs) < len(PAPER_FIG7):
+        return Verdict(None, "", "not computed on the paper's grid")
+    mus = np.linspace(0.0, 0.9, 20)
+    gaps = [(mu, d) for mu, d in zip(mus, devs["tuned"]) if d < -tol.value]
+    fixed_ok = all(np.abs(d).max() <= tol.value for n, d in devs.items() if n != "tuned")
+    worst = int(np.argmin(devs["tuned"]))
+    return Verdict(bool(gaps) and fixed_ok, f"a finding if the plotted tuned value exceeds the optimum by more than "
+                   f"{tol.value:.0%} somewhere while the alpha-only curves agree within {tol.value:.0%}",
+                   f"plotted tuned gamma^10 above the optimum by more than {tol.value:.0%} at {len(gaps)} of 20 points; "
+                   f"largest at mu_S = {mus[worst]:.3f}: ours {PAPER_FIG7['tuned'][worst] * (1 + devs['tuned'][worst]):.5f}"
+                   f" vs plotted {PAPER_FIG7['tuned'][worst]:.5f}; alpha-only curves within {tol.value:.0%}: {fixed_ok}",
+                   {"points": len(gaps), "worst_mu_S": float(mus[worst]),
+                    "worst_relative": float(devs["tuned"][worst]), "fixed_curves_agree": fixed_ok})
+
+
+def _paper_search_exact(result: Result) -> Result:
+    """Control evidence: the paper's plotted tuned values taken as exact optima."""
+    s = result.summary
+    tuned = [[b[0], b[1], p ** (1 / s["fig7_steps"])] for b, p in zip(s["fig7"]["tuned"], PAPER_FIG7["tuned"])]
+    return with_summary(result, fig7={**s["fig7"], "tuned": tuned})
+
+
+ADDITIVE = "momenta that add exactly: heavy ball with momentum mu_S + mu_L, the step tuned"
 
 
 def _swap(**keys):
@@ -275,13 +345,24 @@ CLAIMS = (
           "finding", _fig7_finding, Tolerance(1.4, "ratio", "a gap of 0.1 below 1.5 is well beyond grid-search noise"),
           (Control("twenty-steps", "the text read at a horizon of 20 steps instead of Fig. 7's 10",
                    lambda r: with_summary(r, fig7_steps=2 * r.summary["fig7_steps"])),), figure="fig7"),
-    Claim("limit-of-asynchrony", "Section IV (Theorem 5 consequences)", "If the best sequential momentum is mu*, "
-          "then beyond M_0 = ceil(1/(1-mu*)) workers the implicit momentum alone exceeds it and the best "
-          "achievable per-step rate worsens with every added worker.", "quadratic", _limit,
-          Tolerance(1e-6, "absolute", "rates come from the same deterministic search, resolved to about 1e-8"),
-          (Control("momenta-add-exactly", "the momenta add exactly, so mu_L = mu* - mu_S restores the sequential rate",
-                   lambda r: with_summary(r, limit={**r.summary["limit"], "tuned": r.summary["limit"]["additive"]})),),
-          figure="limit"),
+    Claim("c7-saturation", "Section VI, Fig. 6", "Once mu_S >= 0.6 the optimal explicit momentum saturates in "
+          "[-0.35, -0.2], at Q = 5 and 20.", "quadratic", _c7_saturation,
+          Tolerance(0.0, "absolute", "the interval is the paper's own statement; the optimum is resolved to 1e-6"),
+          (Control("first-order-rule", "mu_L = mu*(Q) - mu_S, the 'momenta add' prescription", _first_order_rule),),
+          figure="fig6"),
+    Claim("fig7-paper-values", "Fig. 7 (SPEC.md section 3)", "Our Theorem 7 curves for the three strategies (alpha "
+          "and mu_L tuned; mu_L = 0; mu_L = 0.5; Q = 10) reproduce the values the paper plots.", "quadratic",
+          _fig7_paper, Tolerance(0.10, "relative", "10 % in gamma^10 is 1 % in gamma: the precision of values read "
+                                 "from a log-scale plot of a grid search"),
+          (Control("momenta-add-exactly", ADDITIVE, lambda r: with_summary(r, fig7=r.summary["fig7_additive"])),),
+          figure="fig7"),
+    Claim("finding-fig7-coarse-grid", "Fig. 7 (SPEC.md section 3)", "Finding: the paper's jointly tuned curve lies "
+          "above Theorem 7's optimum by more than 10 % at some points (e.g. at mu_S = 0 the optimum is Polyak's "
+          "rate, 0.00144 after 10 steps, plotted as 0.00163), while its alpha-only curves agree: its (alpha, mu_L) "
+          "grid was coarse.", "finding", _fig7_coarse_grid,
+          Tolerance(0.10, "relative", "the same 10 % as fig7-paper-values"),
+          (Control("paper-search-exact", "the plotted tuned values taken as exact optima", _paper_search_exact),),
+          figure="fig7"),
 )
 
 def figures(result: Result) -> dict:
@@ -301,25 +382,20 @@ def figures(result: Result) -> dict:
     out["fig6"] = fig
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, rows in s["fig7"].items():
-        ax.semilogy(s["fig7_mu_implicit"], [b[2] ** s["fig7_steps"] for b in rows], marker=".",
-                    label=name if name != "tuned" else r"$\alpha$, $\mu_L$ tuned")
+        line, = ax.semilogy(s["fig7_mu_implicit"], [b[2] ** s["fig7_steps"] for b in rows], marker=".",
+                            label=name if name != "tuned" else r"$\alpha$, $\mu_L$ tuned")
+        if name in PAPER_FIG7:
+            ax.semilogy(np.linspace(0.0, 0.9, 20), PAPER_FIG7[name], "o", mfc="none", ms=5, color=line.get_color(),
+                        label=f"paper Fig. 7 ({name}), read from the figure")
     ax.set(xlabel=r"implicit momentum $\mu_S$", ylabel=r"$\gamma^{10}$ (distance after 10 steps)",
            title="Fig. 7: three strategies, Q = 10")
     ax.legend(fontsize=8)
     out["fig7"] = fig
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(s["limit_workers"], [b[2] for b in s["limit"]["tuned"]], marker="o", label=r"$\mu_L$ tuned (any sign)")
-    ax.plot(s["limit_workers"], [b[2] for b in s["limit"]["non_negative"]], marker=".", label=r"$\mu_L \geq 0$")
-    ax.axvline(s["limit_m0"], color="gray", ls="--", label=f"$M_0$ = {s['limit_m0']}")
-    ax.set(xlabel="workers M", ylabel=r"best per-step rate $\gamma$",
-           title=f"Limit of asynchrony, Q = {s['limit_condition_number']:g}")
-    ax.legend(fontsize=8)
-    out["limit"] = fig
     return out
 
 
 EXPERIMENT = Experiment(
-    name="quadratic_rates", kind="quadratic", version=2, config=Config, profiles={"quick": Config(), "full": Config()},
-    smoke=Config(fig6_mu_implicit=(0.0, 0.5), fig7_points=4, limit_max_workers=5, n_eigenvalues=5,
+    name="quadratic_rates", kind="quadratic", version=3, config=Config, profiles={"quick": Config(), "full": Config()},
+    smoke=Config(fig6_mu_implicit=(0.0, 0.5), fig7_points=4, n_eigenvalues=5,
                  rate_check_cases=2, rate_check_steps=300),
     run=run, figures=figures, claims=CLAIMS, uses_model=False)

@@ -1,8 +1,9 @@
 """Real asynchrony on Dask: a parameter server with M worker processes on this machine (LocalCluster).
 
 Logistic regression keeps the computation small, so the measured staleness reflects the system: injected
-exponential work times (Assumption 4 realised with sleeps) or natural ones. Timings are real, so results are
-not bit-reproducible (the reproducibility check skips this experiment). Cost (quick): about 2.5 min.
+exponential work times (Assumption 4 realised physically: each task returns when its drawn time has passed since its
+slot's previous task ended, on the server's clock) or natural ones. Timings are real, so results are not
+bit-reproducible (the reproducibility check skips this experiment). Cost (quick): about 3 min.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from theory import predictions
 class Config:
     geometric_workers: tuple = (2, 4, 8)
     geometric_updates: int = 300
-    work_mean: float = 0.1            # seconds; much larger than the ~15 ms overhead of one Dask round trip
+    work_mean: float = 0.2            # seconds; the ~5 ms of a Dask return trip delays each read by 2-3 % of it
     natural_workers: int = 4
     natural_updates: int = 400
     momentum_workers: tuple = (2, 4)
@@ -34,6 +35,7 @@ class Config:
     momentum_updates: int = 40
     momentum_lr: float = 0.5
     momentum_batch_size: int = 4096   # full-batch gradients: only the schedule is random, so few runs suffice
+    momentum_work_mean: float = 0.1
     efficiency_workers: tuple = (1, 2, 4, 8)
     efficiency_updates: int = 200
     efficiency_work_mean: float = 0.03
@@ -48,7 +50,7 @@ class Config:
         workers = (*self.geometric_workers, *self.momentum_workers, *self.efficiency_workers, self.natural_workers)
         if max(workers) > 64:
             raise ValueError("at most 64 worker processes (one per core on a large machine)")
-        if not 0 < self.work_mean <= 60 or not 0 < self.efficiency_work_mean <= 60:
+        if not all(0 < t <= 60 for t in (self.work_mean, self.momentum_work_mean, self.efficiency_work_mean)):
             raise ValueError("work means must be in (0, 60] seconds")
 
 
@@ -79,10 +81,42 @@ def _model_estimates(n_workers: int, config: Config, replicas: int | None = None
     return out
 
 
-def _law_stats(x: np.ndarray, m: int, rng: np.random.Generator) -> dict:
-    return {"mean": float(x.mean()), "mean_se": batch_se(x, 20), "var": float(x.var()),
-            "tv": geometric_tv(x, 1 / m), "tv_reference": geometric_tv(rng.geometric(1 / m, x.size) - 1, 1 / m),
-            "n": int(x.size), "pmf": (np.bincount(x, minlength=4 * m)[:4 * m] / x.size).tolist()}
+def _law_stats(x: np.ndarray, m: int, seed: int, references: int = 1000) -> dict:
+    """Staleness statistics of one run against Geom(1/M): mean and variance with batch-means SEs, and the TV to
+    Geom(1/M) beside the TV exact samples of the same size from the queue model (same dependence) reach: their
+    mean and their 99th percentile (a TV above it has a 1 % chance under the model)."""
+    from sim.queue import simulate_batch
+    exact = simulate_batch(m, x.size + 4 * m, references, seed=seed)
+    tvs = [geometric_tv(row[~w][:x.size], 1 / m) for row, w in zip(exact.staleness, exact.warmup)]
+    dev2 = (x - x.mean()) ** 2
+    return {"mean": float(x.mean()), "mean_se": batch_se(x, 20), "var": float(x.var()), "var_se": batch_se(dev2, 20),
+            "tv": geometric_tv(x, 1 / m), "tv_reference": float(np.mean(tvs)),
+            "tv_reference_q99": float(np.quantile(tvs, 0.99)), "n": int(x.size),
+            "pmf": (np.bincount(x, minlength=4 * m)[:4 * m] / x.size).tolist()}
+
+
+def _predicted_efficiency(config: Config, workers, seeds: int = 20) -> dict:
+    """Updates to the target loss under the queue model (exponential work, same workload, full batch): the
+    simulator's statistical efficiency, averaged over schedules."""
+    from cnn_experiments.workloads import LogReg
+    from sim import async_sgd
+    from sim.queue import simulate_batch
+
+    work = LogReg(0)
+
+    class Objective:
+        dim = work.dim
+        gradient = staticmethod(work.batched_full_gradient)
+
+    def losses(x):  # (T+1, R, d) -> (T+1, R)
+        return np.array([[work.loss(w) for w in xt] for xt in x])
+
+    out = {}
+    for m in workers:
+        schedule = simulate_batch(int(m), config.efficiency_updates, seeds, seed=config.seed + 31 * int(m))
+        x = async_sgd.run_workers(Objective, schedule, config.efficiency_lr, 0.0, work.init()).x
+        out[str(m)] = losses(x[::5])  # every 5th update, as the real runs log it
+    return out
 
 
 def run(config: Config) -> Result:
@@ -94,15 +128,15 @@ def run(config: Config) -> Result:
     start = time.time()
     n_procs = max(max(config.geometric_workers), max(config.efficiency_workers), config.natural_workers)
     client, cluster = ps.local_client(n_procs)
-    rng = np.random.default_rng(config.seed)
     try:
         geometric = {}
         for m in config.geometric_workers:
             r = ps.run(client, ps.RealConfig(n_workers=m, n_updates=config.geometric_updates,
                                              work_mean=config.work_mean, seed=config.seed + m))
             s = schedule_of(r, m)
-            geometric[str(m)] = {**_law_stats(s.staleness[~s.warmup], m, rng),
-                                 "overhead_s": float(np.mean(r.cycle) - np.mean(r.compute))}
+            cycle = np.array(r.cycle)
+            geometric[str(m)] = {**_law_stats(s.staleness[~s.warmup], m, config.seed + m),
+                                 "cycle_mean_s": float(cycle.mean()), "cycle_cv": float(cycle.std() / cycle.mean())}
         m = config.natural_workers
         r = ps.run(client, ps.RealConfig(n_workers=m, n_updates=config.natural_updates, work_time="natural",
                                          seed=config.seed + 50))
@@ -120,11 +154,12 @@ def run(config: Config) -> Result:
                    "cycle_mean_s": float(np.mean(r.cycle)), "cycle_cv": float(np.std(r.cycle) / np.mean(r.cycle)),
                    "measured_pmf": (np.bincount(measured, minlength=3 * m)[:3 * m] / measured.size).tolist(),
                    "predicted_pmf": (np.bincount(predicted, minlength=3 * m)[:3 * m] / predicted.size).tolist(),
-                   "law_stats": {**_law_stats(measured, m, rng), "overhead_s": 0.0}}
+                   "law_stats": {**_law_stats(measured, m, config.seed + 50), "cycle_mean_s": float(np.mean(r.cycle)),
+                                 "cycle_cv": float(np.std(r.cycle) / np.mean(r.cycle))}}
         momentum = {}
         for m in config.momentum_workers:
             runs = [ps.run(client, ps.RealConfig(n_workers=m, n_updates=config.momentum_updates, lr=config.momentum_lr,
-                                                 batch_size=config.momentum_batch_size, work_mean=config.work_mean, seed=config.seed + 1000 * m + rep,
+                                                 batch_size=config.momentum_batch_size, work_mean=config.momentum_work_mean, seed=config.seed + 1000 * m + rep,
                                                  record_trajectory=True)) for rep in range(config.momentum_replicas)]
             xs = np.array([r.trajectory for r in runs])        # (R, T+1, d), all from the same initial point
             gs = np.array([r.full_gradients for r in runs])
@@ -135,65 +170,94 @@ def run(config: Config) -> Result:
             momentum[str(m)] = {"mu": mu, "eta": eta, "mu_se": float(abs(halves[0] - halves[1]) / 2),
                                 "predicted": predictions.implicit_momentum(m), "lr": config.momentum_lr, "replicas": len(runs),
                                 "model_mean": float(np.mean(model_mu)), "model_sd": float(np.std(model_mu, ddof=1)),
+                                "model_estimates": [float(v) for v in model_mu],
                                 "model_large_r": _model_estimates(m, config, replicas=400, repeats=1)[0]}
         synchronous = _model_estimates(1, config)  # control: the same estimator when asynchrony adds no momentum
         efficiency = {}
         for m in config.efficiency_workers:
-            r = ps.run(client, ps.RealConfig(n_workers=m, n_updates=config.efficiency_updates, lr=config.efficiency_lr,
-                                             batch_size=config.efficiency_batch_size,
-                                             work_mean=config.efficiency_work_mean, seed=config.seed + 7),
-                       loss_every=5)
-            efficiency[str(m)] = {"seconds_per_update": r.wall_seconds / len(r.staleness), "losses": r.losses}
+            for role, seed in (("prediction", config.seed + 7), ("measured", config.seed + 8)):  # separate runs
+                r = ps.run(client, ps.RealConfig(n_workers=m, n_updates=config.efficiency_updates,
+                                                 lr=config.efficiency_lr, batch_size=config.efficiency_batch_size,
+                                                 work_mean=config.efficiency_work_mean, seed=seed), loss_every=5)
+                efficiency.setdefault(str(m), {})[role] = {"seconds_per_update": r.wall_seconds / len(r.staleness),
+                                                           "losses": r.losses}
     finally:
         client.close()
         cluster.close()
-    losses_1 = efficiency["1"]["losses"]
-    at = int(config.efficiency_target_at * config.efficiency_updates)
-    target = min(l for u, l, _ in losses_1 if u <= at) + 1e-12
-    for m, e in efficiency.items():
-        e["updates_to_target"] = next((u for u, l, _ in e["losses"] if l <= target), None)
-        e["seconds_to_target"] = next((sec for _, l, sec in e["losses"] if l <= target), None)
-    base = efficiency["1"]
-    for m, e in efficiency.items():
-        e["hardware_efficiency"] = e["seconds_per_update"] / base["seconds_per_update"]
-        e["statistical_efficiency"] = (e["updates_to_target"] / base["updates_to_target"]
-                                       if e["updates_to_target"] else None)
-        e["time_to_target_ratio"] = (e["hardware_efficiency"] * e["statistical_efficiency"]
-                                     if e["statistical_efficiency"] else None)
-        e["measured_time_ratio"] = (e["seconds_to_target"] / base["seconds_to_target"]
-                                    if e["seconds_to_target"] and base["seconds_to_target"] else None)
+    efficiency, target = _efficiency_summary(config, efficiency)
     summary = {"geometric": geometric, "natural": natural, "momentum": momentum, "efficiency": efficiency,
                "efficiency_target_loss": target, "work_mean": config.work_mean,
-               "synchronous_model": {"mean": float(np.mean(synchronous)), "sd": float(np.std(synchronous, ddof=1))}}
+               "synchronous_model": {"mean": float(np.mean(synchronous)), "sd": float(np.std(synchronous, ddof=1)),
+                                     "estimates": [float(v) for v in synchronous]}}
     return Result(summary=summary, provenance=provenance({"seed": config.seed}, time.time() - start))
+
+
+def _efficiency_summary(config: Config, runs: dict) -> tuple[dict, float]:
+    """HE predicted from the 'prediction' runs' time per update, SE from the simulator; the product against the
+    time to target of the separate 'measured' runs. Target: the loss M = 1's measured run reaches at
+    efficiency_target_at of its updates."""
+    at = int(config.efficiency_target_at * config.efficiency_updates)
+    target = min(l for u, l, _ in runs["1"]["measured"]["losses"] if u <= at) + 1e-12
+    simulated = _predicted_efficiency(config, sorted(runs, key=int))
+
+    def sim_updates(m):  # mean over schedules of the first logged update at or below the target (censored: None)
+        hits = [np.flatnonzero(col <= target) for col in simulated[m].T]
+        return float(np.mean([5 * h[0] for h in hits])) if all(h.size for h in hits) else None
+
+    out = {}
+    base_pred, base_meas, base_sim = runs["1"]["prediction"], runs["1"]["measured"], sim_updates("1")
+    base_seconds = next((sec for _, l, sec in base_meas["losses"] if l <= target), None)
+    for m, r in runs.items():
+        he = r["prediction"]["seconds_per_update"] / base_pred["seconds_per_update"]
+        sim = sim_updates(m)
+        se = sim / base_sim if sim and base_sim else None
+        seconds = next((sec for _, l, sec in r["measured"]["losses"] if l <= target), None)
+        out[m] = {"hardware_efficiency": he, "statistical_efficiency": se, "simulated_updates_to_target": sim,
+                  "predicted_time_ratio": he * se if se else None,
+                  "measured_updates_to_target": next((u for u, l, _ in r["measured"]["losses"] if l <= target), None),
+                  "measured_seconds_per_update_ratio": (r["measured"]["seconds_per_update"]
+                                                        / base_meas["seconds_per_update"]),
+                  "measured_time_ratio": seconds / base_seconds if seconds and base_seconds else None}
+    return out, target
 
 
 # ------------------------------------------------------------------ checks ----------------------------------
 
 def _geometric(result: Result, tol: Tolerance) -> Verdict:
-    z, ok, rows, values = tol.value, True, [], {}
+    """Geom(1/M): the variance M(M - 1) within tol SE (the mean is M - 1 for any law, so it decides nothing), and the
+    TV to Geom(1/M) below the 99th percentile of the TV of exact queue samples of the same size."""
+    ok, rows, values = True, [], {}
     for m, g in result.summary["geometric"].items():
         mm = int(m)
-        zm = abs(g["mean"] - (mm - 1)) / g["mean_se"] if g["mean_se"] > 0 else math.inf
-        tv_ok = g["tv"] <= max(0.05, 3 * g["tv_reference"])
-        ok &= zm <= z and tv_ok
-        values.update({f"M={m},z_mean": zm, f"M={m},var": g["var"], f"M={m},tv": g["tv"]})
-        rows.append(f"M={m}: mean {g['mean']:.2f} (z {zm:.1f}), var {g['var']:.1f} vs {mm * (mm - 1)}, TV {g['tv']:.3f} "
-                    f"(exact-sample TV {g['tv_reference']:.3f}, n {g['n']}); overhead {1000 * g['overhead_s']:.0f} ms")
-    return Verdict(ok, f"mean M-1 within {z:g} SE; TV <= max(0.05, 3x TV of an exact Geom sample)", "; ".join(rows),
-                   values)
+        z = abs(g["var"] - mm * (mm - 1)) / g["var_se"] if g["var_se"] > 0 else math.inf
+        tv_ok = g["tv"] <= g["tv_reference_q99"]
+        ok &= z <= tol.value and tv_ok
+        values.update({f"M={m},var": g["var"], f"M={m},z_var": z, f"M={m},tv": g["tv"],
+                       f"M={m},tv_reference_q99": g["tv_reference_q99"]})
+        rows.append(f"M={m}: var {g['var']:.1f} vs M(M-1) = {mm * (mm - 1)} (z {z:.1f}), TV {g['tv']:.3f} (exact "
+                    f"samples of n = {g['n']}: mean {g['tv_reference']:.3f}, 99th percentile "
+                    f"{g['tv_reference_q99']:.3f}); mean {g['mean']:.2f}; cycle CV {g['cycle_cv']:.2f}")
+    return Verdict(ok, f"variance M(M-1) within {tol.value:g} SE and TV below the 99th percentile of exact samples' TV",
+                   "; ".join(rows), values)
 
 
-def _predicts(result: Result, tol: Tolerance) -> Verdict:
+def _not_memoryless(result: Result, tol: Tolerance) -> Verdict:
+    """Finding: with natural work times the staleness law is far from Geom(1/M) (Assumption 4 does not hold)."""
     n = result.summary["natural"]
-    return Verdict(n["tv_measured_vs_predicted"] <= tol.value, "queue model fed with the measured cycle times predicts "
-                   f"the measured law: TV <= {tol.value:g}",
-                   f"M={n['n_workers']}, natural work times: measured mean {n['measured_mean']:.2f}, var "
-                   f"{n['measured_var']:.2f}; predicted mean {n['predicted_mean']:.2f}, var {n['predicted_var']:.2f}; "
-                   f"TV {n['tv_measured_vs_predicted']:.3f} (to Geom(1/M): {n['tv_measured_vs_geometric']:.3f}); "
-                   f"cycle {1000 * n['cycle_mean_s']:.1f} ms, CV {n['cycle_cv']:.2f}",
-                   {"tv_measured_vs_predicted": n["tv_measured_vs_predicted"], "measured_var": n["measured_var"],
-                    "predicted_var": n["predicted_var"], "cycle_cv": n["cycle_cv"]})
+    m = n["n_workers"]
+    law = n["law_stats"]
+    ratio = law["tv"] / law["tv_reference_q99"]
+    return Verdict(ratio > tol.value, f"a finding if the TV to Geom(1/M) exceeds {tol.value:g}x the 99th percentile of "
+                   "the TV of exact samples of the same size",
+                   f"M={m}, natural work times: TV to Geom(1/M) {law['tv']:.3f} ({ratio:.1f}x the 99th percentile of "
+                   f"exact samples, {law['tv_reference_q99']:.3f}); staleness mean {law['mean']:.2f} (M-1 = {m - 1}), "
+                   f"variance {law['var']:.2f} vs M(M-1) = {m * (m - 1)}; cycle time {1000 * law['cycle_mean_s']:.1f} "
+                   f"ms, CV {law['cycle_cv']:.2f} (exponential: 1); the queue model fed with the measured cycle times "
+                   f"as independent draws predicts variance {n['predicted_var']:.2f} and misses the measured law by TV "
+                   f"{n['tv_measured_vs_predicted']:.3f}",
+                   {"tv_to_geometric": law["tv"], "tv_ratio_to_q99": ratio, "variance": law["var"],
+                    "variance_ratio": law["var"] / (m * (m - 1)), "cycle_cv": law["cycle_cv"],
+                    "tv_trace_model": n["tv_measured_vs_predicted"]})
 
 
 def _momentum(result: Result, tol: Tolerance) -> Verdict:
@@ -210,22 +274,39 @@ def _momentum(result: Result, tol: Tolerance) -> Verdict:
                    "the same estimator and number of runs", "; ".join(rows), values)
 
 
+def _momentum_power(result: Result, tol: Tolerance) -> dict:
+    """Power from the check's sampling distribution: the model's own repetitions of the estimator (same R) stand in
+    for independent real seeds; the control's, for a system without implicit momentum (the M = 1 estimator)."""
+    sync = np.array(result.summary["synchronous_model"]["estimates"])
+    p, q = 1.0, 1.0
+    for e in result.summary["momentum"].values():
+        within = lambda x: np.abs(np.asarray(x) - e["model_mean"]) <= tol.value * e["model_sd"]  # noqa: E731
+        p *= float(within(e["model_estimates"]).mean())
+        q *= float(within(sync).mean())
+    n = len(sync)
+    return {"seeds": n, "pass_rate": p, "control_pass_rate": q, "control": "no-implicit-momentum",
+            "method": f"computed from the sampling distribution: {n} repetitions of the same estimator under the queue "
+                      "model (and at M = 1 for the control)"}
+
+
 def _efficiency(result: Result, tol: Tolerance) -> Verdict:
+    """HE (time per update, from one set of runs) x SE (updates to target, from the simulator) predicts the time to
+    target of separate runs, relative to M = 1, within tol; and HE falls with M."""
     e = result.summary["efficiency"]
     ms = sorted(e, key=int)
     he = [e[m]["hardware_efficiency"] for m in ms]
-    pairs = [(e[m]["time_to_target_ratio"], e[m]["measured_time_ratio"]) for m in ms]
-    agree = all(p is not None and q is not None and abs(p - q) <= tol.value * q for p, q in pairs)
-    ok = all(b < a for a, b in zip(he, he[1:])) and agree
-    rows = [f"M={m}: HE {e[m]['hardware_efficiency']:.2f}, SE {_fmt(e[m]['statistical_efficiency'])}, HE x SE "
-            f"{_fmt(e[m]['time_to_target_ratio'])}, measured time ratio {_fmt(e[m]['measured_time_ratio'])}"
+    pairs = [(e[m]["predicted_time_ratio"], e[m]["measured_time_ratio"]) for m in ms]
+    errors = [abs(p - q) / q if p is not None and q else math.inf for p, q in pairs]
+    ok = all(b < a for a, b in zip(he, he[1:])) and max(errors) <= tol.value
+    rows = [f"M={m}: HE {e[m]['hardware_efficiency']:.2f}, SE (simulator) {_fmt(e[m]['statistical_efficiency'])}, "
+            f"predicted {_fmt(e[m]['predicted_time_ratio'])} vs measured {_fmt(e[m]['measured_time_ratio'])}"
             for m in ms]
     values = {f"M={m},HE": e[m]["hardware_efficiency"] for m in ms}
     values.update({f"M={m},SE": e[m]["statistical_efficiency"] for m in ms})
-    return Verdict(ok, f"HE (time per update vs M = 1) falls with M, and HE x SE matches the measured time to target "
-                   f"within {tol.value:.0%}", "; ".join(rows) + f" (target loss "
-                   f"{result.summary['efficiency_target_loss']:.4f}; SE < 1 means the implicit momentum helped at this "
-                   "step size)", values)
+    values.update({f"M={m},relative_error": err for m, err in zip(ms, errors)})
+    return Verdict(ok, f"HE falls with M, and HE x SE (HE from separate runs, SE from the queue simulator) predicts "
+                   f"the measured time to target within {tol.value:.0%}", "; ".join(rows) + f" (target loss "
+                   f"{result.summary['efficiency_target_loss']:.4f})", values)
 
 
 def _fmt(value) -> str:
@@ -233,27 +314,44 @@ def _fmt(value) -> str:
 
 
 def _no_speedup(result: Result) -> Result:
-    eff = {m: {**e, "hardware_efficiency": 1.0, "time_to_target_ratio": e["statistical_efficiency"]}
+    eff = {m: {**e, "hardware_efficiency": 1.0, "predicted_time_ratio": e["statistical_efficiency"]}
            for m, e in result.summary["efficiency"].items()}
     return with_summary(result, efficiency=eff)
 
 
+def _no_statistical_effect(result: Result) -> Result:
+    eff = {m: {**e, "statistical_efficiency": 1.0, "predicted_time_ratio": e["hardware_efficiency"]}
+           for m, e in result.summary["efficiency"].items()}
+    return with_summary(result, efficiency=eff)
+
+
+def _natural_as_injected(result: Result) -> Result:
+    """Control evidence for the finding: the injected exponential run with the same M in place of the natural one."""
+    s = result.summary
+    m = str(s["natural"]["n_workers"])
+    return with_summary(result, natural={**s["natural"], "law_stats": s["geometric"][m]})
+
+
 WHY = "real timings on a shared 2-core machine; batch means (20 batches) for correlated delays"
 CLAIMS = (
-    Claim("real-async-geometric", "Theorem 5 on a real system", "With injected exponential work times, the staleness "
-          "measured on a real Dask parameter server is Geom(1/M) for M in {2, 4, 8}.", "real_async", _geometric,
-          Tolerance(4.0, "standard errors", WHY + "; TV <= max(0.05, 3x the TV of an exact Geom sample of the same size)"),
+    Claim("real-async-geometric", "Theorem 5 on a real system", "With injected exponential work times (the cycle "
+          "from submission to result follows the law), the staleness measured on a real Dask parameter server is "
+          "Geom(1/M) for M in {2, 4, 8}: variance M(M - 1) and the pmf.", "real_async", _geometric,
+          Tolerance(4.0, "standard errors", WHY + "; the pmf's TV below the 99th percentile of the TV of 1000 exact "
+                    "queue samples of the same size (the sampling TV of a few hundred dependent delays)"),
           (Control("natural-work-times", "the same system with natural (not injected) work times: mean M - 1, nearly "
                    "round-robin", lambda r: with_summary(r, geometric={str(r.summary["natural"]["n_workers"]):
                                                                        r.summary["natural"]["law_stats"]})),),
           figure="real_staleness"),
-    Claim("real-async-model-predicts", "Assumption 4 vs a real system", "With natural work times, the queue model "
-          "fed with the measured cycle times predicts the measured staleness law.", "real_async", _predicts,
-          Tolerance(0.15, "absolute", "a TV distance: a few hundred updates leave a sampling TV of a few hundredths"),
-          (Control("geometric-prediction", "the exponential model's Geom(1/M) in place of the trace-fed prediction",
-                   lambda r: with_summary(r, natural={**r.summary["natural"], "tv_measured_vs_predicted":
-                                                      r.summary["natural"]["tv_measured_vs_geometric"]})),),
-          figure="real_staleness"),
+    Claim("finding-real-async-not-memoryless", "Assumption 4 vs a real system", "Finding: with natural work times a "
+          "real parameter server is not memoryless: its staleness has mean M - 1 (as for any law) but a law far from "
+          "Geom(1/M), which even the queue model fed with the measured cycle times (as independent draws) misses; how "
+          "far depends on the machine's load (paced, nearly round-robin, on a busy machine). Assumption 4 must be "
+          "imposed, as real-async-geometric does; it does not happen by itself.",
+          "finding", _not_memoryless, Tolerance(2.0, "ratio", "twice the TV that exact samples of the same size reach "
+                                                "once in a hundred"),
+          (Control("injected-exponential", "the injected exponential run with the same M in place of the natural one",
+                   _natural_as_injected),), figure="real_staleness", aliases=("real-async-model-predicts",)),
     Claim("real-async-momentum", "Theorem 5 on a real system", "The total momentum measured from real runs (mean "
           "of runs from one initial point, two-term fit) matches 1 - 1/M + mu_L (mu_L = 0), as seen through the "
           "same estimator at the same number of runs.", "real_async", _momentum,
@@ -263,12 +361,16 @@ CLAIMS = (
           (Control("no-implicit-momentum", "asynchrony adds no momentum: the model's estimator at M = 1",
                    lambda r: with_summary(r, momentum={m: {**e, "model_mean": r.summary["synchronous_model"]["mean"],
                                                            "model_sd": r.summary["synchronous_model"]["sd"]}
-                                                       for m, e in r.summary["momentum"].items()})),)),
-    Claim("real-async-efficiency", "Section IV-A (HE x SE)", "On a real system, more workers make each update "
-          "cheaper (hardware efficiency HE) while statistical efficiency SE changes with the implicit momentum; the "
-          "time to target is their product.", "real_async", _efficiency,
-          Tolerance(0.2, "relative", WHY + "; monotone HE"),
-          (Control("no-speedup", "workers make updates no cheaper (HE = 1 for every M)", _no_speedup),)),
+                                                       for m, e in r.summary["momentum"].items()})),),
+          power=_momentum_power),
+    Claim("real-async-efficiency", "Section IV-A (HE x SE)", "On a real system the time to target relative to one "
+          "worker is HE x SE: hardware efficiency measured on one set of runs times the statistical efficiency the "
+          "queue simulator predicts, checked against the time to target of separate runs.", "real_async",
+          _efficiency, Tolerance(0.25, "relative", WHY + "; one run per M, whose updates to target vary with its "
+                                 "schedule by about 10-20 %"),
+          (Control("no-speedup", "workers make updates no cheaper (HE = 1 for every M)", _no_speedup),
+           Control("no-statistical-effect", "asynchrony costs or saves no updates (SE = 1 for every M)",
+                   _no_statistical_effect))),
 )
 
 
@@ -293,10 +395,10 @@ def figures(result: Result) -> dict:
 
 
 EXPERIMENT = Experiment(
-    name="real_async", kind="real_async", version=3, config=Config,
+    name="real_async", kind="real_async", version=4, config=Config,
     profiles={"quick": Config(), "full": Config(geometric_updates=2000, natural_updates=2000, momentum_replicas=32,
                                                 momentum_updates=60)},
-    smoke=Config(geometric_workers=(2,), geometric_updates=100, work_mean=0.01, natural_workers=2,
+    smoke=Config(geometric_workers=(2,), geometric_updates=100, work_mean=0.01, momentum_work_mean=0.01, natural_workers=2,
                  natural_updates=100, momentum_workers=(2,), momentum_replicas=2, momentum_model_repeats=3,
                  momentum_updates=10, efficiency_workers=(1, 2), efficiency_updates=40, efficiency_work_mean=0.01),
     run=run, figures=figures, claims=CLAIMS, deterministic=False, slow=True)

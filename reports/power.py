@@ -1,0 +1,167 @@
+"""Statistical power: every claim decided by a random experiment, and its main control, re-judged on independent seeds.
+
+    python -m reports.power [--profile quick|full] [--results DIR] [--seeds N] [--only EXPERIMENT] [--jobs J]
+
+For each experiment that declares `power_seeds` (cheap at this profile), the profile's config (as the last
+`reports.run` executed it) is re-run with `seed` = 1..N (the report itself uses seed 0), each run stored and cached
+like any other result. Each claim gets `{"seeds": N, "pass_rate": p, "control_pass_rate": q}`: p is the fraction of
+seeds on which its check passes, q the fraction on which its main (first) control passes. Target: p >= 0.95 and
+q <= 0.05. Written to `<results>/power-<profile>.json`; the report reads it and marks a claim below target.
+Experiments too costly to re-run (the CNN, real asynchrony) state that their power was not measured, unless a
+claim computes it from its check's sampling distribution (`Claim.power`; the report says which method).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import replace
+from pathlib import Path
+
+from reports.common import DEFAULT_RESULTS, UsageError, check_profile, fail, read_plan
+from reports.harness.config import as_dict
+from reports.harness.store import Store, StoreError
+from reports.registry import Claim, experiments, judge
+
+RANDOM_KINDS = ("monte_carlo", "cnn", "real_async")
+TARGET_PASS, TARGET_CONTROL = 0.95, 0.05
+MAX_SEEDS = 1000
+
+
+def power_path(results: Path, profile: str) -> Path:
+    return Path(results) / f"power-{profile}.json"
+
+
+def seeds(n: int) -> list[int]:
+    """The power study's seeds: 1..n, disjoint from the report's own seed 0."""
+    return list(range(1, n + 1))
+
+
+def _compute(name: str, config, results: str) -> str:
+    exp = experiments()[name]
+    store = Store(results)
+    if store.load(exp.kind, name, config, exp.store_version()) is None:
+        store.save(exp.kind, name, config, exp.run(config), exp.store_version())
+    return name
+
+
+def rates(claim: Claim, results: list) -> dict:
+    """Pass rate of the claim and of its main control over stored results of independent seeds."""
+    judged = [judge(claim, r) for r in results]
+    passed = sum(j["status"] in ("pass", "cannot_fail") for j in judged)  # the check itself passed
+    control = sum(j["controls"][0]["status"] == "pass" for j in judged)
+    n = len(judged)
+    return {"seeds": n, "pass_rate": passed / n, "control_pass_rate": control / n,
+            "control": claim.controls[0].name, "method": f"re-run at seeds 1..{n}",
+            "meets_target": passed / n >= TARGET_PASS and control / n <= TARGET_CONTROL}
+
+
+def study(profile: str, results: Path, n_seeds: int | None = None, only: list[str] | None = None, jobs: int = 2,
+          quiet: bool = False) -> dict:
+    """Claim id -> power record (or a note saying why none was measured); writes power-<profile>.json."""
+    cfgs, _ = read_plan(results, profile)
+    store = Store(results)
+    store.check_writable()
+    say = (lambda text: None) if quiet else (lambda text: print(text, flush=True))
+    exps = {n: e for n, e in experiments().items() if e.kind in RANDOM_KINDS and (only is None or n in only)}
+    todo, plan = [], {}
+    for name, exp in exps.items():
+        count = n_seeds if n_seeds is not None else exp.power_seeds
+        if count and profile not in exp.needs_gpu and hasattr(cfgs[name], "seed"):
+            plan[name] = [replace(cfgs[name], seed=s) for s in seeds(count)]
+            todo += [(name, c) for c in plan[name] if store.load(exp.kind, name, c, exp.store_version()) is None]
+    say(f"power: {sum(map(len, plan.values()))} runs over {len(plan)} experiments, {len(todo)} to compute "
+        f"({jobs} processes)")
+    start = time.time()
+    if todo:
+        with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = [pool.submit(_compute, name, config, str(results)) for name, config in todo]
+            for done, future in enumerate(as_completed(futures), 1):
+                future.result()
+                if done % 10 == 0 or done == len(todo):
+                    say(f"power: {done}/{len(todo)} runs done ({time.time() - start:.0f} s)")
+    out = {}
+    for name, exp in exps.items():
+        if name not in plan:
+            result = store.load(exp.kind, name, cfgs[name], exp.store_version())
+            why = ("needs a GPU at this profile" if profile in exp.needs_gpu else
+                   "not measured: too costly to re-run on 20 seeds at this profile")
+            for claim in exp.claims:
+                out[claim.id] = {"seeds": 0, "note": why}
+                if claim.power is not None and result is not None:
+                    record = claim.power(result, claim.tolerance)
+                    out[claim.id] = record | {"meets_target": record["pass_rate"] >= TARGET_PASS and
+                                              record["control_pass_rate"] <= TARGET_CONTROL,
+                                              "config": as_dict(cfgs[name])}
+            continue
+        stored = [store.load(exp.kind, name, c, exp.store_version()) for c in plan[name]]
+        for claim in exp.claims:
+            out[claim.id] = rates(claim, stored) | {"config": as_dict(cfgs[name])}
+    doc = {"profile": profile, "target": {"pass_rate": TARGET_PASS, "control_pass_rate": TARGET_CONTROL},
+           "claims": out}
+    path = power_path(results, profile)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".power-")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(doc, handle, indent=1)
+    os.replace(tmp, path)
+    return out
+
+
+def read(results: Path, profile: str, cfgs: dict) -> dict:
+    """Claim id -> power record from the last study, kept only where it was measured on the configs shown."""
+    try:
+        doc = json.loads(power_path(results, profile).read_text())
+        records = doc["claims"]
+    except FileNotFoundError:
+        return {}
+    except (ValueError, KeyError, TypeError) as exc:
+        print(f"warning: ignoring unreadable power study ({type(exc).__name__})", file=sys.stderr)
+        return {}
+    by_claim = {claim.id: name for name, exp in experiments().items() for claim in exp.claims}
+    out = {}
+    for claim_id, record in records.items():
+        name = by_claim.get(claim_id)
+        if name is None or not isinstance(record, dict):
+            continue
+        if "config" in record and record["config"] != as_dict(cfgs[name]):
+            record = {"seeds": 0, "note": "the power study ran on other settings than this report; rerun "
+                                          "`python -m reports.power`"}
+        out[claim_id] = {k: v for k, v in record.items() if k != "config"}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reports.power", description=__doc__.split("\n")[0])
+    parser.add_argument("--profile", default="quick")
+    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
+    parser.add_argument("--seeds", type=int, help="seeds per experiment (default: each experiment's power_seeds)")
+    parser.add_argument("--only", action="append", metavar="EXPERIMENT")
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    args = parser.parse_args(argv)
+    try:
+        profile = check_profile(args.profile)
+        if args.seeds is not None and not 2 <= args.seeds <= MAX_SEEDS:
+            raise UsageError(f"--seeds must be in 2..{MAX_SEEDS}")
+        if not 1 <= args.jobs <= 64:
+            raise UsageError("--jobs must be in 1..64")
+        unknown = sorted(set(args.only or []) - set(experiments()))
+        if unknown:
+            raise UsageError(f"unknown experiment {unknown[0]!r}; choose from {', '.join(experiments())}")
+        out = study(profile, args.results, args.seeds, args.only, args.jobs)
+    except (UsageError, StoreError) as exc:
+        fail(str(exc))
+    below = [cid for cid, r in out.items() if r.get("seeds") and not r["meets_target"]]
+    for cid, r in out.items():
+        if r.get("seeds"):
+            print(f"  {cid}: pass rate {r['pass_rate']:.2f}, control {r['control']} passes {r['control_pass_rate']:.2f}"
+                  f" over {r['seeds']} seeds{'' if r['meets_target'] else '  (below target)'}")
+    print(f"power: {power_path(args.results, profile)} ({len(below)} claims below target)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
