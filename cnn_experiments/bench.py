@@ -7,25 +7,37 @@ sweep, their ratio, and the device.
 """
 from __future__ import annotations
 
-import argparse
 import json
+import sys
 
 import torch
 
-from cnn_experiments.data import load
+from cnn_experiments.data import DatasetError, load
 from cnn_experiments.train import Data, Settings, throughput
+from sim.cli import Parser
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cnn_experiments.bench", description=__doc__.split("\n")[0])
+    parser = Parser(prog="python -m cnn_experiments.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--models", type=int, default=64)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--width", type=float, default=1.0)
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args(argv)
+    problems = [text for bad, text in ((not 1 <= args.models <= 4096, "--models must be in 1..4096"),
+                                       (not 1 <= args.steps <= 10 ** 5, "--steps must be in 1..100000"),
+                                       (not 1 <= args.batch_size <= 4096, "--batch-size must be in 1..4096"),
+                                       (not 0 < args.width <= 4, "--width must be in (0, 4]")) if bad]
+    if problems:
+        print(f"error: {problems[0]}", file=sys.stderr)
+        return 2
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    data = Data(load("fashion_mnist", args.data_dir), 10_000, 256, device)
+    try:
+        data = Data(load("fashion_mnist", args.data_dir), 10_000, 256, device)
+    except DatasetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     settings = Settings(batch_size=args.batch_size, budget=args.steps + 2, width=args.width)
     single = throughput(data, settings, 1, args.steps)
     batched = throughput(data, settings, args.models, args.steps)

@@ -67,11 +67,8 @@ def fashion_mnist_dir(data_dir: str | Path | None = None) -> Path:
 
 
 def load_fashion_mnist(data_dir: str | Path | None = None) -> Dataset:
+    check_available("fashion_mnist", data_dir)
     folder = fashion_mnist_dir(data_dir)
-    missing = [f for f in FASHION_FILES.values() if not (folder / f).is_file()]
-    if missing:
-        raise DatasetError(f"Fashion-MNIST not found in {folder} (missing {missing[0]}); install it with "
-                           f"`apt-get install dataset-fashion-mnist` or pass --data-dir / set FASHION_MNIST_DIR")
     arrays = {key: read_idx(folder / name) for key, name in FASHION_FILES.items()}
     data = Dataset("fashion_mnist", arrays["train_x"][:, None], arrays["train_y"].astype(np.int64),
                    arrays["test_x"][:, None], arrays["test_y"].astype(np.int64))
@@ -80,13 +77,32 @@ def load_fashion_mnist(data_dir: str | Path | None = None) -> Dataset:
     return data
 
 
+# What a CIFAR-10 python batch may reference: numpy arrays and dtypes (dicts, lists and bytes need no global).
+SAFE_GLOBALS = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+                ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+                ("numpy", "ndarray"), ("numpy", "dtype")}
+
+
+class SafeUnpickler(pickle.Unpickler):
+    """Reads the CIFAR-10 batch format without executing anything: only SAFE_GLOBALS may be referenced."""
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in SAFE_GLOBALS:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}: a CIFAR-10 batch holds only numpy "
+                                         "arrays, lists and bytes")
+        return super().find_class(module, name)
+
+
 def _cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
         with open(path, "rb") as handle:
-            batch = pickle.load(handle, encoding="bytes")  # the dataset's own format (user-supplied files)
+            batch = SafeUnpickler(handle, encoding="bytes").load()  # user-supplied files: nothing is executed
         x = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
         y = np.asarray(batch[b"labels"], dtype=np.int64)
-    except (OSError, pickle.UnpicklingError, KeyError, ValueError, EOFError, TypeError) as exc:
+    except pickle.UnpicklingError as exc:
+        raise DatasetError(f"{path} is not a CIFAR-10 python batch ({exc}); expected the 'CIFAR-10 python "
+                           "version' files data_batch_1..5 and test_batch") from None
+    except (OSError, KeyError, ValueError, EOFError, TypeError, AttributeError, IndexError) as exc:
         raise DatasetError(f"{path} is not a CIFAR-10 python batch ({type(exc).__name__}); expected the "
                            "'CIFAR-10 python version' files data_batch_1..5 and test_batch") from None
     if x.shape[0] != y.shape[0]:
@@ -96,13 +112,9 @@ def _cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def load_cifar10(data_dir: str | Path | None) -> Dataset:
     """CIFAR-10 from its python-pickle batches (folder with data_batch_1..5 and test_batch)."""
-    if data_dir is None:
-        raise DatasetError("CIFAR-10 needs --data-dir pointing at the 'cifar-10-batches-py' folder "
-                           "(it cannot be downloaded here)")
+    check_available("cifar10", data_dir)
     folder = Path(data_dir)
     names = [f"data_batch_{i}" for i in range(1, 6)]
-    if not all((folder / n).is_file() for n in names + ["test_batch"]):
-        raise DatasetError(f"CIFAR-10 batches not found in {folder}; expected data_batch_1..5 and test_batch")
     train = [_cifar_batch(folder / n) for n in names]
     test_x, test_y = _cifar_batch(folder / "test_batch")
     data = Dataset("cifar10", np.concatenate([t[0] for t in train]), np.concatenate([t[1] for t in train]),
@@ -127,6 +139,25 @@ def verify(data: Dataset, n_train: int | None = None, n_test: int | None = None,
         raise DatasetError(f"{data.name}: first training labels differ from the canonical arrays")
     if first_test is not None and tuple(data.test_y[:len(first_test)]) != tuple(first_test):
         raise DatasetError(f"{data.name}: first test labels differ from the canonical arrays")
+
+
+def check_available(name: str, data_dir: str | Path | None = None) -> None:
+    """Raise DatasetError (saying what to do) unless the dataset's files are there; reads nothing else."""
+    if name == "fashion_mnist":
+        folder = fashion_mnist_dir(data_dir)
+        missing = [f for f in FASHION_FILES.values() if not (folder / f).is_file()]
+        if missing:
+            raise DatasetError(f"Fashion-MNIST not found in {folder} (missing {missing[0]}); install it with "
+                               f"`apt-get install dataset-fashion-mnist` or pass --data-dir / set FASHION_MNIST_DIR")
+    elif name == "cifar10":
+        if data_dir is None:
+            raise DatasetError("CIFAR-10 needs --data-dir pointing at the 'cifar-10-batches-py' folder "
+                               "(it cannot be downloaded here)")
+        names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+        if not all((Path(data_dir) / n).is_file() for n in names):
+            raise DatasetError(f"CIFAR-10 batches not found in {data_dir}; expected data_batch_1..5 and test_batch")
+    else:
+        raise DatasetError(f"unknown dataset {name!r}; choose fashion_mnist or cifar10")
 
 
 def load(name: str, data_dir: str | Path | None = None) -> Dataset:

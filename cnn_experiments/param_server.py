@@ -9,7 +9,8 @@ exponential: the paper's Assumption 4, realised physically) and the task returns
 its slot's previous task ended (on the server's clock), so the cycle time itself follows the law.
 
 Faults: a task whose worker dies or that raises is counted in `lost_updates` and its slot resubmitted; a
-gradient that is not finite is recorded and skipped; every task is applied at most once.
+gradient that is not finite is recorded and skipped; every task is applied at most once. A run whose lost plus
+skipped tasks exceed the updates asked (or 2M + 10 in a row) stops with RunAborted instead of resubmitting forever.
 """
 from __future__ import annotations
 
@@ -25,6 +26,12 @@ from sim.laws import make_sampler
 
 MAX_WORK_S = 60.0        # one drawn work time is capped at a minute (a run stays a local experiment)
 MAX_WORKERS = 256        # worker processes on one machine or a small cluster
+MAX_UPDATES = 10 ** 6    # a day of updates at 10 per second
+MAX_BATCH = 10 ** 6      # larger than the workloads' data: the full gradient
+
+
+class RunAborted(RuntimeError):
+    """Too many tasks were lost or gave non-finite gradients: the run stops instead of resubmitting forever."""
 
 
 @dataclass(frozen=True)
@@ -45,8 +52,15 @@ class RealConfig:
         if isinstance(self.n_workers, bool) or not isinstance(self.n_workers, int) or not 1 <= self.n_workers <= MAX_WORKERS:
             raise ValueError(f"n_workers (M) must be an integer in 1..{MAX_WORKERS} (one process each), "
                              f"got {self.n_workers!r}")
-        if self.n_updates < 1:
-            raise ValueError(f"updates must be >= 1, got {self.n_updates!r}")
+        if not 1 <= self.n_updates <= MAX_UPDATES:
+            raise ValueError(f"updates must be in 1..{MAX_UPDATES}, got {self.n_updates!r}")
+        if not 1 <= self.batch_size <= MAX_BATCH:
+            raise ValueError(f"batch_size must be in 1..{MAX_BATCH} (>= the data size: the full gradient), "
+                             f"got {self.batch_size!r}")
+        if not 0 <= self.seed < 2 ** 32 or not 0 <= self.data_seed < 2 ** 32:
+            raise ValueError(f"seed and data_seed must be in 0..2^32-1, got {self.seed!r}, {self.data_seed!r}")
+        if self.model not in ("logreg", "cnn"):
+            raise ValueError(f"model must be logreg or cnn, got {self.model!r}")
         if not np.isfinite(self.lr) or self.lr <= 0:
             raise ValueError(f"lr must be a positive finite number, got {self.lr!r}")
         if not np.isfinite(self.mu_explicit) or not -1 < self.mu_explicit < 1:
@@ -141,6 +155,18 @@ def run(client, config: RealConfig, on_update=None, poison_tasks=(), loss_every:
         out.full_gradients.append(work.full_gradient(w))
     if loss_every:
         out.losses.append((0, work.loss(w), 0.0))
+    failures, in_a_row = 0, 0
+    limit = max_failures(config)
+
+    def failed(event: str, slot: int) -> None:
+        nonlocal failures, in_a_row
+        failures, in_a_row = failures + 1, in_a_row + 1
+        if failures > limit or in_a_row > 2 * config.n_workers + 10:
+            client.cancel([entry[3] for entry in pending.values()])
+            raise RunAborted(f"{failures} tasks lost or non-finite ({in_a_row} in a row; last: {event}) after "
+                             f"{version} updates; check the workers, the data and the step size (--lr)")
+        stream.add(submit(slot))
+
     stream = as_completed([submit(slot) for slot in range(config.n_workers)])
     for future in stream:
         slot, submitted, task_id, _ = pending.pop(future.key)
@@ -149,16 +175,17 @@ def run(client, config: RealConfig, on_update=None, poison_tasks=(), loss_every:
             result = future.result()
         except Exception as exc:  # the worker died or the task raised: the gradient is lost, the slot goes on
             out.lost_updates += 1
-            out.events.append({"update": version, "slot": slot, "task": task_id,
-                               "event": f"lost: {type(exc).__name__}: {str(exc)[:120]}"})
-            stream.add(submit(slot))
+            event = f"lost: {type(exc).__name__}: {str(exc)[:120]}"
+            out.events.append({"update": version, "slot": slot, "task": task_id, "event": event})
+            failed(event, slot)
             continue
         grad = result["grad"]
         if not np.all(np.isfinite(grad)):
             out.skipped_nonfinite += 1
             out.events.append({"update": version, "slot": slot, "task": task_id, "event": "non-finite gradient skipped"})
-            stream.add(submit(slot))
+            failed("non-finite gradient", slot)
             continue
+        in_a_row = 0
         staleness = version - result["version"]
         w, previous = (w - config.lr * grad) + config.mu_explicit * (w - previous), w
         version += 1
@@ -182,6 +209,11 @@ def run(client, config: RealConfig, on_update=None, poison_tasks=(), loss_every:
     out.wall_seconds = time.perf_counter() - start
     out.final_params = w
     return out
+
+
+def max_failures(config: RealConfig) -> int:
+    """Lost plus non-finite tasks a run tolerates before it stops: as many as the updates asked (and at least 10)."""
+    return max(config.n_updates, 10)
 
 
 def local_client(n_workers: int, address: str | None = None, timeout: float = 5.0):

@@ -9,15 +9,17 @@ log is written in sim.queue's format; the last line printed is a JSON summary.
 """
 from __future__ import annotations
 
-import argparse
 import json
+import os
 import sys
+from pathlib import Path
 
 import numpy as np
 
 from cnn_experiments import param_server as ps
 from sim.queue import Schedule, save_log, warmup_mask
 from sim.stats import geometric_tv
+from sim.cli import Parser
 
 
 def schedule_of(run: ps.RealRun, n_workers: int) -> Schedule:
@@ -38,7 +40,7 @@ def summary(run: ps.RealRun, config: ps.RealConfig) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cnn_experiments.real_async", description=__doc__.split("\n")[0])
+    parser = Parser(prog="python -m cnn_experiments.real_async", description=__doc__.split("\n")[0])
     parser.add_argument("--n-workers", type=int, default=4)
     parser.add_argument("--work-time", default="exponential")
     parser.add_argument("--work-mean", type=float, default=0.02, help="mean injected work time, seconds")
@@ -58,6 +60,8 @@ def main(argv=None) -> int:
     try:
         config.validate()
         ps._sleep_sampler(config)
+        if args.log:
+            check_log_path(Path(args.log))
         client, cluster = ps.local_client(args.n_workers, args.scheduler)
     except (ValueError, ConnectionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -73,10 +77,25 @@ def main(argv=None) -> int:
         client.close()
         if cluster is not None:
             cluster.close()
+    print(json.dumps(summary(result, config)))  # first: an output error below never loses a finished run
     if args.log:
-        save_log(args.log, schedule_of(result, args.n_workers))
-    print(json.dumps(summary(result, config)))
+        try:
+            save_log(args.log, schedule_of(result, args.n_workers))
+        except OSError as exc:
+            print(f"error: could not write the log {args.log}: {exc.strerror}; the summary above is complete",
+                  file=sys.stderr)
+            return 2
     return 0
+
+
+def check_log_path(path: Path) -> None:
+    """Fail before the run, not after it, when the log cannot be written there."""
+    if path.is_dir():
+        raise ValueError(f"--log {path} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise ValueError(f"--log {path}: the folder {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK):
+        raise ValueError(f"--log {path}: the folder {path.parent} is not writable")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ atomically: a failed build leaves the previous report in place.
 """
 from __future__ import annotations
 
-import argparse
 import html
 import json
 import os
@@ -24,6 +23,7 @@ from reports.harness.provenance import git_state
 from reports.power import RANDOM_KINDS
 from reports.power import read as read_power
 from reports.registry import STATUSES, claims, experiments, judge
+from sim.cli import Parser
 
 MATHJAX = Path("/usr/share/javascript/mathjax")
 NOTEBOOKS = ("theory", "monte_carlo", "cnn", "real_async")
@@ -226,7 +226,7 @@ def build(profile: str, results: Path, out: Path, notebooks: bool = True) -> dic
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reports.build", description=__doc__.split("\n")[0])
+    parser = Parser(prog="python -m reports.build", description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default="quick")
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)

@@ -12,7 +12,6 @@ claim computes it from its check's sampling distribution (`Claim.power`; the rep
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -26,6 +25,7 @@ from reports.common import DEFAULT_RESULTS, UsageError, check_profile, fail, rea
 from reports.harness.config import as_dict
 from reports.harness.store import Store, StoreError
 from reports.registry import Claim, experiments, judge
+from sim.cli import Parser
 
 RANDOM_KINDS = ("monte_carlo", "cnn", "real_async")
 TARGET_PASS, TARGET_CONTROL = 0.95, 0.05
@@ -135,7 +135,7 @@ def read(results: Path, profile: str, cfgs: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reports.power", description=__doc__.split("\n")[0])
+    parser = Parser(prog="python -m reports.power", description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default="quick")
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
     parser.add_argument("--seeds", type=int, help="seeds per experiment (default: each experiment's power_seeds)")

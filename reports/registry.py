@@ -103,6 +103,7 @@ class Experiment:
     slow: bool = False        # its smoke run takes more than a few seconds (tests marked slow)
     uses_model: bool = True   # its results depend on sim's model: sim.MODEL_VERSION is part of its key
     power_seeds: int = 0      # re-runs on independent seeds for the power study (reports.power); 0: too costly
+    preflight: Callable | None = None  # config -> None, raises DatasetError: checked before anything is written
 
     def store_version(self) -> str:
         """The version a stored result is keyed by: the experiment's own, and the model's where it uses it."""

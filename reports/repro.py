@@ -6,7 +6,6 @@ Summaries must be equal and arrays bit-identical (same seeds, same CPU code), he
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -17,6 +16,7 @@ import numpy as np
 from reports.common import DEFAULT_RESULTS, UsageError, check_profile, fail, load
 from reports.registry import claims, judge
 from reports.run import compute
+from sim.cli import Parser
 
 
 def compare(a, b) -> list[str]:
@@ -31,7 +31,7 @@ def compare(a, b) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reports.repro", description=__doc__.split("\n")[0])
+    parser = Parser(prog="python -m reports.repro", description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default="quick")
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
     args = parser.parse_args(argv)

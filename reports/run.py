@@ -8,7 +8,6 @@ is recomputed. `--claim ID --force` reruns one claim's experiment from scratch a
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -18,6 +17,9 @@ from reports.common import DEFAULT_RESULTS, UsageError, check_profile, configs, 
 from reports.harness.config import ConfigError
 from reports.harness.store import Store, StoreError
 from reports.registry import claim_by_id, experiments, judge
+from sim.cli import Parser
+
+MAX_DASK_WORKERS = 64
 
 
 def _has_cuda() -> bool:
@@ -46,7 +48,8 @@ def compute(profile: str, results: Path, only: list[str] | None = None, force: b
     """
     cfgs = configs(profile, settings)  # validated before anything is written
     store = Store(results)
-    store.check_writable()
+    store.check_writable()             # creates nothing: the folder appears with the first result
+    store.clean()                      # leftovers of killed saves whose process is gone
     mods = experiments()
     names = [n for n in mods if only is None or n in only]
     out, todo = {}, []
@@ -54,6 +57,14 @@ def compute(profile: str, results: Path, only: list[str] | None = None, force: b
     say = (lambda text: None) if quiet else (lambda text: print(text, flush=True))
     for i, name in enumerate(names, 1):
         exp, config = mods[name], cfgs[name]
+        if exp.preflight is not None:  # e.g. the dataset is there: fail now, before anything is written
+            try:
+                exp.preflight(config)
+            except DatasetError as exc:
+                print(f"error: {name}: {exc}", file=sys.stderr, flush=True)
+                errors.append(name)
+                out[name] = None
+                continue
         if profile in exp.needs_gpu and not _has_cuda():
             say(f"[{i}/{len(names)}] {name}: skipped ({profile} needs a GPU; the report uses committed evidence "
                 f"from reports/evidence/ if there is any)")
@@ -98,12 +109,13 @@ def compute(profile: str, results: Path, only: list[str] | None = None, force: b
     for name in todo:
         exp = mods[name]
         out[name] = None if name in errors else store.load(exp.kind, name, cfgs[name], exp.store_version())
-    write_plan(results, profile, settings or [], cfgs)
+    if Path(results).is_dir():  # something was stored (now or before): record what this run executed
+        write_plan(results, profile, settings or [], cfgs)
     return {name: out.get(name) for name in names}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reports.run", description=__doc__.split("\n")[0])
+    parser = Parser(prog="python -m reports.run", description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default="quick")
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
     parser.add_argument("--claim", help="compute only this claim's experiment and print its verdict")
@@ -121,10 +133,15 @@ def main(argv: list[str] | None = None) -> int:
         unknown = sorted(set(args.only or []) - set(experiments()))
         if unknown:
             raise UsageError(f"unknown experiment {unknown[0]!r}; choose from {', '.join(experiments())}")
+        if args.dask_workers is not None and not 1 <= args.dask_workers <= MAX_DASK_WORKERS:
+            raise UsageError(f"--dask-workers must be in 1..{MAX_DASK_WORKERS} (one process each), got "
+                             f"{args.dask_workers}")
+        if args.dask_workers is not None and args.scheduler:
+            raise UsageError("pass either --scheduler ADDRESS or --dask-workers N, not both")
         only = [claim.experiment] if claim else args.only
         errors: list[str] = []
         client, cluster = None, None
-        if args.scheduler or args.dask_workers:
+        if args.scheduler or args.dask_workers is not None:
             from cnn_experiments.param_server import local_client
             client, cluster = local_client(args.dask_workers or 1, args.scheduler)
         try:

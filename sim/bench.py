@@ -7,7 +7,6 @@ plain loop on the same problem, their ratio, and the updates per second of the q
 """
 from __future__ import annotations
 
-import argparse
 import json
 import time
 
@@ -16,6 +15,7 @@ import numpy as np
 from sim.async_sgd import run_workers
 from sim.objectives import Quadratic
 from sim.queue import simulate, simulate_batch
+from sim.cli import Parser
 
 
 def plain_loop(objective, schedule, lr: float, mu_explicit: float, w0) -> np.ndarray:
@@ -36,7 +36,7 @@ def plain_loop(objective, schedule, lr: float, mu_explicit: float, w0) -> np.nda
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sim.bench", description=__doc__.split("\n")[0])
+    parser = Parser(prog="python -m sim.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--replicas", type=int, default=20000)
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--workers", type=int, default=8)

@@ -120,6 +120,22 @@ def test_cifar10_loader_reads_the_python_pickle_format(tmp_path):
         data_mod.load("cifar10", tmp_path)
 
 
+class _Exploit:
+    def __reduce__(self):
+        import os
+        return (os.system, ("touch EXPLOITED",))
+
+
+@pytest.mark.parametrize("payload", [_Exploit(), {b"data": _Exploit(), b"labels": [0]}])
+def test_a_cifar_batch_that_calls_code_is_refused_without_running_it(tmp_path, monkeypatch, payload):
+    monkeypatch.chdir(tmp_path)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        (tmp_path / name).write_bytes(pickle.dumps(payload))
+    with pytest.raises(data_mod.DatasetError, match="refusing to load posix.system") as exc:
+        data_mod.load("cifar10", tmp_path)
+    assert "\n" not in str(exc.value) and not (tmp_path / "EXPLOITED").exists()
+
+
 @pytest.mark.skipif(not data_mod.DEBIAN_DIR.is_dir(), reason="dataset-fashion-mnist not installed")
 def test_fashion_mnist_decoded_arrays_are_canonical():
     dataset = data_mod.load("fashion_mnist")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnn_experiments.data import check_available
 from reports.harness.provenance import provenance
 from reports.harness.store import Result
 from reports.registry import Claim, Control, Experiment, Tolerance, Verdict, with_summary
@@ -55,6 +56,21 @@ class Config:
     device: str = "auto"
 
     def validate(self) -> None:
+        if self.dataset not in ("fashion_mnist", "cifar10"):
+            raise ValueError(f"dataset must be fashion_mnist or cifar10, got {self.dataset!r}")
+        if self.work_time not in ("exponential", "gamma", "constant", "lognormal"):
+            raise ValueError(f"work_time must be exponential, gamma, constant or lognormal, got {self.work_time!r}")
+        if not (self.device in ("auto", "cpu", "cuda") or
+                (self.device.startswith("cuda:") and self.device[5:].isdigit())):
+            raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
+        if not (self.workers and self.mu_grid and self.lr_grid and self.target_fractions and self.probe_workers):
+            raise ValueError("workers, mu_grid, lr_grid, target_fractions and probe_workers must be non-empty")
+        if not (1 <= self.batch_size <= 4096 and 100 <= self.n_train <= 10 ** 6 and 1 <= self.n_eval <= 10 ** 5
+                and 0 < self.width <= 4 and self.eval_every >= 1 and self.max_batch >= 1):
+            raise ValueError("batch_size must be in 1..4096, n_train in 100..10^6, n_eval in 1..10^5, width in "
+                             "(0, 4], eval_every and max_batch >= 1")
+        if any(not 0 < f < 1 for f in self.target_fractions):
+            raise ValueError("target_fractions must lie in (0, 1)")
         if min(self.workers) < 1 or 1 not in self.workers:
             raise ValueError("workers must be >= 1 and include 1 (the synchronous baseline)")
         if any(not -1 < mu < 1 for mu in self.mu_grid):
@@ -359,4 +375,5 @@ EXPERIMENT = Experiment(
     smoke=Config(n_train=256, n_eval=64, batch_size=8, width=0.125, workers=(1, 2), mu_grid=(0.0, 0.9),
                  lr_grid=(0.1,), seeds=(0,), budget=20, eval_every=5, probe_workers=(1, 2), probe_replicas=2,
                  probe_steps=4, probe_examples=16, max_batch=16),
-    run=run, figures=figures, claims=CLAIMS, needs_gpu=("full",), slow=True)
+    run=run, figures=figures, claims=CLAIMS, needs_gpu=("full",), slow=True,
+    preflight=lambda config: check_available(config.dataset, config.data_dir or None))

@@ -53,6 +53,11 @@ def override(config: Any, overrides: dict[str, Any]) -> Any:
             f"unknown config key {unknown[0]!r} for {type(config).__name__}; known keys: {', '.join(sorted(known))}")
     values = {k: _coerce(k, getattr(config, k), v) for k, v in overrides.items()}
     new = dataclasses.replace(config, **values)
+    for key in values:  # every seed field: explicit, non-negative (numpy's SeedSequence needs it)
+        if "seed" in key:
+            seeds = values[key] if isinstance(values[key], tuple) else (values[key],)
+            if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2 ** 63 for v in seeds):
+                raise ConfigError(f"{key} must be a non-negative integer (or a list of them), got {values[key]!r}")
     validate = getattr(new, "validate", None)
     if validate is not None:
         validate()

@@ -23,8 +23,67 @@ SCHEMA_VERSION = 1
 FILES = ("config.json", "arrays.npz", "log.jsonl", "provenance.json")
 
 
+LEFTOVER_PREFIXES = (".tmp-", ".old-")  # this store's own temporary folders: .tmp-<pid>-..., .old-<pid>-...
+LEGACY_LEFTOVER_AGE_S = 3600             # a leftover without an owner pid is removed once it is this old
+
+
 class StoreError(RuntimeError):
     """The results folder cannot be used (not writable, not a folder)."""
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where the system cannot."""
+    try:
+        import ctypes
+        import ctypes.util
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    errno = ctypes.get_errno()
+    if errno in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: this file system or kernel cannot exchange
+        return False
+    raise OSError(errno, os.strerror(errno), str(b))
+
+
+def _owner_alive(name: str) -> bool | None:
+    """Whether the process that made a leftover folder still runs (None: the name carries no pid)."""
+    parts = name.split("-")
+    if len(parts) < 3 or not parts[1].isdigit():
+        return None
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_leftovers(folder: Path) -> list[Path]:
+    """Remove this store's temporary folders in `folder` whose owner process is gone; returns what was removed."""
+    import time
+    removed = []
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(LEFTOVER_PREFIXES) or not entry.is_dir() or entry.is_symlink():
+            continue
+        alive = _owner_alive(entry.name)
+        try:
+            stale = alive is False or (alive is None and time.time() - entry.stat().st_mtime > LEGACY_LEFTOVER_AGE_S)
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
 
 
 @dataclass
@@ -65,13 +124,30 @@ class Store:
         return self.root / kind / experiment / config_hash(kind, experiment, config, f"{SCHEMA_VERSION}.{version}")
 
     def check_writable(self) -> None:
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            probe = tempfile.NamedTemporaryFile(dir=self.root, prefix=".probe-", delete=True)
-            probe.close()
-        except OSError as exc:
-            raise StoreError(f"results folder {self.root} is not writable ({exc.strerror}); "
-                             f"pass a writable folder with --results DIR") from None
+        """Raise StoreError unless results can be written under the root; creates nothing (a run that fails on bad
+        input leaves no folder behind): the nearest existing ancestor must be a writable folder."""
+        probe = self.root.absolute()
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        if not probe.is_dir():
+            raise StoreError(f"results folder {self.root} is not writable ({probe} is not a folder); pass a "
+                             "writable folder with --results DIR")
+        if not os.access(probe, os.W_OK | os.X_OK):
+            raise StoreError(f"results folder {self.root} is not writable ({probe} is read-only); pass a writable "
+                             "folder with --results DIR")
+
+    def clean(self) -> list[Path]:
+        """Remove leftovers of killed saves (temporary folders whose process is gone) everywhere in the store."""
+        removed = []
+        if not self.root.is_dir():
+            return removed
+        removed += clean_leftovers(self.root)
+        for kind in self.root.iterdir():
+            if kind.is_dir() and not kind.name.startswith("."):
+                for experiment in kind.iterdir():
+                    if experiment.is_dir():
+                        removed += clean_leftovers(experiment)
+        return removed
 
     def load(self, kind: str, experiment: str, config: Any, version: int | str = 1) -> Result | None:
         """The stored result for this config, or None when absent or failing verification."""
@@ -117,7 +193,8 @@ class Store:
             if np.asarray(value).dtype.hasobject:
                 raise ValueError(f"array {name!r} has dtype object; results are stored without pickle")
         final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=".tmp-"))
+        clean_leftovers(final.parent)
+        tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".tmp-{os.getpid()}-"))
         try:
             (tmp / "config.json").write_text(json.dumps(
                 {"schema": SCHEMA_VERSION, "version": version, "kind": kind, "experiment": experiment,
@@ -131,16 +208,21 @@ class Store:
                     "sha256": {name: _sha256(tmp / name) for name in FILES}}
             body["self_sha256"] = hashlib.sha256(canonical_json(body).encode()).hexdigest()
             (tmp / "summary.json").write_text(json.dumps(body, indent=1, sort_keys=True))
-            if final.exists():
-                trash = Path(tempfile.mkdtemp(dir=final.parent, prefix=".old-"))
-                os.replace(final, trash / "x")
-                shutil.rmtree(trash, ignore_errors=True)
-            try:
-                os.replace(tmp, final)
-            except OSError:
-                if self.verify(final) is not None:  # not another process's identical, intact result
-                    raise
+            if final.exists() and _exchange(tmp, final):
+                # the new result is installed in one step; `tmp` now holds the old one (a kill here leaves a
+                # leftover that the next save cleans, never a missing result)
                 shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                if final.exists():  # no atomic exchange on this system: move the old one aside first
+                    trash = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".old-{os.getpid()}-"))
+                    os.replace(final, trash / "x")
+                    shutil.rmtree(trash, ignore_errors=True)
+                try:
+                    os.replace(tmp, final)
+                except OSError:
+                    if self.verify(final) is not None:  # not another process's identical, intact result
+                        raise
+                    shutil.rmtree(tmp, ignore_errors=True)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

@@ -1,0 +1,84 @@
+"""Bad input, as a hostile but fair user gives it: each case exits non-zero with one line on stderr, no traceback,
+within 30 s, and writes nothing (no results folder, no log, nothing new in the working folder)."""
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim import queue
+from sim.laws import LawError
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+RUN = [  # reports.run (and make claim's command line): bad options, bad --set, a missing dataset
+    ["--profile", "huge"], ["--only", "nope"], ["--claim", "nope"], ["--set", "mc_staleness.workers=[]"],
+    ["--set", "mc_staleness.nope=1"], ["--set", "nope.x=1"], ["--set", "mc_staleness.n_updates=abc"],
+    ["--set", "mc_staleness.n_updates=-5"], ["--set", "cnn_momentum.work_time=bogus"],
+    ["--set", "cnn_momentum.device=tpu"], ["--set", "cnn_momentum.dataset=imagenet"],
+    ["--set", "mc_tuning.burn_in=0"], ["--set", "quadratic_limit.limit_max_workers=1"],
+    ["--set", "mc_trajectories.lr=0"], ["--dask-workers", "-2"], ["--dask-workers", "0"],
+    ["--dask-workers", "1000"], ["--scheduler", "tcp://127.0.0.1:9", "--dask-workers", "2"],
+    ["--set", "mc_staleness.n_updates"], ["--set", "real_async.work_mean=1e9"],
+    ["--set", "cnn_momentum.workers=[]"], ["--set", "mc_staleness.seed=-1"], ["--set", "mc_tuning.seed=1.5"],
+    ["--set", "cnn_momentum.seeds=[-1]"], ["--set", "cnn_momentum.target_fractions=[2]"],
+    ["--set", "mc_trajectories.n_replicas=1000000000"], ["--only", "cnn_momentum", "--set", "cnn_momentum.data_dir=/nope"],
+    ["--profile", ""], ["--unknown-flag"], ["--scheduler", "tcp://127.0.0.1:9", "--only", "theory"],
+]
+REAL = [  # cnn_experiments.real_async
+    ["--n-workers", "0"], ["--n-workers", "-1"], ["--n-workers", "100000"], ["--updates", "0"], ["--updates", "-5"],
+    ["--updates", "abc"], ["--lr", "nan"], ["--lr", "-1"], ["--mu-explicit", "1.5"], ["--work-time", "weibull"],
+    ["--work-mean", "0"], ["--work-mean", "-1"], ["--work-mean", "1e9"], ["--work-mean", "nan"], ["--seed", "-1"],
+    ["--batch-size", "0"], ["--batch-size", "-3"], ["--model", "resnet"], ["--log", "/missing/dir/s.csv"],
+    ["--log", "/tmp"], ["--scheduler", "tcp://127.0.0.1:9"], ["--updates", "10000000"],
+]
+BENCH = [  # cnn_experiments.bench
+    ["--models", "0"], ["--models", "-3"], ["--steps", "0"], ["--batch-size", "0"], ["--width", "0"],
+    ["--width", "-1"], ["--data-dir", "/nope"], ["--models", "x"],
+]
+CASES = ([("reports.run", a) for a in RUN] + [("cnn_experiments.real_async", a) for a in REAL]
+         + [("cnn_experiments.bench", a) for a in BENCH])
+
+
+@pytest.mark.parametrize("module, args", CASES, ids=[f"{m.split('.')[-1]}:{' '.join(a)}" for m, a in CASES])
+def test_bad_command_line_input_is_one_line_and_writes_nothing(module, args, tmp_path):
+    before = set(os.listdir(tmp_path))
+    extra = ["--results", str(tmp_path / "results")] if module == "reports.run" else []
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "FASHION_MNIST_DIR": os.environ.get("FASHION_MNIST_DIR", "")}
+    start = time.time()
+    proc = subprocess.run([sys.executable, "-m", module, *args, *extra], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=30, env=env)
+    assert proc.returncode != 0, proc.stdout[-300:]
+    lines = [line for line in proc.stderr.splitlines() if line.strip() and "Warning" not in line
+             and not line.startswith("  warnings.warn")]
+    assert len(lines) == 1 and lines[0].startswith("error:"), proc.stderr[-600:]
+    assert "Traceback" not in proc.stderr
+    assert set(os.listdir(tmp_path)) == before, "bad input wrote something"
+    assert time.time() - start < 30
+
+
+QUEUE = [  # the sim.queue API: its own exception, raised at once
+    (dict(n_workers=0, n_updates=10), ValueError), (dict(n_workers=4, n_updates=0), ValueError),
+    (dict(n_workers=4, n_updates=10, work_time="weibull"), LawError),
+    (dict(n_workers=4, n_updates=10, work_time="gamma", shape=-1), LawError),
+    (dict(n_workers=4, n_updates=10, work_time="exponential", rate=float("nan")), LawError),
+    (dict(n_workers=4, n_updates=10, work_time="exponential", rates=[1.0, 2.0]), LawError),
+    (dict(n_workers=4, n_updates=10, work_time="trace", path="/nope.csv"), LawError),
+    (dict(n_workers=4, n_updates=10, work_time="constant", bogus=1), LawError),
+]
+
+
+@pytest.mark.parametrize("kwargs, error", QUEUE, ids=[str(sorted(k.items())) for k, _ in QUEUE])
+def test_bad_queue_parameters_raise_at_once(kwargs, error):
+    start = time.time()
+    with pytest.raises(error):
+        queue.simulate(**kwargs)
+    assert time.time() - start < 5
+
+
+def test_the_table_has_at_least_sixty_cases():
+    assert len(CASES) + len(QUEUE) >= 60 and np.unique([m for m, _ in CASES]).size == 3

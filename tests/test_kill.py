@@ -1,0 +1,81 @@
+"""kill -9 at random moments of `reports.run` (and of `--force`): no corrupt result is ever trusted, no finished
+result is lost, no leftover temporary folder remains, and the completed store is bit-identical to a clean run."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reports.common import configs
+from reports.harness.store import LEFTOVER_PREFIXES, Store
+from reports.registry import experiments
+from reports.repro import compare
+from reports.run import compute
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST = ["theory", "mc_staleness", "mc_trajectories", "mc_momentum", "mc_tuning"]  # about 30 s in all
+SLOWER = ["theory", "mc_trajectories", "mc_momentum", "mc_tuning"]  # 5-11 s each: a kill usually lands mid-run
+pytestmark = pytest.mark.slow
+
+
+def _start(results: Path, names: list[str], *extra: str) -> subprocess.Popen:
+    only = [arg for name in names for arg in ("--only", name)]
+    return subprocess.Popen([sys.executable, "-m", "reports.run", "--results", str(results), *only, *extra],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def _loadable(results: Path) -> set[str]:
+    cfgs, exps, store = configs("quick"), experiments(), Store(results)
+    return {n for n in FAST if store.load(exps[n].kind, n, cfgs[n], exps[n].store_version()) is not None}
+
+
+def _result_folders(results: Path):
+    for kind in results.iterdir() if results.is_dir() else ():
+        if kind.is_dir() and not kind.name.startswith("."):
+            for experiment in kind.iterdir():
+                yield from (f for f in experiment.iterdir() if f.is_dir())
+
+
+def _check(results: Path, store: Store, before: set[str]) -> set[str]:
+    for folder in _result_folders(results):  # a visible result folder is always intact
+        if not folder.name.startswith(LEFTOVER_PREFIXES):
+            assert store.verify(folder) is None, (folder, store.verify(folder))
+    now = _loadable(results)
+    assert before <= now, f"lost finished results: {before - now}"  # --force never loses the old one either
+    return now
+
+
+def _kill_at_random(proc: subprocess.Popen, rng, low: float, high: float) -> bool:
+    time.sleep(float(rng.uniform(low, high)))
+    killed = proc.poll() is None
+    if killed:
+        proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    return killed
+
+
+def test_kill_9_at_random_moments_never_loses_or_corrupts_a_result(tmp_path):
+    rng = np.random.default_rng(2026)
+    results = tmp_path / "results"
+    store = Store(results)
+    loadable, kills, forced_kills = set(), 0, 0
+    while loadable != set(FAST):  # kills during a plain run; each rerun continues from what was stored
+        kills += _kill_at_random(_start(results, FAST), rng, 1.0, 20.0)
+        loadable = _check(results, store, loadable)
+    while kills < 24 or forced_kills < 8:  # then while --force recomputes a stored result
+        victim = SLOWER[int(rng.integers(len(SLOWER)))]
+        killed = _kill_at_random(_start(results, [victim], "--force"), rng, 1.0, 8.0)
+        kills, forced_kills = kills + killed, forced_kills + killed
+        loadable = _check(results, store, loadable)
+    assert _start(results, FAST).wait(timeout=600) == 0
+    leftovers = [p for p in results.rglob(".*") if p.name.startswith(LEFTOVER_PREFIXES)]
+    assert leftovers == [], leftovers
+    clean = compute("quick", tmp_path / "clean", only=FAST, quiet=True)
+    killed = compute("quick", results, only=FAST, quiet=True)  # all cached: loads what survived the kills
+    for name in FAST:
+        assert compare(killed[name], clean[name]) == [], name
