@@ -132,9 +132,11 @@ class Store:
         if not probe.is_dir():
             raise StoreError(f"results folder {self.root} is not writable ({probe} is not a folder); pass a "
                              "writable folder with --results DIR")
-        if not os.access(probe, os.W_OK | os.X_OK):
-            raise StoreError(f"results folder {self.root} is not writable ({probe} is read-only); pass a writable "
-                             "folder with --results DIR")
+        try:  # a real probe (permissions alone do not tell, e.g. for root or on /proc), removed at once
+            os.rmdir(tempfile.mkdtemp(dir=probe, prefix=f".tmp-{os.getpid()}-probe-"))
+        except OSError as exc:
+            raise StoreError(f"results folder {self.root} is not writable ({probe}: {exc.strerror}); pass a "
+                             "writable folder with --results DIR") from None
 
     def clean(self) -> list[Path]:
         """Remove leftovers of killed saves (temporary folders whose process is gone) everywhere in the store."""
