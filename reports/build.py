@@ -18,7 +18,10 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from reports.common import DEFAULT_OUT, DEFAULT_RESULTS, ROOT, UsageError, check_profile, fail, load, read_plan
+from reports.common import (DEFAULT_OUT, DEFAULT_RESULTS, EVIDENCE, ROOT, UsageError, check_profile, fail, load,
+                            read_plan)
+from reports.harness.checkpoint import progress
+from reports.harness.store import Store
 from reports.harness.provenance import git_state
 from reports.power import RANDOM_KINDS
 from reports.power import read as read_power
@@ -49,6 +52,14 @@ def evaluate(profile: str, results: Path) -> tuple[list[dict], dict, list[str]]:
                   "power": (power.get(claim.id, {"seeds": 0, "note": "no power study in this results folder: run "
                                                  "`python -m reports.power`"}) if random else None),
                   "figure": claim.figure}
+        if result is None and exps[claim.experiment].resumable:
+            exp, folders = exps[claim.experiment], (results, EVIDENCE)
+            partial = [progress(Store(f).chunks_folder(exp.kind, claim.experiment, cfgs[claim.experiment],
+                                                       exp.store_version())) for f in folders]
+            partial = next((p for p in partial if p is not None), None)
+            if partial is not None:
+                record["measured"] = (f"not run: {partial[0]} of {partial[1]} chunks stored; rerun "
+                                      "`python -m reports.run` (with --deadline SECONDS where time is limited)")
         if result is not None:
             prov = result.provenance
             record["evidence"] = {"experiment": claim.experiment, "source": source,

@@ -104,6 +104,7 @@ class Experiment:
     uses_model: bool = True   # its results depend on sim's model: sim.MODEL_VERSION is part of its key
     power_seeds: int = 0      # re-runs on independent seeds for the power study (reports.power); 0: too costly
     preflight: Callable | None = None  # config -> None, raises DatasetError: checked before anything is written
+    resumable: bool = False   # run(config, checkpoint) stores chunks as they finish (reports.harness.checkpoint)
 
     def store_version(self) -> str:
         """The version a stored result is keyed by: the experiment's own, and the model's where it uses it."""

@@ -14,12 +14,14 @@ from pathlib import Path
 
 from cnn_experiments.data import DatasetError
 from reports.common import DEFAULT_RESULTS, UsageError, check_profile, configs, fail, write_plan
+from reports.harness.checkpoint import Folder, Incomplete
 from reports.harness.config import ConfigError
 from reports.harness.store import Store, StoreError
 from reports.registry import claim_by_id, experiments, judge
 from sim.cli import Parser
 
 MAX_DASK_WORKERS = 64
+MAX_DEADLINE_S = 7 * 24 * 3600
 
 
 def _has_cuda() -> bool:
@@ -30,17 +32,24 @@ def _has_cuda() -> bool:
     return torch.cuda.is_available()
 
 
-def _compute_one(profile: str, name: str, config, results: str) -> str:
-    """Run one experiment and store it; on a Dask worker too (the results folder must be shared)."""
+def _compute_one(profile: str, name: str, config, results: str, deadline: float | None = None) -> str:
+    """Run one experiment and store it; on a Dask worker too (the results folder must be shared). A resumable
+    experiment keeps its finished chunks in the store and stops with Incomplete at `deadline` (time.time())."""
     exp = experiments()[name]
     store = Store(results)
-    store.save(exp.kind, name, config, exp.run(config), exp.store_version())
+    if exp.resumable:
+        chunks = Folder(store.chunks_folder(exp.kind, name, config, exp.store_version()), deadline)
+        store.save(exp.kind, name, config, exp.run(config, checkpoint=chunks), exp.store_version())
+        chunks.remove()
+    else:
+        store.save(exp.kind, name, config, exp.run(config), exp.store_version())
     return str(store.folder(exp.kind, name, config, exp.store_version()))
 
 
 def compute(profile: str, results: Path, only: list[str] | None = None, force: bool = False,
             settings: list[str] | None = None, quiet: bool = False, errors: list | None = None,
-            client=None) -> dict:
+            client=None, deadline: float | None = None, stopped: list | None = None,
+            allow_cpu: bool = False) -> dict:
     """Experiment name -> stored Result; computes what is missing. Side effects: writes under `results`.
 
     With a Dask `client`, the missing experiments run as tasks on its workers (each stores its own result, so
@@ -65,7 +74,7 @@ def compute(profile: str, results: Path, only: list[str] | None = None, force: b
                 errors.append(name)
                 out[name] = None
                 continue
-        if profile in exp.needs_gpu and not _has_cuda():
+        if profile in exp.needs_gpu and not allow_cpu and not _has_cuda():
             say(f"[{i}/{len(names)}] {name}: skipped ({profile} needs a GPU; the report uses committed evidence "
                 f"from reports/evidence/ if there is any)")
             out[name] = None
@@ -83,7 +92,12 @@ def compute(profile: str, results: Path, only: list[str] | None = None, force: b
         for name in todo:
             start = time.time()
             try:
-                _compute_one(profile, name, cfgs[name], str(results))
+                _compute_one(profile, name, cfgs[name], str(results), deadline)
+            except Incomplete as exc:  # the finished chunks are stored; the next run continues from them
+                print(f"stopped: {name}: {exc}", file=sys.stderr, flush=True)
+                if stopped is not None:
+                    stopped.append(name)
+                continue
             except DatasetError as exc:  # the other experiments still run; this one shows as not run
                 print(f"error: {name}: {exc}", file=sys.stderr, flush=True)
                 errors.append(name)
@@ -96,19 +110,25 @@ def compute(profile: str, results: Path, only: list[str] | None = None, force: b
             say(f"{name}: done in {time.time() - start:.1f} s")
     else:
         from distributed import as_completed
-        futures = {client.submit(_compute_one, profile, name, cfgs[name], str(results.resolve()), pure=False,
+        futures = {client.submit(_compute_one, profile, name, cfgs[name], str(results.resolve()), deadline,
+                                 pure=False,
                                  key=f"experiment-{name}-{time.time_ns()}"): name for name in todo}
         for future in as_completed(futures):
             name = futures[future]
             try:
                 future.result()
                 say(f"{name}: done on {client.scheduler.address}")
+            except Incomplete as exc:
+                print(f"stopped: {name}: {exc}", file=sys.stderr, flush=True)
+                if stopped is not None:
+                    stopped.append(name)
             except Exception as exc:  # noqa: BLE001  (reported; the rest of the sweep goes on)
                 print(f"error: {name}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
                 errors.append(name)
     for name in todo:
         exp = mods[name]
-        out[name] = None if name in errors else store.load(exp.kind, name, cfgs[name], exp.store_version())
+        out[name] = (None if name in errors or name in (stopped or ()) else
+                     store.load(exp.kind, name, cfgs[name], exp.store_version()))
     if Path(results).is_dir():  # something was stored (now or before): record what this run executed
         write_plan(results, profile, settings or [], cfgs)
     return {name: out.get(name) for name in names}
@@ -126,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
                         "(the results folder must be on a file system its workers share)")
     parser.add_argument("--dask-workers", type=int, metavar="N", help="run them on a local Dask cluster of N "
                         "processes (127.0.0.1)")
+    parser.add_argument("--allow-cpu", action="store_true", help="run experiments that need a GPU at this profile "
+                        "on the CPU anyway (the GPU script's dry run, with --set making it small)")
+    parser.add_argument("--deadline", type=float, metavar="SECONDS", help="stop resumable experiments cleanly "
+                        "once this many seconds have passed (finished chunks are kept; exit status 3; rerun to "
+                        "continue)")
     args = parser.parse_args(argv)
     try:
         profile = check_profile(args.profile)
@@ -136,16 +161,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.dask_workers is not None and not 1 <= args.dask_workers <= MAX_DASK_WORKERS:
             raise UsageError(f"--dask-workers must be in 1..{MAX_DASK_WORKERS} (one process each), got "
                              f"{args.dask_workers}")
+        if args.deadline is not None and not 0 < args.deadline <= MAX_DEADLINE_S:
+            raise UsageError(f"--deadline must be in (0, {MAX_DEADLINE_S}] seconds, got {args.deadline:g}")
         if args.dask_workers is not None and args.scheduler:
             raise UsageError("pass either --scheduler ADDRESS or --dask-workers N, not both")
         only = [claim.experiment] if claim else args.only
         errors: list[str] = []
+        stopped: list[str] = []
         client, cluster = None, None
         if args.scheduler or args.dask_workers is not None:
             from cnn_experiments.param_server import local_client
             client, cluster = local_client(args.dask_workers or 1, args.scheduler)
         try:
-            results = compute(profile, args.results, only, args.force, args.set, errors=errors, client=client)
+            deadline = time.time() + args.deadline if args.deadline is not None else None
+            results = compute(profile, args.results, only, args.force, args.set, errors=errors, client=client,
+                              deadline=deadline, stopped=stopped, allow_cpu=args.allow_cpu)
         finally:
             if client is not None:
                 client.close()
@@ -157,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         fail(exc.args[0])
     if errors:
         return 2
+    if stopped:
+        return 3
     if claim is not None:
         if results[claim.experiment] is None:
             print(f"{claim.id}: not run (needs a GPU for the {profile} profile)")

@@ -2,12 +2,45 @@
 # The whole GPU job in one script: benchmark, then the full-profile CNN sweep, written under $OUT.
 # Runs with plain python3 (no venv needed: numpy, scipy, sympy, torch, tqdm, matplotlib), repository root on
 # PYTHONPATH. Afterwards copy $OUT/evidence/* into reports/evidence/ and $OUT/cnn_bench.json beside it, commit.
-#   OUT=/tmp/gpu-out FASHION_MNIST_DIR=data/fashion-mnist bash scripts/gpu_evidence.sh
+#   OUT=/tmp/gpu-out FASHION_MNIST_DIR=data/fashion-mnist DEADLINE=480 bash scripts/gpu_evidence.sh
+#
+# The sweep is resumable: it stores one chunk per (M, seed) as it finishes and stops cleanly once DEADLINE
+# seconds have passed (exit status 3, "k of n chunks stored"); running the script again with the same $OUT
+# continues from the stored chunks. DRY_RUN=1 runs the same command on the CPU at the full configuration (width,
+# batch, grids, chunk plan) for two updates per run, one seed and a small evaluation set: it proves the script,
+# its imports (nothing the GPU machine lacks) and the dataset path before any GPU time is spent.
 set -euo pipefail
 OUT=${OUT:-gpu-out}
+DEADLINE=${DEADLINE:-480}
+PY=${PYTHON:-python3}
 mkdir -p "$OUT"
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
-nvidia-smi --query-gpu=name,memory.total --format=csv,noheader > "$OUT/device.txt" 2>/dev/null || true
-"${PYTHON:-python3}" -m cnn_experiments.bench --models 256 --steps 20 | tee "$OUT/cnn_bench.log"
-tail -n 1 "$OUT/cnn_bench.log" > "$OUT/cnn_bench.json"
-"${PYTHON:-python3}" -m reports.run --profile full --only cnn_momentum --results "$OUT/evidence" 2>&1 | tee "$OUT/run.log"
+start=$(date +%s)
+EXTRA=()
+if [ "${DRY_RUN:-0}" = "1" ]; then
+  EXTRA=(--allow-cpu --set cnn_momentum.eval_every=1 --set cnn_momentum.budget=2 --set cnn_momentum.device=cpu
+         --set cnn_momentum.n_eval=64 --set cnn_momentum.seeds=[0] --set cnn_momentum.probe_steps=2
+         --set cnn_momentum.probe_replicas=2 --set cnn_momentum.probe_examples=64)
+  BENCH=(--models 2 --steps 2)
+else
+  nvidia-smi --query-gpu=name,memory.total --format=csv,noheader > "$OUT/device.txt" 2>/dev/null || true
+  BENCH=(--models 256 --steps 20)
+fi
+if [ ! -s "$OUT/cnn_bench.json" ]; then
+  "$PY" -m cnn_experiments.bench "${BENCH[@]}" | tee "$OUT/cnn_bench.log"
+  tail -n 1 "$OUT/cnn_bench.log" > "$OUT/cnn_bench.json"
+fi
+left=$(( DEADLINE - ($(date +%s) - start) ))
+if [ "$left" -le 10 ]; then
+  echo "gpu_evidence: no time left for the sweep after the benchmark; run again to continue" >&2
+  exit 3
+fi
+set +e
+"$PY" -m reports.run --profile full --only cnn_momentum --results "$OUT/evidence" --deadline "$left" \
+  "${EXTRA[@]}" 2>&1 | tee -a "$OUT/run.log"
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" = "3" ]; then
+  echo "gpu_evidence: stopped at the deadline with chunks stored; run the same command again to continue" >&2
+fi
+exit "$status"

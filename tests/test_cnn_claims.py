@@ -2,6 +2,7 @@
 import math
 
 import numpy as np
+import pytest
 
 from cnn_experiments import analysis
 from reports.experiments import cnn_momentum as exp
@@ -84,3 +85,52 @@ def test_tiny_cnn_sweep_end_to_end(tmp_path, monkeypatch):
         verdict = claim.verdict(result)
         assert verdict.expected and verdict.measured
     assert np.isfinite(result.summary["summaries"]["target_1"]["baseline_updates"])
+
+
+def test_a_sweep_stopped_at_its_deadline_resumes_to_the_same_bits(tmp_path, monkeypatch):
+    """Chunks are stored as they finish; a run stopped part-way continues from them and ends with the result of an
+    uninterrupted run, bit for bit."""
+    from reports.harness.checkpoint import Folder, Incomplete, Memory, progress
+    from reports.harness.config import override
+    from tests.test_cnn import tiny_dataset
+    monkeypatch.setattr("cnn_experiments.data.load", lambda name, data_dir=None: tiny_dataset(n=256))
+    config = override(exp.EXPERIMENT.profiles["quick"], {"n_train": 256, "n_eval": 64, "batch_size": 8,
+                                                         "workers": [1, 2, 4], "mu_grid": [0.0, 0.5],
+                                                         "lr_grid": [0.05], "seeds": [0, 1], "budget": 20,
+                                                         "eval_every": 5, "probe_workers": [1, 2],
+                                                         "probe_replicas": 2, "probe_steps": 3, "probe_examples": 16})
+
+    class StopAfterThree(Folder):
+        def check_deadline(self, done, total):
+            super().check_deadline(done, total)
+            if done >= 3:
+                raise Incomplete(done, total)
+
+    folder = tmp_path / ".chunks-x"
+    with pytest.raises(Incomplete, match="3 of 7 chunks"):
+        exp.run(config, checkpoint=StopAfterThree(folder), progress=False)
+    assert progress(folder) == (3, 7) and len(list(folder.glob("M*.json"))) == 3
+    resumed = exp.run(config, checkpoint=Folder(folder), progress=False)
+    plain = exp.run(config, checkpoint=Memory(), progress=False)
+    assert np.array_equal(resumed.arrays["curves"], plain.arrays["curves"], equal_nan=True)
+    assert resumed.summary["runs"] == plain.summary["runs"] and resumed.summary["targets"] == plain.summary["targets"]
+    (folder / "M2-seed0.json").write_text("{truncated")  # a damaged chunk is computed again, never trusted
+    again = exp.run(config, checkpoint=Folder(folder), progress=False)
+    assert np.array_equal(again.arrays["curves"], plain.arrays["curves"], equal_nan=True)
+
+
+def test_the_runner_stops_at_the_deadline_and_the_report_says_how_far(tmp_path, monkeypatch):
+    from reports import build
+    from reports.run import compute
+    from tests.test_cnn import tiny_dataset
+    monkeypatch.setattr("cnn_experiments.data.load", lambda name, data_dir=None: tiny_dataset(n=256))
+    settings = ["cnn_momentum.n_train=256", "cnn_momentum.n_eval=64", "cnn_momentum.batch_size=8",
+                "cnn_momentum.workers=[1,2]", "cnn_momentum.mu_grid=[0.0,0.5]", "cnn_momentum.lr_grid=[0.05]",
+                "cnn_momentum.seeds=[0]", "cnn_momentum.budget=20", "cnn_momentum.eval_every=5"]
+    stopped = []
+    out = compute("quick", tmp_path, only=["cnn_momentum"], settings=settings, quiet=True, deadline=0.0,
+                  stopped=stopped)
+    assert stopped == ["cnn_momentum"] and out["cnn_momentum"] is None
+    records, _, _ = build.evaluate("quick", tmp_path)
+    record = next(r for r in records if r["id"] == "cnn-best-momentum-falls")
+    assert record["status"] == "not_run" and "0 of 3 chunks stored" in record["measured"]

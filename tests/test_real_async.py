@@ -64,14 +64,16 @@ def test_a_killed_worker_loses_its_gradient_and_the_run_goes_on():
         def kill_one(version, run):
             # kill a worker that is busy with a gradient task (an idle one would lose nothing); try again later
             # if that task had finished in between
-            if version in (15, 30, 45) and run.lost_updates == 0:
+            if version in (15, 25, 35, 45, 55) and run.lost_updates == 0:
                 busy = [address for address, keys in client.processing().items() if keys]
                 if busy:
                     pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
                     os.kill(pid, signal.SIGKILL)
                     killed[busy[0]] = pid
 
-        run = ps.run(client, ps.RealConfig(n_workers=3, n_updates=80, work_mean=0.05), on_update=kill_one)
+        # long work times: a kill lands while the task waits for its end, not after it (a finished task's result
+        # lost with its worker is recomputed elsewhere by Dask, which is not a lost update)
+        run = ps.run(client, ps.RealConfig(n_workers=3, n_updates=80, work_mean=0.2), on_update=kill_one)
     finally:
         client.close()
         cluster.close()

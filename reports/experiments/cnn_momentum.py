@@ -95,6 +95,23 @@ def _device(name: str):
     return torch.device(name)
 
 
+def _targets(config: Config, sync_runs: list[dict]) -> dict:
+    """Loss targets: what the best synchronous configuration (mean over seeds) reaches at the budget fractions."""
+    steps = np.array(sync_runs[0]["eval_steps"])
+    curves = {}
+    for run_ in sync_runs:
+        curve = np.full(steps.size, np.inf)
+        losses = _losses(run_)
+        curve[:len(losses)] = [l if math.isfinite(l) and not run_["diverged"] else np.inf for l in losses]
+        curves.setdefault((run_["mu_explicit"], run_["lr"]), []).append(curve)
+    mean_curves = np.array([np.mean(c, axis=0) for c in curves.values()])
+    out = {}
+    for i, frac in enumerate(config.target_fractions):
+        at = int(np.argmin(np.abs(steps - frac * config.budget)))
+        out[f"target_{i + 1}"] = float(mean_curves[:, at].min()) + 1e-9
+    return out
+
+
 def _first_reach(steps, losses, target) -> int | None:
     for s, l in zip(steps, losses):
         if math.isfinite(l) and l <= target:
@@ -102,14 +119,45 @@ def _first_reach(steps, losses, target) -> int | None:
     return None
 
 
-def run(config: Config, progress: bool = True) -> Result:
+def _finite_or_none(values) -> list:
+    return [float(v) if math.isfinite(v) else None for v in values]
+
+
+def _chunk_payload(records, target_values=()) -> dict:
+    """A chunk's runs as plain JSON: losses with non-finite values as None, targets reached in target order."""
+    return {"runs": [{"n_workers": r.spec.n_workers, "mu_explicit": r.spec.mu_explicit, "lr": r.spec.lr,
+                      "seed": r.spec.seed, "eval_steps": [int(t) for t in r.eval_steps],
+                      "losses": _finite_or_none(r.losses), "diverged": bool(r.diverged), "updates": int(r.updates),
+                      "reached": [r.reached.get(v) for v in target_values]} for r in records]}
+
+
+def _losses(run: dict) -> list[float]:
+    return [math.nan if v is None else v for v in run["losses"]]
+
+
+def chunks_of(config: Config) -> list[tuple[str, list]]:
+    """The sweep's chunks, in order: the synchronous runs of each seed (they set the targets), then one chunk per
+    (M, seed) for M > 1 (every configuration of a seed shares its start, mini-batches and queue: paired)."""
+    from cnn_experiments.train import RunSpec
+    grid = [(mu, lr) for mu in config.mu_grid for lr in config.lr_grid]
+    out = [(f"M1-seed{seed}", [RunSpec(1, mu, lr, seed) for mu, lr in grid]) for seed in config.seeds]
+    out += [(f"M{m}-seed{seed}", [RunSpec(m, mu, lr, seed) for mu, lr in grid])
+            for m in config.workers if m > 1 for seed in config.seeds]
+    return out
+
+
+def run(config: Config, checkpoint=None, progress: bool = True) -> Result:
+    """The sweep, chunk by chunk (see chunks_of); `checkpoint` (reports.harness.checkpoint) stores each chunk as it
+    finishes so that a killed or time-limited run resumes where it stopped."""
     import torch
     from tqdm import tqdm
 
     from cnn_experiments import analysis, probe
     from cnn_experiments.data import load
-    from cnn_experiments.train import Data, RunSpec, Settings, train
+    from cnn_experiments.train import Data, Settings, train
+    from reports.harness.checkpoint import Memory
 
+    checkpoint = checkpoint or Memory()
     start = time.time()
     torch.manual_seed(0)
     device = _device(config.device)
@@ -117,46 +165,58 @@ def run(config: Config, progress: bool = True) -> Result:
     settings = Settings(batch_size=config.batch_size, budget=config.budget, eval_every=config.eval_every,
                         n_eval=config.n_eval, width=config.width, work_time=config.work_time,
                         max_batch=config.max_batch)
-    specs = [RunSpec(m, mu, lr, seed) for m in config.workers for mu in config.mu_grid for lr in config.lr_grid
-             for seed in config.seeds]
-    sync = [s for s in specs if s.n_workers == 1]
-    rest = [s for s in specs if s.n_workers > 1]
-    bar = tqdm(total=len(specs), desc="cnn runs", unit="run", disable=not progress, mininterval=2)
-    sync_records = train(sync, data, settings, progress=bar.update)
-    # targets: what the best synchronous configuration (mean over seeds) reaches at the given budget fractions
-    steps = np.array(sync_records[0].eval_steps)
-    curves = {}
-    for rec in sync_records:
-        key = (rec.spec.mu_explicit, rec.spec.lr)
-        curve = np.full(steps.size, np.inf)
-        curve[:len(rec.losses)] = [l if math.isfinite(l) and not rec.diverged else np.inf for l in rec.losses]
-        curves.setdefault(key, []).append(curve)
-    mean_curves = np.array([np.mean(c, axis=0) for c in curves.values()])
-    targets = {}
-    for i, frac in enumerate(config.target_fractions):
-        at = int(np.argmin(np.abs(steps - frac * config.budget)))
-        targets[f"target_{i + 1}"] = float(mean_curves[:, at].min()) + 1e-9
-    for rec in sync_records:
-        rec.reached = {name: _first_reach(rec.eval_steps, rec.losses, value) for name, value in targets.items()}
-    rest_records = train(rest, data, Settings(**{**settings.__dict__, "targets": tuple(targets.values())}),
-                         progress=bar.update)
+    plan = chunks_of(config)
+    total = len(plan) + 1  # and the probes
+    bar = tqdm(total=sum(len(specs) for _, specs in plan), desc="cnn runs", unit="run", disable=not progress,
+               mininterval=2)
+    stored, targets = {}, None
+    for done, (name, specs) in enumerate(plan):
+        if targets is None and not name.startswith("M1-"):
+            targets = _targets(config, [run for n, _ in plan if n.startswith("M1-") for run in stored[n]["runs"]])
+        chunk = checkpoint.get(name)
+        if chunk is None:
+            checkpoint.check_deadline(done, total)
+            values = tuple(targets.values()) if targets else ()
+            records = train(specs, data, Settings(**{**settings.__dict__, "targets": values}), progress=bar.update)
+            chunk = _chunk_payload(records, values)
+            checkpoint.put(name, chunk)
+        else:
+            bar.update(len(specs))
+        stored[name] = chunk
     bar.close()
-    by_value = {v: k for k, v in targets.items()}
-    rows, curves_out = [], np.full((len(specs), steps.size), np.nan)
-    for i, rec in enumerate(sync_records + rest_records):
-        reached = rec.reached if rec.spec.n_workers == 1 else {by_value[v]: s for v, s in rec.reached.items()}
-        rows.append({"n_workers": rec.spec.n_workers, "mu_explicit": rec.spec.mu_explicit, "lr": rec.spec.lr,
-                     "seed": rec.spec.seed, "reached": reached, "diverged": rec.diverged, "updates": rec.updates})
-        curves_out[i, :len(rec.losses)] = rec.losses
+    if targets is None:  # only synchronous runs in this config
+        targets = _targets(config, [run for n, _ in plan for run in stored[n]["runs"]])
+    rows, curves = [], []
+    for name, _ in plan:
+        for run_ in stored[name]["runs"]:
+            losses = _losses(run_)
+            if run_["n_workers"] == 1:
+                reached = {t: _first_reach(run_["eval_steps"], losses, v) for t, v in targets.items()}
+            else:
+                reached = dict(zip(targets, run_["reached"]))
+            rows.append({"n_workers": run_["n_workers"], "mu_explicit": run_["mu_explicit"], "lr": run_["lr"],
+                         "seed": run_["seed"], "reached": reached, "diverged": run_["diverged"],
+                         "updates": run_["updates"]})
+            curves.append(losses)
+    steps = np.array(stored[plan[0][0]]["runs"][0]["eval_steps"])
+    curves_out = np.full((len(curves), steps.size), np.nan)
+    for i, losses in enumerate(curves):
+        curves_out[i, :len(losses)] = losses
+    probes = checkpoint.get("probes")
+    if probes is None:
+        checkpoint.check_deadline(len(plan), total)
+        probes = {"probes": [probe.measure(data, settings, m, config.probe_lr, config.probe_replicas,
+                                           config.probe_steps, n_examples=config.probe_examples)
+                             for m in config.probe_workers]}
+        checkpoint.put("probes", probes)
+    probes = probes["probes"]
     summaries = {name: analysis.summarise(rows, name, list(config.workers)) for name in targets}
-    probes = [probe.measure(data, settings, m, config.probe_lr, config.probe_replicas, config.probe_steps,
-                            n_examples=config.probe_examples) for m in config.probe_workers]
     summary = {"targets": targets, "target_fractions": list(config.target_fractions), "summaries": summaries,
                "runs": rows, "probes": probes, "workers": list(config.workers), "mu_grid": list(config.mu_grid),
                "grid_step": float(np.diff(sorted(config.mu_grid)).max()) if len(config.mu_grid) > 1 else 0.0,
                "dataset": config.dataset, "device": str(device)}
     return Result(summary=summary, arrays={"curves": curves_out, "eval_steps": steps},
-                  provenance=provenance({"seeds": list(config.seeds)}, time.time() - start))
+                  provenance=provenance({"seeds": list(config.seeds), "chunks": total}, time.time() - start))
 
 
 # ------------------------------------------------------------------ checks ----------------------------------
@@ -371,9 +431,9 @@ def figures(result: Result) -> dict:
 
 
 EXPERIMENT = Experiment(
-    name="cnn_momentum", kind="cnn", version=3, config=Config, profiles=PROFILES,
+    name="cnn_momentum", kind="cnn", version=4, config=Config, profiles=PROFILES,
     smoke=Config(n_train=256, n_eval=64, batch_size=8, width=0.125, workers=(1, 2), mu_grid=(0.0, 0.9),
                  lr_grid=(0.1,), seeds=(0,), budget=20, eval_every=5, probe_workers=(1, 2), probe_replicas=2,
                  probe_steps=4, probe_examples=16, max_batch=16),
-    run=run, figures=figures, claims=CLAIMS, needs_gpu=("full",), slow=True,
+    run=run, figures=figures, claims=CLAIMS, needs_gpu=("full",), slow=True, resumable=True,
     preflight=lambda config: check_available(config.dataset, config.data_dir or None))

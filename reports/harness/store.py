@@ -73,7 +73,7 @@ def clean_leftovers(folder: Path) -> list[Path]:
     except OSError:
         return removed
     for entry in entries:
-        if not entry.name.startswith(LEFTOVER_PREFIXES) or not entry.is_dir() or entry.is_symlink():
+        if not entry.name.startswith(LEFTOVER_PREFIXES) or entry.is_symlink():
             continue
         alive = _owner_alive(entry.name)
         try:
@@ -81,7 +81,10 @@ def clean_leftovers(folder: Path) -> list[Path]:
         except OSError:
             continue
         if stale:
-            shutil.rmtree(entry, ignore_errors=True)
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
             removed.append(entry)
     return removed
 
@@ -123,6 +126,11 @@ class Store:
         """`version` is the experiment's own output version: bump it when its code changes what it stores."""
         return self.root / kind / experiment / config_hash(kind, experiment, config, f"{SCHEMA_VERSION}.{version}")
 
+    def chunks_folder(self, kind: str, experiment: str, config: Any, version: int | str = 1) -> Path:
+        """Where a resumable experiment keeps its finished chunks until its result is stored."""
+        final = self.folder(kind, experiment, config, version)
+        return final.parent / f".chunks-{final.name}"
+
     def check_writable(self) -> None:
         """Raise StoreError unless results can be written under the root; creates nothing (a run that fails on bad
         input leaves no folder behind): the nearest existing ancestor must be a writable folder."""
@@ -149,6 +157,8 @@ class Store:
                 for experiment in kind.iterdir():
                     if experiment.is_dir():
                         removed += clean_leftovers(experiment)
+                        for chunks in experiment.glob(".chunks-*"):
+                            removed += clean_leftovers(chunks)
         return removed
 
     def load(self, kind: str, experiment: str, config: Any, version: int | str = 1) -> Result | None:

@@ -1,0 +1,98 @@
+"""Chunks of a long experiment, stored as they finish, so that a killed or time-limited run keeps what finished.
+
+A resumable experiment's `run(config, checkpoint)` splits its work into named chunks and asks the checkpoint for
+each: `get(name)` returns a stored chunk (JSON, verified by its checksum) or None, `put(name, payload)` stores
+one atomically. `check_deadline(done, total)` raises `Incomplete` once the deadline has passed, after the
+finished chunks are safe. The runner keeps the chunks beside the final result (`.chunks-<hash>/`) and removes
+them once the result is stored. Without a checkpoint (tests, notebooks) `Memory` keeps chunks in memory.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from reports.harness.config import canonical_json
+
+
+class Incomplete(RuntimeError):
+    """The deadline came before every chunk was computed; the finished ones are stored."""
+
+    def __init__(self, done: int, total: int):
+        super().__init__(f"{done} of {total} chunks stored before the deadline; rerun to compute the rest")
+        self.done, self.total = done, total
+
+
+class Memory:
+    """Chunks in memory, no deadline: the plain, pure run."""
+
+    def __init__(self):
+        self.chunks: dict[str, dict] = {}
+
+    def get(self, name: str) -> dict | None:
+        return self.chunks.get(name)
+
+    def put(self, name: str, payload: dict) -> None:
+        self.chunks[name] = json.loads(json.dumps(payload))  # what a stored chunk would give back
+
+    def check_deadline(self, done: int, total: int) -> None:
+        return None
+
+
+class Folder(Memory):
+    """Chunks as checksummed JSON files in `folder`, each written atomically; an optional absolute deadline."""
+
+    def __init__(self, folder: Path, deadline: float | None = None):
+        super().__init__()
+        self.folder, self.deadline = Path(folder), deadline
+
+    def _path(self, name: str) -> Path:
+        if not name or "/" in name or name.startswith("."):
+            raise ValueError(f"bad chunk name {name!r}")
+        return self.folder / f"{name}.json"
+
+    def get(self, name: str) -> dict | None:
+        try:
+            record = json.loads(self._path(name).read_text())
+            body = canonical_json(record["payload"])
+            if hashlib.sha256(body.encode()).hexdigest() != record["sha256"]:
+                return None
+            return record["payload"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # absent, truncated or edited: computed again
+
+    def put(self, name: str, payload: dict) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        payload = json.loads(json.dumps(payload))
+        record = {"payload": payload, "sha256": hashlib.sha256(canonical_json(payload).encode()).hexdigest()}
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".tmp-{os.getpid()}-")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                json.dump(record, handle)
+            os.replace(tmp, self._path(name))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def check_deadline(self, done: int, total: int) -> None:
+        progress = {"done": done, "total": total}
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / "progress.json").write_text(json.dumps(progress))
+        if self.deadline is not None and time.time() >= self.deadline and done < total:
+            raise Incomplete(done, total)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def progress(folder: Path) -> tuple[int, int] | None:
+    """(done, total) chunks of an unfinished run, or None when there is none."""
+    try:
+        doc = json.loads((Path(folder) / "progress.json").read_text())
+        return int(doc["done"]), int(doc["total"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
