@@ -123,3 +123,24 @@ def test_bad_options_fail_within_seconds(args, message):
                           text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 2 and message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_the_real_async_experiment_resumes_from_its_stored_phases(tmp_path):
+    """A run stopped after two phases keeps them; the next run measures only the rest and reuses them as stored."""
+    from reports.experiments import real_async as exp
+    from reports.harness.checkpoint import Folder, Incomplete, progress
+
+    class StopAfterTwo(Folder):
+        def check_deadline(self, done, total):
+            super().check_deadline(done, total)
+            if done >= 2:
+                raise Incomplete(done, total)
+
+    config = exp.EXPERIMENT.smoke
+    with pytest.raises(Incomplete):
+        exp.run(config, checkpoint=StopAfterTwo(tmp_path / "chunks"))
+    first = Folder(tmp_path / "chunks").get("geometric-M2")
+    assert first is not None and progress(tmp_path / "chunks") == (2, 5)
+    result = exp.run(config, checkpoint=Folder(tmp_path / "chunks"))
+    assert result.summary["geometric"]["2"] == first  # reused, not measured again
+    assert set(result.summary["efficiency"]) == {"1", "2"} and result.summary["natural"]["n_workers"] == 2

@@ -119,77 +119,107 @@ def _predicted_efficiency(config: Config, workers, seeds: int = 20) -> dict:
     return out
 
 
-def run(config: Config) -> Result:
-    from cnn_experiments import param_server as ps
+def _geometric_phase(ps, client, config: Config, m: int) -> dict:
     from cnn_experiments.real_async import schedule_of
-    from sim.estimators import fit_two_term
-    from sim.queue import simulate
+    r = ps.run(client, ps.RealConfig(n_workers=m, n_updates=config.geometric_updates, work_mean=config.work_mean,
+                                     seed=config.seed + m))
+    s = schedule_of(r, m)
+    cycle = np.array(r.cycle)
+    return {**_law_stats(s.staleness[~s.warmup], m, config.seed + m), "cycle_mean_s": float(cycle.mean()),
+            "cycle_cv": float(cycle.std() / cycle.mean())}
 
+
+def _natural_phase(ps, client, config: Config) -> dict:
+    from cnn_experiments.real_async import schedule_of
+    from sim.queue import simulate
+    m = config.natural_workers
+    r = ps.run(client, ps.RealConfig(n_workers=m, n_updates=config.natural_updates, work_time="natural",
+                                     seed=config.seed + 50))
+    natural_schedule = schedule_of(r, m)
+    measured = natural_schedule.staleness[~natural_schedule.warmup]
+    with tempfile.TemporaryDirectory() as tmp:
+        trace = Path(tmp) / "cycles.csv"
+        np.savetxt(trace, np.array(r.cycle), header="work_time", comments="")
+        model = simulate(m, 20 * config.natural_updates, "trace", seed=config.seed, path=str(trace))
+    predicted = model.staleness[~model.warmup]
+    cycle_mean, cycle_cv = float(np.mean(r.cycle)), float(np.std(r.cycle) / np.mean(r.cycle))
+    return {"n_workers": m, "measured_mean": float(measured.mean()), "measured_var": float(measured.var()),
+            "predicted_mean": float(predicted.mean()), "predicted_var": float(predicted.var()),
+            "tv_measured_vs_predicted": law_tv(measured, predicted),
+            "tv_measured_vs_geometric": geometric_tv(measured, 1 / m), "cycle_mean_s": cycle_mean,
+            "cycle_cv": cycle_cv,
+            "measured_pmf": (np.bincount(measured, minlength=3 * m)[:3 * m] / measured.size).tolist(),
+            "predicted_pmf": (np.bincount(predicted, minlength=3 * m)[:3 * m] / predicted.size).tolist(),
+            "law_stats": {**_law_stats(measured, m, config.seed + 50), "cycle_mean_s": cycle_mean,
+                          "cycle_cv": cycle_cv}}
+
+
+def _momentum_phase(ps, client, config: Config, m: int) -> dict:
+    from sim.estimators import fit_two_term
+    runs = [ps.run(client, ps.RealConfig(n_workers=m, n_updates=config.momentum_updates, lr=config.momentum_lr,
+                                         batch_size=config.momentum_batch_size, work_mean=config.momentum_work_mean,
+                                         seed=config.seed + 1000 * m + rep, record_trajectory=True))
+            for rep in range(config.momentum_replicas)]
+    xs = np.array([r.trajectory for r in runs])        # (R, T+1, d), all from the same initial point
+    gs = np.array([r.full_gradients for r in runs])
+    mu, eta = fit_two_term(xs.mean(axis=0), gs.mean(axis=0))
+    halves = [fit_two_term(xs[h].mean(axis=0), gs[h].mean(axis=0))[0] for h in (slice(0, None, 2), slice(1, None, 2))]
+    model_mu = _model_estimates(m, config)
+    return {"mu": mu, "eta": eta, "mu_se": float(abs(halves[0] - halves[1]) / 2),
+            "predicted": predictions.implicit_momentum(m), "lr": config.momentum_lr, "replicas": len(runs),
+            "model_mean": float(np.mean(model_mu)), "model_sd": float(np.std(model_mu, ddof=1)),
+            "model_estimates": [float(v) for v in model_mu],
+            "model_large_r": _model_estimates(m, config, replicas=400, repeats=1)[0]}
+
+
+def _efficiency_phase(ps, client, config: Config, m: int) -> dict:
+    out = {}
+    for role, seed in (("prediction", config.seed + 7), ("measured", config.seed + 8)):  # separate runs
+        r = ps.run(client, ps.RealConfig(n_workers=m, n_updates=config.efficiency_updates, lr=config.efficiency_lr,
+                                         batch_size=config.efficiency_batch_size,
+                                         work_mean=config.efficiency_work_mean, seed=seed), loss_every=5)
+        out[role] = {"seconds_per_update": r.wall_seconds / len(r.staleness), "losses": r.losses}
+    return out
+
+
+def run(config: Config, checkpoint=None) -> Result:
+    """Phase by phase (each law, each M); `checkpoint` stores each phase as it finishes, so a killed run resumes
+    with the phases it has (their timings are those of the run that measured them)."""
+    from cnn_experiments import param_server as ps
+    from reports.harness.checkpoint import Memory
+
+    checkpoint = checkpoint or Memory()
     start = time.time()
+    phases = ([(f"geometric-M{m}", _geometric_phase, (m,)) for m in config.geometric_workers]
+              + [("natural", _natural_phase, ())]
+              + [(f"momentum-M{m}", _momentum_phase, (m,)) for m in config.momentum_workers]
+              + [(f"efficiency-M{m}", _efficiency_phase, (m,)) for m in config.efficiency_workers])
     n_procs = max(max(config.geometric_workers), max(config.efficiency_workers), config.natural_workers)
-    client, cluster = ps.local_client(n_procs)
+    client, cluster, out = None, None, {}
     try:
-        geometric = {}
-        for m in config.geometric_workers:
-            r = ps.run(client, ps.RealConfig(n_workers=m, n_updates=config.geometric_updates,
-                                             work_mean=config.work_mean, seed=config.seed + m))
-            s = schedule_of(r, m)
-            cycle = np.array(r.cycle)
-            geometric[str(m)] = {**_law_stats(s.staleness[~s.warmup], m, config.seed + m),
-                                 "cycle_mean_s": float(cycle.mean()), "cycle_cv": float(cycle.std() / cycle.mean())}
-        m = config.natural_workers
-        r = ps.run(client, ps.RealConfig(n_workers=m, n_updates=config.natural_updates, work_time="natural",
-                                         seed=config.seed + 50))
-        natural_schedule = schedule_of(r, m)
-        measured = natural_schedule.staleness[~natural_schedule.warmup]
-        with tempfile.TemporaryDirectory() as tmp:
-            trace = Path(tmp) / "cycles.csv"
-            np.savetxt(trace, np.array(r.cycle), header="work_time", comments="")
-            model = simulate(m, 20 * config.natural_updates, "trace", seed=config.seed, path=str(trace))
-        predicted = model.staleness[~model.warmup]
-        natural = {"n_workers": m, "measured_mean": float(measured.mean()), "measured_var": float(measured.var()),
-                   "predicted_mean": float(predicted.mean()), "predicted_var": float(predicted.var()),
-                   "tv_measured_vs_predicted": law_tv(measured, predicted),
-                   "tv_measured_vs_geometric": geometric_tv(measured, 1 / m),
-                   "cycle_mean_s": float(np.mean(r.cycle)), "cycle_cv": float(np.std(r.cycle) / np.mean(r.cycle)),
-                   "measured_pmf": (np.bincount(measured, minlength=3 * m)[:3 * m] / measured.size).tolist(),
-                   "predicted_pmf": (np.bincount(predicted, minlength=3 * m)[:3 * m] / predicted.size).tolist(),
-                   "law_stats": {**_law_stats(measured, m, config.seed + 50), "cycle_mean_s": float(np.mean(r.cycle)),
-                                 "cycle_cv": float(np.std(r.cycle) / np.mean(r.cycle))}}
-        momentum = {}
-        for m in config.momentum_workers:
-            runs = [ps.run(client, ps.RealConfig(n_workers=m, n_updates=config.momentum_updates, lr=config.momentum_lr,
-                                                 batch_size=config.momentum_batch_size, work_mean=config.momentum_work_mean, seed=config.seed + 1000 * m + rep,
-                                                 record_trajectory=True)) for rep in range(config.momentum_replicas)]
-            xs = np.array([r.trajectory for r in runs])        # (R, T+1, d), all from the same initial point
-            gs = np.array([r.full_gradients for r in runs])
-            mu, eta = fit_two_term(xs.mean(axis=0), gs.mean(axis=0))
-            halves = [fit_two_term(xs[h].mean(axis=0), gs[h].mean(axis=0))[0]
-                      for h in (slice(0, None, 2), slice(1, None, 2))]
-            model_mu = _model_estimates(m, config)
-            momentum[str(m)] = {"mu": mu, "eta": eta, "mu_se": float(abs(halves[0] - halves[1]) / 2),
-                                "predicted": predictions.implicit_momentum(m), "lr": config.momentum_lr, "replicas": len(runs),
-                                "model_mean": float(np.mean(model_mu)), "model_sd": float(np.std(model_mu, ddof=1)),
-                                "model_estimates": [float(v) for v in model_mu],
-                                "model_large_r": _model_estimates(m, config, replicas=400, repeats=1)[0]}
-        synchronous = _model_estimates(1, config)  # control: the same estimator when asynchrony adds no momentum
-        efficiency = {}
-        for m in config.efficiency_workers:
-            for role, seed in (("prediction", config.seed + 7), ("measured", config.seed + 8)):  # separate runs
-                r = ps.run(client, ps.RealConfig(n_workers=m, n_updates=config.efficiency_updates,
-                                                 lr=config.efficiency_lr, batch_size=config.efficiency_batch_size,
-                                                 work_mean=config.efficiency_work_mean, seed=seed), loss_every=5)
-                efficiency.setdefault(str(m), {})[role] = {"seconds_per_update": r.wall_seconds / len(r.staleness),
-                                                           "losses": r.losses}
+        for done, (name, phase, args) in enumerate(phases):
+            stored = checkpoint.get(name)
+            if stored is None:
+                checkpoint.check_deadline(done, len(phases))
+                if client is None:  # a cluster only when something is left to measure
+                    client, cluster = ps.local_client(n_procs)
+                stored = phase(ps, client, config, *args)
+                checkpoint.put(name, stored)
+            out[name] = stored
     finally:
-        client.close()
-        cluster.close()
+        if client is not None:
+            client.close()
+            cluster.close()
+    efficiency = {str(m): out[f"efficiency-M{m}"] for m in config.efficiency_workers}
+    synchronous = _model_estimates(1, config)  # control: the same estimator when asynchrony adds no momentum
     efficiency, target = _efficiency_summary(config, efficiency)
-    summary = {"geometric": geometric, "natural": natural, "momentum": momentum, "efficiency": efficiency,
-               "efficiency_target_loss": target, "work_mean": config.work_mean,
+    summary = {"geometric": {str(m): out[f"geometric-M{m}"] for m in config.geometric_workers},
+               "natural": out["natural"], "momentum": {str(m): out[f"momentum-M{m}"] for m in config.momentum_workers},
+               "efficiency": efficiency, "efficiency_target_loss": target, "work_mean": config.work_mean,
                "synchronous_model": {"mean": float(np.mean(synchronous)), "sd": float(np.std(synchronous, ddof=1)),
                                      "estimates": [float(v) for v in synchronous]}}
-    return Result(summary=summary, provenance=provenance({"seed": config.seed}, time.time() - start))
+    return Result(summary=summary, provenance=provenance({"seed": config.seed, "phases": len(phases)},
+                                                         time.time() - start))
 
 
 def _efficiency_summary(config: Config, runs: dict) -> tuple[dict, float]:
@@ -401,4 +431,4 @@ EXPERIMENT = Experiment(
     smoke=Config(geometric_workers=(2,), geometric_updates=100, work_mean=0.01, momentum_work_mean=0.01, natural_workers=2,
                  natural_updates=100, momentum_workers=(2,), momentum_replicas=2, momentum_model_repeats=3,
                  momentum_updates=10, efficiency_workers=(1, 2), efficiency_updates=40, efficiency_work_mean=0.01),
-    run=run, figures=figures, claims=CLAIMS, deterministic=False, slow=True)
+    run=run, figures=figures, claims=CLAIMS, deterministic=False, slow=True, resumable=True)

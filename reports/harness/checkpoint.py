@@ -19,6 +19,12 @@ from pathlib import Path
 from reports.harness.config import canonical_json
 
 
+def _plain(payload: dict) -> dict:
+    """JSON's view of a payload: numpy scalars and arrays as Python values, non-finite floats as None."""
+    from reports.harness.store import _json_safe
+    return json.loads(json.dumps(_json_safe(payload), allow_nan=False))
+
+
 class Incomplete(RuntimeError):
     """The deadline came before every chunk was computed; the finished ones are stored."""
 
@@ -37,7 +43,7 @@ class Memory:
         return self.chunks.get(name)
 
     def put(self, name: str, payload: dict) -> None:
-        self.chunks[name] = json.loads(json.dumps(payload))  # what a stored chunk would give back
+        self.chunks[name] = _plain(payload)  # what a stored chunk would give back
 
     def check_deadline(self, done: int, total: int) -> None:
         return None
@@ -67,7 +73,7 @@ class Folder(Memory):
 
     def put(self, name: str, payload: dict) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        payload = json.loads(json.dumps(payload))
+        payload = _plain(payload)
         record = {"payload": payload, "sha256": hashlib.sha256(canonical_json(payload).encode()).hexdigest()}
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".tmp-{os.getpid()}-")
         try:
