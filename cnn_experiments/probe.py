@@ -2,10 +2,17 @@
 
 The implicit momentum lives in the expected iterates (see the Monte Carlo finding), so R runs that share the
 initial weights but not the queue or the mini-batches are averaged. Parameters and the gradient at the current
-iterate (on the first n_examples of the fixed evaluation subset) are projected on P random directions; the two-term least-squares fit of
-sim.estimators is applied to the averaged projections.
+iterate are projected on P random directions; the two-term least-squares fit of sim.estimators is applied to the
+averaged projections.
+
+Calibration: the runs train on the same n_examples the gradient regressor is computed on (the probe's objective
+is exactly the one whose gradient it regresses on). With a gradient on other examples than those trained on, the
+part of the true gradient the regressor misses is smooth in t and the previous step stands in for it: at M = 1,
+where the truth is 0, the old probe reported about 0.3. Its SE comes from the two halves of the replicas.
 """
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 import torch
@@ -31,7 +38,8 @@ def measure(data: Data, settings: Settings, n_workers: int, lr: float, n_replica
             n_examples: int | None = None) -> dict:
     specs = [RunSpec(n_workers, mu_explicit, lr, seed=seed * 10_000 + r, init_seed=init_seed)
              for r in range(n_replicas)]
-    batch = _Batch(specs, data, Settings(**{**settings.__dict__, "budget": n_steps}), track_staleness=False)
+    own = _own_examples(data, n_examples)
+    batch = _Batch(specs, own, Settings(**{**settings.__dict__, "budget": n_steps}), track_staleness=False)
     directions = _directions(batch.w, n_directions, seed=init_seed + 17)
     xs, gs = [], []
 
@@ -39,22 +47,34 @@ def measure(data: Data, settings: Settings, n_workers: int, lr: float, n_replica
         w = {k: v.detach().clone().requires_grad_(True) for k, v in batch.w.items()}
         K = len(specs)
         grads = {k: torch.zeros_like(v) for k, v in w.items()}
-        n = min(n_examples or data.eval_x.shape[0], data.eval_x.shape[0])
+        n = own.n
         for start in range(0, n, 256):
-            xp, yp = data.eval_x[start:start + 256], data.eval_y[start:start + 256]
+            xp, yp = own.x[start:start + 256], own.y[start:start + 256]
             loss = model.losses(w, xp.unsqueeze(0).expand(K, *xp.shape),
                                 yp.unsqueeze(0).expand(K, yp.shape[0])).sum() * (xp.shape[0] / n)
             for k, g in zip(w, torch.autograd.grad(loss, list(w.values()))):
                 grads[k] += g
         with torch.no_grad():
-            xs.append(_project(batch.w, directions).mean(dim=0).cpu().numpy())
-            gs.append(_project(grads, directions).mean(dim=0).cpu().numpy())
+            xs.append(_project(batch.w, directions).cpu().numpy())   # (R, P): one row per replica
+            gs.append(_project(grads, directions).cpu().numpy())
 
     record()
     for t in range(n_steps):
         batch.step(t)
         record()
-    x, g = np.array(xs, dtype=float), np.array(gs, dtype=float)
-    mu, eta = fit_two_term(x, g)
+    x, g = np.array(xs, dtype=float), np.array(gs, dtype=float)  # (T+1, R, P)
+    mu, eta = fit_two_term(x.mean(axis=1), g.mean(axis=1))
+    halves = [fit_two_term(x[:, h].mean(axis=1), g[:, h].mean(axis=1))[0]
+              for h in (slice(0, None, 2), slice(1, None, 2))]
     return {"n_workers": n_workers, "mu_explicit": mu_explicit, "mu": mu, "eta": eta, "lr": lr,
-            "n_replicas": n_replicas, "n_steps": n_steps}
+            "mu_se": float(abs(halves[0] - halves[1]) / 2), "n_replicas": n_replicas, "n_steps": n_steps,
+            "n_examples": own.n}
+
+
+def _own_examples(data: Data, n_examples: int | None) -> Data:
+    """The probe's training set: the first n_examples of the evaluation subset, on which its gradient is taken."""
+    own = copy.copy(data)
+    n = min(n_examples or data.eval_x.shape[0], data.eval_x.shape[0])
+    own.x, own.y, own.n = data.eval_x[:n], data.eval_y[:n], n
+    own.eval_x, own.eval_y = own.x, own.y
+    return own
