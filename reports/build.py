@@ -133,7 +133,8 @@ def power_text(record: dict) -> str:
         return "deterministic (no seed)"
     if not p.get("seeds"):
         return p.get("note", "not measured")
-    text = (f"passes on {p['pass_rate']:.0%} of {p['seeds']} seeds; control {p['control']} passes on "
+    unit = "seeds" if p["method"].startswith("re-run") else "samples"
+    text = (f"passes on {p['pass_rate']:.0%} of {p['seeds']} {unit}; control {p['control']} passes on "
             f"{p['control_pass_rate']:.0%} ({p['method']})")
     return text if p["meets_target"] else text + " — BELOW TARGET (p >= 0.95, control <= 0.05)"
 

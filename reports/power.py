@@ -157,8 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     below = [cid for cid, r in out.items() if r.get("seeds") and not r["meets_target"]]
     for cid, r in out.items():
         if r.get("seeds"):
+            unit = "seeds" if r["method"].startswith("re-run") else "samples of its sampling distribution"
             print(f"  {cid}: pass rate {r['pass_rate']:.2f}, control {r['control']} passes {r['control_pass_rate']:.2f}"
-                  f" over {r['seeds']} seeds{'' if r['meets_target'] else '  (below target)'}")
+                  f" over {r['seeds']} {unit}{'' if r['meets_target'] else '  (below target)'}")
     print(f"power: {power_path(args.results, profile)} ({len(below)} claims below target)")
     return 0
 

@@ -88,7 +88,12 @@ def test_a_sweep_and_a_real_run_survive_a_killed_worker(cluster, tmp_path):
     real = subprocess.Popen([sys.executable, "-m", "cnn_experiments.real_async", "--scheduler", address,
                              "--n-workers", "2", "--updates", "300", "--work-mean", "0.05"],
                             env=_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4)
+    seen = []
+    while not (seen and seen[-1].startswith("running")):  # "running 300 updates ...": the run is under way
+        line = real.stderr.readline()                        # (however slow the imports were)
+        assert line, "the real run ended before it started: " + "".join(seen)
+        seen.append(line)
+    time.sleep(2)
     procs[2].send_signal(signal.SIGKILL)
     out, err = real.communicate(timeout=300)
     assert real.returncode == 0, err[-800:]
