@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from reports.harness.config import ConfigError, as_dict, override, parse_override
-from reports.harness.store import Store
+from reports.harness.store import Store, write_json
 from reports.registry import PROFILES, experiments
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,11 +49,7 @@ def plan_path(results: Path, profile: str) -> Path:
 def write_plan(results: Path, profile: str, settings: list[str], cfgs: dict) -> None:
     """Record the configs a run executed (atomically), so that the report is built from what actually ran."""
     doc = {"profile": profile, "settings": list(settings), "configs": {n: as_dict(c) for n, c in cfgs.items()}}
-    path = plan_path(results, profile)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".plan-")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(doc, handle, indent=1)
-    os.replace(tmp, path)
+    write_json(plan_path(results, profile), doc)
 
 
 def read_plan(results: Path, profile: str) -> tuple[dict, list[str]]:

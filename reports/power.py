@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
@@ -23,7 +22,7 @@ from pathlib import Path
 
 from reports.common import DEFAULT_RESULTS, UsageError, check_profile, fail, read_plan
 from reports.harness.config import as_dict
-from reports.harness.store import Store, StoreError
+from reports.harness.store import Store, StoreError, write_json
 from reports.registry import Claim, experiments, judge
 from sim.cli import Parser
 
@@ -103,11 +102,7 @@ def study(profile: str, results: Path, n_seeds: int | None = None, only: list[st
             out[claim.id] = rates(claim, stored) | {"config": as_dict(cfgs[name])}
     doc = {"profile": profile, "target": {"pass_rate": TARGET_PASS, "control_pass_rate": TARGET_CONTROL},
            "claims": out}
-    path = power_path(results, profile)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".power-")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(doc, handle, indent=1)
-    os.replace(tmp, path)
+    write_json(power_path(results, profile), doc)
     return out
 
 

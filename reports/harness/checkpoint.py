@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
 from reports.harness.config import canonical_json
+from reports.harness.store import _json_safe, write_json
 
 
 def _plain(payload: dict) -> dict:
     """JSON's view of a payload: numpy scalars and arrays as Python values, non-finite floats as None."""
-    from reports.harness.store import _json_safe
     return json.loads(json.dumps(_json_safe(payload), allow_nan=False))
 
 
@@ -72,22 +70,12 @@ class Folder(Memory):
             return None  # absent, truncated or edited: computed again
 
     def put(self, name: str, payload: dict) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
         payload = _plain(payload)
-        record = {"payload": payload, "sha256": hashlib.sha256(canonical_json(payload).encode()).hexdigest()}
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".tmp-{os.getpid()}-")
-        try:
-            with os.fdopen(fd, "w") as handle:
-                json.dump(record, handle)
-            os.replace(tmp, self._path(name))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json(self._path(name), {"payload": payload,
+                                      "sha256": hashlib.sha256(canonical_json(payload).encode()).hexdigest()})
 
     def check_deadline(self, done: int, total: int) -> None:
-        progress = {"done": done, "total": total}
-        self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / "progress.json").write_text(json.dumps(progress))
+        write_json(self.folder / "progress.json", {"done": done, "total": total})
         if self.deadline is not None and time.time() >= self.deadline and done < total:
             raise Incomplete(done, total)
 

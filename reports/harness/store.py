@@ -50,6 +50,20 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(errno, os.strerror(errno), str(b))
 
 
+def write_json(path: Path, doc: Any) -> None:
+    """Write a JSON file atomically (temporary file named as this store's leftovers, then one rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{os.getpid()}-")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(doc, handle, indent=1)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _owner_alive(name: str) -> bool | None:
     """Whether the process that made a leftover folder still runs (None: the name carries no pid)."""
     parts = name.split("-")
