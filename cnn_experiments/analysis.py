@@ -1,50 +1,116 @@
-"""From per-run records to the paper's quantities: best momentum per M, statistical penalty per strategy.
+"""From per-run times to target to the paper's quantities, with bootstrap intervals over seeds.
 
-Score of a configuration (M, mu_L, alpha) at a target: mean over seeds of the updates needed to reach it;
-infinity when a seed never reached it (diverged runs included). The best alpha is chosen per (M, mu_L), and the
-strategies of Figs. 4 and 8 choose mu_L within their set. Penalty = best score of a strategy at M divided by the
-best score over everything at M = 1 (SPEC.md section 3).
+Evidence: `times[target, M, mu_L, step, seed]`, the updates a run needed to reach the target, `inf` when it did not
+within the budget (diverged runs included): censored, not dropped. Every configuration of one seed shares its
+initial point, mini-batches and queue (common random numbers), so seeds are the unit of resampling.
+
+Score of a configuration (M, mu_L, step) on a set of seeds: the mean over them of min(time, budget of M), a lower
+bound when some seed is censored. The best step is chosen per (M, mu_L), and the strategies of Figs. 4 and 8 choose
+mu_L within their set (ties go to the larger momentum, the conservative choice for "momentum falls with M").
+Penalty = best score of a strategy at M / best score over everything at M = 1 (SPEC.md section 3).
+
+Every statistic takes `idx`, seed indices of shape (S,) or (B, S) (B bootstrap resamples), and returns one value per
+resample, so that `interval` can hand it to scipy.stats.bootstrap vectorised.
 """
 from __future__ import annotations
 
-import math
-from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
 
 STRATEGIES = {"fixed_0.9": lambda mu: abs(mu - 0.9) < 1e-9, "non_negative": lambda mu: mu >= -1e-12,
               "any_sign": lambda mu: True}
 
 
-def scores(rows: list[dict], target: str) -> dict:
-    """(M, mu_L, lr) -> mean updates to reach `target` over seeds (inf when any seed did not)."""
-    grouped = defaultdict(list)
-    for row in rows:
-        steps = row["reached"].get(target)
-        grouped[(row["n_workers"], row["mu_explicit"], row["lr"])].append(math.inf if steps is None else steps)
-    return {key: (sum(v) / len(v) if all(math.isfinite(x) for x in v) else math.inf) for key, v in grouped.items()}
+@dataclass(frozen=True)
+class Evidence:
+    times: np.ndarray        # (targets, M, mu, step, seed), inf = censored
+    workers: tuple
+    mu_grid: tuple
+    budget: int | tuple      # the updates a run had at most: one for all, or one per M
+
+    def caps(self) -> np.ndarray:
+        """The budget broadcastable against (targets, M, mu, step, B, S)."""
+        b = np.asarray(self.budget, dtype=float)
+        return b.reshape(1, -1, 1, 1, 1, 1) if b.ndim else b
+
+    @property
+    def n_seeds(self) -> int:
+        return self.times.shape[-1]
+
+    def resampled(self, idx) -> "Evidence":
+        return Evidence(self.times[..., np.asarray(idx)], self.workers, self.mu_grid, self.budget)
+
+    def with_times(self, times: np.ndarray) -> "Evidence":
+        return Evidence(times, self.workers, self.mu_grid, self.budget)
 
 
-def best_per_momentum(table: dict) -> dict:
-    """(M, mu_L) -> (best score over alpha, that alpha)."""
-    out = {}
-    for (m, mu, lr), score in table.items():
-        if (m, mu) not in out or score < out[(m, mu)][0]:
-            out[(m, mu)] = (score, lr)
-    return out
+def _idx(ev: Evidence, idx) -> np.ndarray:
+    return np.arange(ev.n_seeds)[None, :] if idx is None else np.atleast_2d(np.asarray(idx))
 
 
-def summarise(rows: list[dict], target: str, workers: list[int]) -> dict:
-    per_mu = best_per_momentum(scores(rows, target))
-    base = min((s for (m, _), (s, _) in per_mu.items() if m == 1), default=math.inf)
-    out = {"baseline_updates": base, "per_workers": {}}
-    for m in workers:
-        entry = {}
-        for name, allowed in STRATEGIES.items():
-            options = [(s, mu, lr) for (mm, mu), (s, lr) in per_mu.items() if mm == m and allowed(mu)]
-            if not options:
-                continue
-            # ties in score go to the larger momentum (the conservative choice for 'momentum falls with M')
-            score, mu, lr = min(options, key=lambda o: (o[0], -o[1]))
-            entry[name] = {"updates": score, "mu_explicit": mu if math.isfinite(score) else None, "lr": lr,
-                           "penalty": score / base if math.isfinite(base) and base > 0 else math.inf}
-        out["per_workers"][str(m)] = entry
-    return out
+def scores(ev: Evidence, idx=None) -> tuple[np.ndarray, np.ndarray]:
+    """Mean capped time over the seeds idx, and whether any of them is censored: (targets, M, mu, step, B) each."""
+    idx = _idx(ev, idx)
+    picked = ev.times[..., idx]                                   # (..., B, S)
+    return np.minimum(picked, ev.caps()).mean(axis=-1), ~np.isfinite(picked).all(axis=-1)
+
+
+def best_per_momentum(ev: Evidence, idx=None) -> tuple[np.ndarray, np.ndarray]:
+    """Best score over the step per (target, M, mu) and the step index that gives it: (targets, M, mu, B)."""
+    score, _ = scores(ev, idx)
+    return score.min(axis=3), score.argmin(axis=3)
+
+
+def strategy(ev: Evidence, name: str, idx=None) -> tuple[np.ndarray, np.ndarray]:
+    """Best score of a strategy per (target, M) and the chosen mu_L: (targets, M, B) each."""
+    per_mu, _ = best_per_momentum(ev, idx)
+    allowed = np.array([STRATEGIES[name](mu) for mu in ev.mu_grid])
+    order = np.argsort(-np.asarray(ev.mu_grid), kind="stable")      # larger momentum first: it wins ties
+    order = order[allowed[order]]
+    sub = per_mu[:, :, order]
+    pick = sub.argmin(axis=2)
+    return np.take_along_axis(sub, pick[:, :, None], axis=2)[:, :, 0], np.asarray(ev.mu_grid)[order][pick]
+
+
+def censored_best(ev: Evidence, name: str) -> np.ndarray:
+    """(targets, M) bool: the strategy's best configuration had a censored seed (its score is a lower bound)."""
+    score, cens = scores(ev)
+    per_mu_best = score.argmin(axis=3)                             # (targets, M, mu, 1)
+    cens_mu = np.take_along_axis(cens, per_mu_best[:, :, :, None], axis=3)[:, :, :, 0, 0]
+    best, chosen = strategy(ev, name)
+    mu_index = np.array([[list(ev.mu_grid).index(c) for c in row] for row in chosen[:, :, 0]])
+    return np.take_along_axis(cens_mu, mu_index[:, :, None], axis=2)[:, :, 0]
+
+
+def penalty(ev: Evidence, name: str, idx=None) -> np.ndarray:
+    """(targets, M, B): best score of the strategy at M over the best score at M = 1 (over every configuration)."""
+    score, _ = strategy(ev, name, idx)
+    base, _ = strategy(ev, "any_sign", idx)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return score / base[:, [list(ev.workers).index(1)]]
+
+
+def interval(statistic, ev: Evidence, seed: int, n_resamples: int = 999, level: float = 0.95) -> tuple:
+    """Percentile bootstrap interval over seeds (scipy.stats.bootstrap) of statistic(ev, idx) -> (B,)."""
+    import warnings
+
+    from scipy.stats import bootstrap
+    if ev.n_seeds < 2:
+        value = float(statistic(ev, None)[0])
+        return value, value
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore")  # all resamples equal (the seeds agree) is a valid, degenerate interval
+        res = bootstrap((np.arange(ev.n_seeds),), lambda i, axis=-1: statistic(ev, i), vectorized=True,
+                        paired=False, n_resamples=n_resamples, confidence_level=level, method="percentile",
+                        random_state=np.random.default_rng(seed))
+    low, high = res.confidence_interval
+    return float(low), float(high)
+
+
+def power(check, ev: Evidence, seed: int, n_resamples: int = 200) -> float:
+    """The fraction of seed resamples (with replacement, same size) on which check(ev') passes: the bootstrap
+    estimate of the probability that a repetition of the experiment with as many seeds passes."""
+    rng = np.random.default_rng(seed)
+    return float(np.mean([bool(check(ev.resampled(rng.integers(0, ev.n_seeds, ev.n_seeds))))
+                          for _ in range(n_resamples)]))

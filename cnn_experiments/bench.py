@@ -1,9 +1,11 @@
-"""Benchmark of the CNN trainer: one model at a time against K models batched, in the same process.
+"""Benchmark of the CNN trainer, in one process: one model at a time, K models batched (fp32 eager, the baseline),
+and K models on the fast path (bf16 autocast with fp32 weights, channels-last on CUDA, optionally compiled).
 
     python -m cnn_experiments.bench [--models 64] [--steps 20] [--batch-size 128] [--width 1.0]
+                                    [--precision bf16] [--compile]
 
-The last line printed is a JSON object with model-steps per second for one model at a time and for the batched
-sweep, their ratio, and the device.
+The last line printed is a JSON object with model-steps per second for each, the ratios against the batched fp32
+baseline, and the device.
 """
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--width", type=float, default=1.0)
+    parser.add_argument("--precision", choices=("fp32", "bf16"), default="bf16")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the fast path (eager if it fails)")
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args(argv)
     problems = [text for bad, text in ((not 1 <= args.models <= 4096, "--models must be in 1..4096"),
@@ -39,13 +43,20 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     settings = Settings(batch_size=args.batch_size, budget=args.steps + 2, width=args.width)
+    fast = Settings(**{**settings.__dict__, "precision": args.precision, "compile": args.compile})
     single = throughput(data, settings, 1, args.steps)
     batched = throughput(data, settings, args.models, args.steps)
+    if args.compile:
+        throughput(data, fast, args.models, 2)  # compile outside the timed steps
+    fast_rate = throughput(data, fast, args.models, args.steps)
     name = torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu"
-    print(f"one model at a time: {single:,.1f} model-steps/s; {args.models} batched: {batched:,.1f} model-steps/s "
+    print(f"one model at a time: {single:,.1f} model-steps/s; {args.models} batched fp32: {batched:,.1f}; "
+          f"fast path ({args.precision}{', compiled' if args.compile else ''}): {fast_rate:,.1f} model-steps/s "
           f"(batch {args.batch_size}, width {args.width}, {name})")
     print(json.dumps({"single_model_steps_per_s": round(single, 2), "batched_model_steps_per_s": round(batched, 2),
-                      "ratio": round(batched / single, 2), "n_models": args.models, "batch_size": args.batch_size,
+                      "fast_model_steps_per_s": round(fast_rate, 2), "ratio": round(batched / single, 2),
+                      "fast_ratio": round(fast_rate / batched, 2), "precision": args.precision,
+                      "compile": args.compile, "n_models": args.models, "batch_size": args.batch_size,
                       "width": args.width, "device": name, "torch": torch.__version__}))
     return 0
 

@@ -19,7 +19,7 @@ import torch
 
 from cnn_experiments import model
 from cnn_experiments.train import Data, RunSpec, Settings, _Batch
-from sim.estimators import fit_two_term
+from sim.estimators import fit_two_term, fit_two_term_corrected, jackknife_se
 
 
 def _directions(params: dict, n_directions: int, seed: int) -> dict:
@@ -63,12 +63,12 @@ def measure(data: Data, settings: Settings, n_workers: int, lr: float, n_replica
         batch.step(t)
         record()
     x, g = np.array(xs, dtype=float), np.array(gs, dtype=float)  # (T+1, R, P)
-    mu, eta = fit_two_term(x.mean(axis=1), g.mean(axis=1))
-    halves = [fit_two_term(x[:, h].mean(axis=1), g[:, h].mean(axis=1))[0]
-              for h in (slice(0, None, 2), slice(1, None, 2))]
+    mu_plain, _ = fit_two_term(x.mean(axis=1), g.mean(axis=1))
+    mu, eta = fit_two_term_corrected(x, g)
     return {"n_workers": n_workers, "mu_explicit": mu_explicit, "mu": mu, "eta": eta, "lr": lr,
-            "mu_se": float(abs(halves[0] - halves[1]) / 2), "n_replicas": n_replicas, "n_steps": n_steps,
-            "n_examples": own.n}
+            "mu_se": jackknife_se(fit_two_term_corrected, x, g), "mu_plain": mu_plain,
+            "mu_plain_se": jackknife_se(lambda a, b: fit_two_term(a.mean(axis=1), b.mean(axis=1)), x, g),
+            "n_replicas": n_replicas, "n_steps": n_steps, "n_examples": own.n}
 
 
 def _own_examples(data: Data, n_examples: int | None) -> Data:

@@ -54,6 +54,9 @@ class Settings:
     targets: tuple = ()          # loss targets; a run stops once it reaches the lowest (or diverges)
     diverge_factor: float = 3.0  # a loss above this multiple of the initial loss counts as diverged
     max_batch: int = 64          # configurations trained at once
+    init: str = "he"             # weight initialisation (model.INITS)
+    precision: str = "fp32"      # "bf16": autocast forward/backward in bfloat16, fp32 weights and momentum
+    compile: bool = False        # torch.compile the loss (falls back to eager when compilation fails)
 
 
 @dataclass
@@ -68,12 +71,15 @@ class RunRecord:
 
 
 class Data:
-    """Training images normalised once, on the device; a fixed evaluation subset."""
+    """Training images normalised once, on the device; a fixed evaluation subset. `pool` > 1 averages pool x pool
+    pixel blocks first (28 x 28 -> 14 x 14 at pool 2: the CPU profile's reduced input size)."""
 
-    def __init__(self, dataset, n_train: int | None, n_eval: int, device):
+    def __init__(self, dataset, n_train: int | None, n_eval: int, device, pool: int = 1):
         x = dataset.train_x[:n_train] if n_train else dataset.train_x
         y = dataset.train_y[:n_train] if n_train else dataset.train_y
         xf = torch.from_numpy(np.array(x, dtype=np.float32)) / 255.0  # a writable copy
+        if pool > 1:
+            xf = torch.nn.functional.avg_pool2d(xf, pool)
         mean, std = xf.mean(dim=(0, 2, 3), keepdim=True), xf.std(dim=(0, 2, 3), keepdim=True)
         self.x = ((xf - mean) / std).to(device)
         self.y = torch.as_tensor(y, dtype=torch.int64).to(device)
@@ -99,11 +105,14 @@ def eval_losses(params: dict, data: Data) -> torch.Tensor:
 class _Batch:
     """The state of K configurations trained together."""
 
-    def __init__(self, specs: list[RunSpec], data: Data, settings: Settings, track_staleness: bool):
+    def __init__(self, specs: list[RunSpec], data: Data, settings: Settings, track_staleness: bool,
+                 initial: dict | None = None):
         self.specs, self.settings, self.data = specs, settings, data
         device = data.x.device
         inits = [s.seed if s.init_seed is None else s.init_seed for s in specs]
-        self.w = model.init_params(inits, data.channels, data.size, settings.width, device)
+        self.w = ({k: v.to(device).clone() for k, v in initial.items()} if initial is not None else
+                  model.init_params(inits, data.channels, data.size, settings.width, device, settings.init))
+        self.loss_fn = fast_losses(settings, device)
         self.prev = {k: v.clone() for k, v in self.w.items()}
         sizes = [s.n_workers for s in specs]
         self.offsets = torch.as_tensor(np.concatenate([[0], np.cumsum(sizes)[:-1]]), device=device)
@@ -124,7 +133,7 @@ class _Batch:
         slot = self.offsets + self.worker[:, t]
         theta = {k: v[slot].requires_grad_(True) for k, v in self.snaps.items()}
         idx = self.batches[:, t]
-        loss = model.losses(theta, self.data.x[idx], self.data.y[idx]).sum()
+        loss = self.loss_fn(theta, self.data.x[idx], self.data.y[idx]).sum()
         grads = torch.autograd.grad(loss, list(theta.values()))
         with torch.no_grad():
             for (name, w), g in zip(self.w.items(), grads):
@@ -157,16 +166,71 @@ class _Batch:
         self.rows = [r for r, k in zip(self.rows, mask) if k]
 
 
+def fast_losses(settings: Settings, device):
+    """model.losses as the settings ask: in bf16 autocast (fp32 weights; the loss is returned in fp32) and/or
+    compiled. Channels-last activations on CUDA. Compilation errors fall back to eager with a note on stderr."""
+    fn = model.losses
+    if settings.precision not in ("fp32", "bf16"):
+        raise ValueError(f"precision must be fp32 or bf16, got {settings.precision!r}")
+    if settings.compile:
+        if "compiled" not in _COMPILED:  # one compiled function per process: its graphs are reused across batches
+            _COMPILED["compiled"] = _compiled(fn)
+        fn = _COMPILED["compiled"]
+    if settings.precision == "fp32":
+        return fn
+    device_type = torch.device(device).type
+    channels_last = device_type == "cuda"
+
+    def bf16_losses(params, x, y):
+        with torch.autocast(device_type=device_type, dtype=torch.bfloat16):
+            return fn(params, x, y, channels_last).float()
+    return bf16_losses
+
+
+_COMPILED: dict = {}
+
+
+def _compiled(fn):
+    import sys
+    try:
+        compiled = torch.compile(fn, dynamic=True)
+    except Exception as exc:  # noqa: BLE001 - any failure to build the compiled function means eager
+        print(f"note: torch.compile unavailable ({type(exc).__name__}: {exc}); eager mode", file=sys.stderr)
+        return fn
+    state = {"fn": compiled}
+
+    def call(params, x, y):
+        try:
+            return state["fn"](params, x, y)
+        except Exception as exc:  # noqa: BLE001 - a compile failure shows at the first call; eager from then on
+            if state["fn"] is fn:
+                raise
+            print(f"note: torch.compile failed ({type(exc).__name__}); eager mode", file=sys.stderr)
+            state["fn"] = fn
+            return fn(params, x, y)
+    return call
+
+
+def warm_start(spec: RunSpec, data: Data, settings: Settings, n_updates: int) -> dict[str, torch.Tensor]:
+    """The weights after n_updates of spec (synchronous warm-up for Fig. 5), shape (1, ...) per tensor."""
+    batch = _Batch([spec], data, Settings(**{**settings.__dict__, "budget": n_updates}), track_staleness=False)
+    for t in range(n_updates):
+        batch.step(t)
+    return {k: v.detach().clone() for k, v in batch.w.items()}
+
+
 def train(specs: list[RunSpec], data: Data, settings: Settings, progress=None,
-          track_staleness: bool = False) -> list[RunRecord]:
-    """Train every configuration; returns one record per spec, in order. `progress(n_done)` is called as runs end."""
+          track_staleness: bool = False, initial: dict | None = None) -> list[RunRecord]:
+    """Train every configuration; returns one record per spec, in order. `progress(n_done)` is called as runs end.
+    `initial` (tensors of shape (1, ...)) starts every configuration from the same weights instead of its seed's."""
     for s in specs:
         s.validate()
     records = [RunRecord(spec=s) for s in specs]
     targets = sorted(settings.targets, reverse=True)
     for start in range(0, len(specs), settings.max_batch):
         chunk = list(range(start, min(start + settings.max_batch, len(specs))))
-        batch = _Batch([specs[i] for i in chunk], data, settings, track_staleness)
+        start_w = None if initial is None else {k: v.expand(len(chunk), *v.shape[1:]) for k, v in initial.items()}
+        batch = _Batch([specs[i] for i in chunk], data, settings, track_staleness, start_w)
         batch.rows = chunk
         initial = eval_losses(batch.w, data)
         for r, loss in zip(batch.rows, initial.tolist()):
@@ -224,7 +288,8 @@ def sgd_reference(spec: RunSpec, data: Data, settings: Settings, n_steps: int) -
     torch's buffer form b <- mu b + g, w <- w - alpha b is the same recursion as w <- w - alpha g + mu (w - w_prev).
     """
     params = {k: v[0].clone().requires_grad_(True)
-              for k, v in model.init_params([spec.seed], data.channels, data.size, settings.width).items()}
+              for k, v in model.init_params([spec.seed], data.channels, data.size, settings.width,
+                                            init=settings.init).items()}
     opt = torch.optim.SGD(list(params.values()), lr=spec.lr, momentum=spec.mu_explicit)
     batches = minibatches(spec.seed, data.n, settings)
     for t in range(n_steps):

@@ -29,14 +29,17 @@ def configs(profile: str, settings: list[str] | None = None) -> dict:
     """Experiment name -> config for the profile, with `experiment.key=value` overrides applied strictly."""
     exps = experiments()
     out = {name: exp.profiles[profile] for name, exp in exps.items()}
+    changes: dict = {}
     for text in settings or []:
         key, value = parse_override(text)
         if "." not in key or key.split(".", 1)[0] not in exps:
             raise ConfigError(f"override {text!r} must name an experiment: EXPERIMENT.key=value with EXPERIMENT one "
                               f"of {', '.join(exps)}")
         name, field = key.split(".", 1)
+        changes.setdefault(name, {})[field] = value
+    for name, fields in changes.items():  # all of an experiment's overrides at once: their order does not matter
         try:
-            out[name] = override(out[name], {field: value})
+            out[name] = override(out[name], fields)
         except (ValueError, TypeError) as exc:
             raise ConfigError(f"{name}: {exc}") from None
     return out

@@ -18,13 +18,14 @@ export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 start=$(date +%s)
 EXTRA=()
 if [ "${DRY_RUN:-0}" = "1" ]; then
-  EXTRA=(--allow-cpu --set cnn_momentum.eval_every=1 --set cnn_momentum.budget=2 --set cnn_momentum.device=cpu
+  EXTRA=(--allow-cpu --set cnn_momentum.eval_every=1 --set cnn_momentum.budget=2 --set cnn_momentum.sync_budget=2 --set cnn_momentum.device=cpu
          --set cnn_momentum.n_eval=64 --set cnn_momentum.seeds=[0] --set cnn_momentum.probe_steps=2
-         --set cnn_momentum.probe_replicas=2 --set cnn_momentum.probe_examples=64)
+         --set cnn_momentum.probe_replicas=3 --set cnn_momentum.probe_examples=64
+         --set cnn_momentum.warm_updates=2 --set cnn_momentum.warm_budget=2)
   BENCH=(--models 2 --steps 2)
 else
   nvidia-smi --query-gpu=name,memory.total --format=csv,noheader > "$OUT/device.txt" 2>/dev/null || true
-  BENCH=(--models 256 --steps 20)
+  BENCH=(--models 256 --steps 20 --precision bf16)
 fi
 if [ ! -s "$OUT/cnn_bench.json" ]; then
   "$PY" -m cnn_experiments.bench "${BENCH[@]}" | tee "$OUT/cnn_bench.log"
