@@ -1,6 +1,9 @@
 """Build the report from stored results only: claims.json, report.html, figures, executed notebooks.
 
-    python -m reports.build [--profile quick|full] [--results DIR] [--out DIR] [--no-notebooks]
+    python -m reports.build [--profile quick|full] [--results DIR] [--out DIR] [--no-notebooks] [--no-pdf]
+
+Writes report.html (one self-contained folder: figures and the MathJax it needs copied in) and report.pdf, printed
+from the same page by headless Chromium (Debian's `chromium`; without it, a warning and no PDF).
 
 Never computes: a claim whose experiment has no stored result is `not_run`. Full-profile results missing
 locally are taken from reports/evidence/ (committed GPU runs), marked as such. The output folder is replaced
@@ -25,10 +28,17 @@ from reports.harness.store import Store
 from reports.harness.provenance import git_state
 from reports.power import RANDOM_KINDS
 from reports.power import read as read_power
+from reports.paper_values import paper_value
 from reports.registry import STATUSES, claims, experiments, judge
 from sim.cli import Parser
 
 MATHJAX = Path("/usr/share/javascript/mathjax")
+# the parts of MathJax 2 the report's configuration (TeX-AMS_CHTML-full, Safe) loads: copied, so the report folder
+# is self-contained (about 1.5 MB of the package's 54 MB)
+MATHJAX_PARTS = ("MathJax.js", "config/TeX-AMS_CHTML-full.js", "extensions", "jax/output/CommonHTML",
+                 "jax/input/TeX", "jax/element", "fonts/HTML-CSS/TeX/woff", "localization/en")
+PART_OF = {"symbolic": "theory", "quadratic": "quadratic", "monte_carlo": "monte-carlo", "cnn": "cnn",
+           "real_async": "real-asynchrony"}
 NOTEBOOKS = ("theory", "monte_carlo", "cnn", "real_async")
 
 
@@ -51,7 +61,8 @@ def evaluate(profile: str, results: Path) -> tuple[list[dict], dict, list[str]]:
                   "tolerance": claim.tolerance.text(), "why": claim.tolerance.why, "evidence": None,
                   "power": (power.get(claim.id, {"seeds": 0, "note": "no power study in this results folder: run "
                                                  "`python -m reports.power`"}) if random else None),
-                  "figure": claim.figure}
+                  "figure": claim.figure, "part": PART_OF[exps[claim.experiment].kind],
+                  "paper_value": paper_value(claim.id)}
         if result is None and exps[claim.experiment].resumable:
             exp, folders = exps[claim.experiment], (results, EVIDENCE)
             partial = [progress(Store(f).chunks_folder(exp.kind, claim.experiment, cfgs[claim.experiment],
@@ -120,10 +131,19 @@ def run_notebooks(profile: str, results: Path, out: Path) -> dict[str, str]:
     return status
 
 
+PARTS = (("theory", "Theory", "symbolic", "Theorems 2-7 and Appendix E, checked symbolically (SymPy)"),
+         ("quadratic", "Quadratic model", "quadratic", "Figs. 6 and 7: rates of momentum with implicit momentum on "
+          "quadratics (Theorem 7)"),
+         ("monte-carlo", "Monte Carlo", "monte_carlo", "the queue of M workers and asynchronous SGD simulated, "
+          "tolerances in standard errors"),
+         ("cnn", "CNN", "cnn", "Figs. 3, 4, 5 and 8: cifar10_quick under simulated asynchrony"),
+         ("real-asynchrony", "Real asynchrony", "real_async", "a Dask parameter server on this machine"))
+
+
 def _controls_html(record: dict) -> str:
     esc = html.escape
-    return "<br>".join(f"{esc(c['name'])}: <b>{esc(c['status'])}</b> <small>({esc(c['model'])})</small>"
-                       for c in record["controls"])
+    return "".join(f"<li>{esc(c['name'])}: <b class='{esc(c['status'])}'>{esc(c['status'])}</b> "
+                   f"<small>({esc(c['model'])})</small></li>" for c in record["controls"])
 
 
 def power_text(record: dict) -> str:
@@ -144,68 +164,188 @@ def _power_summary(records: list[dict]) -> str:
     measured = [r for r in random if r["power"].get("seeds")]
     below = [r["id"] for r in measured if not r["power"]["meets_target"]]
     return (f"Power: {len(random)} claims are decided by a random experiment; {len(measured)} have their pass rate "
-            f"measured over independent seeds, {len(below)} below target"
+            f"measured, {len(below)} below target"
             + (f" ({html.escape(', '.join(below))})" if below else "") + f", {len(random) - len(measured)} not "
             "measured (see each claim).")
+
+
+def _values_html(values: dict, limit: int = 12) -> str:
+    """Our numbers the verdict was decided on, as a compact list (the first `limit`)."""
+    esc = html.escape
+
+    def fmt(v):
+        if isinstance(v, bool) or v is None:
+            return str(v)
+        if isinstance(v, (int, float)):
+            return f"{v:.4g}"
+        return str(v)
+    items = list(values.items())
+    shown = "".join(f"<li><code>{esc(str(k))}</code> = {esc(fmt(v))}</li>" for k, v in items[:limit])
+    more = f"<li>… {len(items) - limit} more in claims.json</li>" if len(items) > limit else ""
+    return f"<ul class='values'>{shown}{more}</ul>" if items else "<p>—</p>"
+
+
+def _card(r: dict, figures: list[str]) -> str:
+    esc = html.escape
+    ev = r["evidence"]
+    prov = ("no stored result for this profile: run <code>make report</code>" if ev is None else
+            f"{esc(ev['source'])} result <code>{esc(ev['path'])}</code>, git {esc(str(ev['git_sha'])[:12])}"
+            f"{' (dirty)' if ev['dirty'] else ''}, device {esc(str(ev['device']))}, {ev['wall_seconds']} s, "
+            f"{esc(str(ev['finished']))}")
+    fig = (f"<figure><img src='figures/{r['figure']}.png' alt='figure {r['figure']} for {esc(r['id'])}'>"
+           f"<figcaption>{esc(r['figure'])}</figcaption></figure>" if r["figure"] in figures else "")
+    anchors = "".join(f"<a id='{esc(a)}'></a>" for a in r["aliases"])
+    paper = esc(r["paper_value"]) if r["paper_value"] else "<i>a statement, no published number</i>"
+    return (f"<article class='card status-{r['status']}' id='{esc(r['id'])}'>{anchors}"
+            f"<h3>{esc(r['id'])} <span class='badge {r['status']}'>{r['status']}</span></h3>"
+            f"<p class='statement'><i>{esc(r['paper_ref'])}.</i> {esc(r['statement'])}</p>"
+            f"<table class='side'><tr><th>the paper</th><th>ours</th></tr><tr><td>{paper}<p><b>Check:</b> "
+            f"{esc(r['expected'] or '—')}</p></td><td>{_values_html(r['values'] or {})}</td></tr></table>"
+            f"<p><b>Tolerance:</b> {esc(r['tolerance'])} — {esc(r['why'])}</p>"
+            f"<p><b>Negative controls</b> (each must fail):</p><ul>{_controls_html(r)}</ul>"
+            f"<p><b>Power:</b> {esc(power_text(r))}</p>{fig}"
+            f"<p class='prov'><b>Evidence:</b> {prov}<br><b>Recompute:</b> <code>make claim ID={esc(r['id'])}</code></p>"
+            f"<details><summary>Measured, in full</summary><p>{esc(r['measured'] or '—')}</p></details></article>")
+
+
+def _first_screen(records: list[dict]) -> str:
+    esc = html.escape
+    rows = []
+    for key, title, _, what in PARTS:
+        mine = [r for r in records if r["part"] == key]
+        counts = {s: sum(r["status"] == s for r in mine) for s in STATUSES}
+        links = " ".join(f"<a href='#{esc(r['id'])}' class='{r['status']}'>{esc(r['id'])}</a>" for r in mine)
+        rows.append(f"<tr><td><a href='#part-{key}'><b>{title}</b></a><br><small>{esc(what)}</small></td>"
+                    + "".join(f"<td class='n {s}'>{counts[s]}</td>" for s in STATUSES) + f"<td><small>{links}</small></td></tr>")
+    head = "".join(f"<th>{s}</th>" for s in STATUSES)
+
+    def listing(prefix: str) -> str:
+        items = [r for r in records if r["id"].startswith(prefix)]
+        return "".join(f"<li><a href='#{esc(r['id'])}'>{esc(r['id'])}</a> <span class='badge {r['status']}'>"
+                       f"{r['status']}</span>: {esc(r['statement'])}</li>" for r in items) or "<li>none</li>"
+    return (f"<section id='summary'><h2>Does the paper hold up?</h2><table class='parts'><tr><th>part</th>{head}"
+            f"<th>claims</th></tr>{''.join(rows)}</table>"
+            f"<h3>Findings: where the paper is wrong or imprecise</h3><ul class='findings'>{listing('finding-')}</ul>"
+            f"<h3>Extensions: results beyond the paper</h3><ul class='extensions'>{listing('extension-')}</ul>"
+            "</section>")
+
+
+def _banner(profile: str, records: list[dict], settings) -> str:
+    esc = html.escape
+    by_exp = {}
+    for r in records:
+        if r["evidence"] is not None:
+            by_exp[r["evidence"]["experiment"]] = r["evidence"]
+    gpu = sorted(n for n, e in by_exp.items() if "cuda" in str(e["device"]).lower())
+    cpu = sorted(n for n in by_exp if n not in gpu)
+    committed = sorted(n for n, e in by_exp.items() if e["source"] != "computed")
+    not_run = [r for r in records if r["status"] == "not_run"]
+    nr = "".join(f"<li><a href='#{esc(r['id'])}'>{esc(r['id'])}</a>: {esc((r['measured'] or 'no evidence')[:240])}</li>"
+                 for r in not_run) or "<li>none</li>"
+    override = ("" if not settings else "<p class='fail'><b>Override run:</b> built from a run with "
+                + ", ".join(f"<code>--set {esc(s)}</code>" for s in settings)
+                + "; the profile's defaults were not used for these experiments.</p>")
+    return (f"<div class='banner'><b>Profile {esc(profile)}.</b> Evidence from a GPU: "
+            f"{esc(', '.join(gpu)) or 'none'}; from the CPU: {esc(', '.join(cpu)) or 'none'}"
+            + (f"; committed evidence (reports/evidence/): {esc(', '.join(committed))}" if committed else "")
+            + f".<details><summary>{len(not_run)} claims not run, and why</summary><ul>{nr}</ul></details>"
+            f"{override}</div>")
+
+
+CSS = """body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em;line-height:1.35}
+table{border-collapse:collapse;font-size:13px} td,th{border:1px solid #ccc;padding:4px;vertical-align:top}
+.pass{color:#070} .fail{color:#b00} .not_run{color:#777} .cannot_fail{color:#a60}
+.badge{font-size:12px;padding:1px 6px;border-radius:8px;border:1px solid currentColor}
+td.n{text-align:center;font-weight:bold} .banner{background:#f4f6fa;border:1px solid #ccd;padding:8px;margin:8px 0}
+.card{border:1px solid #ddd;border-left:6px solid #ccc;padding:6px 12px;margin:14px 0}
+.card.status-pass{border-left-color:#3a3} .card.status-fail{border-left-color:#c33}
+.card.status-not_run{border-left-color:#aaa} .card.status-cannot_fail{border-left-color:#d90}
+table.side{width:100%} table.side td{width:50%} ul.values{margin:0;padding-left:1.2em;font-size:12px}
+figure{margin:6px 0;break-inside:avoid;page-break-inside:avoid} img{max-width:100%;height:auto}
+figcaption{font-size:11px;color:#666} .prov{font-size:12px;color:#444}
+h2{break-after:avoid;page-break-after:avoid} h3{break-after:avoid;page-break-after:avoid}
+@media print{body{max-width:none;font-size:11px} details{display:block} details>summary{display:none}
+ img{max-height:16cm} .card{break-inside:auto}}"""
 
 
 def render(profile: str, records: list[dict], figures: list[str], notebooks: dict, sha: str, dirty: bool,
            settings: list[str] | None = None) -> str:
     counts = {s: sum(r["status"] == s for r in records) for s in STATUSES}
     esc = html.escape
-    rows = "".join(
-        f"<tr class='row-{r['status']}'><td><a href='#{r['id']}'>{esc(r['id'])}</a></td><td>{esc(r['paper_ref'])}</td>"
-        f"<td>{esc(r['statement'])}</td><td>{esc(r['expected'] or '')}</td><td>{esc(r['measured'] or '')}</td>"
-        f"<td>{esc(r['tolerance'])}<br><small>{esc(r['why'])}</small></td><td>{_controls_html(r)}</td>"
-        f"<td><small>{esc(power_text(r))}</small></td><td><b>{r['status']}</b></td></tr>"
-        for r in records)
-    override_note = ("" if not settings else "<p class='fail'><b>Override run:</b> built from a run with "
-                     + ", ".join(f"<code>--set {esc(s)}</code>" for s in settings)
-                     + "; the profile's defaults were not used for these experiments.</p>")
-    sections = []
-    for r in records:
-        ev = r["evidence"]
-        prov = ("no stored result for this profile: run <code>make report</code> (or <code>make claim ID=" + r["id"]
-                + "</code>)") if ev is None else (
-            f"{esc(ev['source'])} result <code>{esc(ev['path'])}</code>, git {esc(str(ev['git_sha'])[:12])}"
-            f"{' (dirty)' if ev['dirty'] else ''}, {esc(str(ev['device']))}, {ev['wall_seconds']} s, {esc(str(ev['finished']))}")
-        fig = (f"<img src='figures/{r['figure']}.png' alt='{r['figure']}'>" if r["figure"] in figures else "")
-        anchors = "".join(f"<a id='{esc(a)}'></a>" for a in r["aliases"])
-        sections.append(f"<section id='{r['id']}'>{anchors}<h3>{esc(r['id'])} — <span class='{r['status']}'>{r['status']}</span>"
-                        f"</h3><p><i>{esc(r['paper_ref'])}.</i> {esc(r['statement'])}</p><p><b>Expected:</b> "
-                        f"{esc(r['expected'] or '—')}<br><b>Measured:</b> {esc(r['measured'] or '—')}<br><b>Tolerance:"
-                        f"</b> {esc(r['tolerance'])} ({esc(r['why'])})<br><b>Negative controls (each must fail):</b>"
-                        f"<br>{_controls_html(r)}<br><b>Power:</b> {esc(power_text(r))}<br><b>Evidence:</b> {prov}</p>{fig}</section>")
+    parts = []
+    for key, title, _, what in PARTS:
+        cards = "".join(_card(r, figures) for r in records if r["part"] == key)
+        parts.append(f"<section class='part' id='part-{key}'><h2>{title}</h2><p>{esc(what)}.</p>{cards}</section>")
+    toc = " · ".join(f"<a href='#part-{key}'>{title}</a>" for key, title, _, _ in PARTS)
     nb = "".join(f"<li><a href='notebooks/{n}.html'>{n}</a>: {esc(s)}</li>" for n, s in notebooks.items()) or \
         "<li>not executed in this build</li>"
-    return f"""<!DOCTYPE html><html><head><meta charset='utf-8'><title>Asynchrony begets Momentum: verification report</title>
+    return f"""<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>
+<title>Asynchrony begets Momentum: verification report</title>
 <script src='mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe'></script>
-<style>body{{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em}} table{{border-collapse:collapse;font-size:12px}}
-td,th{{border:1px solid #ccc;padding:4px;vertical-align:top}} .pass{{color:#070}} .fail{{color:#b00}} .not_run{{color:#888}}
-tr.row-pass td:last-child{{background:#e7f6e7;color:#070}} tr.row-fail td:last-child{{background:#fbe3e3;color:#b00}}
-tr.row-not_run td:last-child{{background:#eee;color:#666}} .cannot_fail{{color:#a60}}
-tr.row-cannot_fail td:last-child{{background:#fff2d9;color:#a60}}
-img{{max-width:700px}} section{{border-top:1px solid #ddd;margin-top:1em}}</style></head><body>
+<style>{CSS}</style></head><body>
 <h1>Asynchrony begets Momentum — verification report</h1>
-<p>Mitliagkas, Zhang, Hadjis, Ré, arXiv:1605.09774. Profile <b>{profile}</b>; generated
-{datetime.now(timezone.utc).isoformat(timespec='seconds')} from git {sha[:12]}{' (dirty)' if dirty else ''}.
-<b>{counts['pass']}</b> pass, <b>{counts['fail']}</b> fail, <b>{counts['cannot_fail']}</b> cannot fail,
-<b>{counts['not_run']}</b> not run. {_power_summary(records)}
-Every claim names negative controls: the same check on evidence from a deliberately wrong model. A claim passes only
-if its check passes and every control fails; when a control passes too, the check could not tell the wrong model
-apart and the claim shows <i>cannot_fail</i>. Claims whose id starts with <code>finding-</code> are places where the
-paper is wrong or imprecise (<i>pass</i>: the finding is confirmed); <code>extension-</code> claims are results
-beyond the paper.</p>{override_note}
+<p>Mitliagkas, Zhang, Hadjis, Ré, arXiv:1605.09774. Generated {datetime.now(timezone.utc).isoformat(timespec='seconds')}
+from git {sha[:12]}{' (dirty)' if dirty else ''}. <b>{counts['pass']}</b> pass, <b>{counts['fail']}</b> fail,
+<b>{counts['cannot_fail']}</b> cannot fail, <b>{counts['not_run']}</b> not run, of {len(records)} claims.</p>
+{_banner(profile, records, settings)}
+{_first_screen(records)}
+<p>{_power_summary(records)} Every claim names negative controls: the same check on evidence from a deliberately
+wrong model. A claim passes only if its check passes and every control fails; when a control passes too, the check
+could not tell the wrong model apart and the claim shows <i>cannot_fail</i>. <code>finding-</code> claims are places
+where the paper is wrong or imprecise (<i>pass</i>: the finding is confirmed); <code>extension-</code> claims are
+results beyond the paper. Paper values in the figures are read from the paper's figures (SPEC.md).</p>
 <p>The model: \\(w_{{t+1}} = w_t - \\alpha \\nabla f(w_{{t-\\tau_t}}) + \\mu_L (w_t - w_{{t-1}})\\); with M workers and
 exponential work times \\(\\tau \\sim \\mathrm{{Geom}}(1/M)\\), and in expectation
 \\(E[w_{{t+1}} - w_t] = \\mu_S E[w_t - w_{{t-1}}] - (1-\\mu_S)\\alpha E\\nabla f(w_t)\\), \\(\\mu_S = 1 - 1/M\\).</p>
-<h2>Claims</h2><table><tr><th>id</th><th>paper</th><th>statement</th><th>expected</th><th>measured</th>
-<th>tolerance (why)</th><th>controls</th><th>power</th><th>status</th></tr>{rows}</table>
-<h2>Notebooks</h2><ul>{nb}</ul>
-<h2>Evidence, claim by claim</h2>{''.join(sections)}</body></html>"""
+<nav><b>Sections:</b> {toc} · <a href='#notebooks'>Notebooks</a></nav>
+{''.join(parts)}
+<section id='notebooks'><h2>Notebooks</h2><ul>{nb}</ul></section></body></html>"""
 
 
-def build(profile: str, results: Path, out: Path, notebooks: bool = True) -> dict:
+def copy_mathjax(folder: Path) -> None:
+    """The MathJax files the report loads, copied from Debian's libjs-mathjax (absent: equations stay as TeX)."""
+    if not MATHJAX.is_dir():
+        print("warning: libjs-mathjax is not installed; equations will show as TeX", file=sys.stderr)
+        return
+    for part in MATHJAX_PARTS:
+        source, target = (MATHJAX / part).resolve(), folder / part
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, dirs_exist_ok=True)
+        elif source.is_file():
+            shutil.copyfile(source, target)
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def print_pdf(page: Path, pdf: Path) -> bool:
+    """Print `page` to `pdf` with headless Chromium (equations typeset first: 10 s of virtual time). Without
+    Chromium, or when it fails, a warning and no PDF."""
+    exe = chromium()
+    if exe is None:
+        print("warning: chromium is not installed (Debian package `chromium`): no report.pdf", file=sys.stderr)
+        return False
+    with tempfile.TemporaryDirectory() as profile_dir:
+        cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               f"--user-data-dir={profile_dir}", "--no-pdf-header-footer", "--allow-file-access-from-files",
+               "--virtual-time-budget=10000", f"--print-to-pdf={pdf}", page.resolve().as_uri()]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+        except subprocess.TimeoutExpired:
+            print("warning: chromium did not print the PDF within 180 s: no report.pdf", file=sys.stderr)
+            return False
+    if proc.returncode != 0 or not pdf.is_file():
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        print(f"warning: chromium could not print the PDF ({last}): no report.pdf", file=sys.stderr)
+        pdf.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def build(profile: str, results: Path, out: Path, notebooks: bool = True, pdf: bool = True) -> dict:
     """Write the report into `out` (replaced atomically). Returns the claims.json content."""
     out = out.resolve()
     try:
@@ -217,8 +357,7 @@ def build(profile: str, results: Path, out: Path, notebooks: bool = True) -> dic
     try:
         records, loaded, settings = evaluate(profile, results)
         figures = write_figures(loaded, tmp / "figures")
-        if MATHJAX.is_dir():
-            os.symlink(MATHJAX, tmp / "mathjax")
+        copy_mathjax(tmp / "mathjax")
         nb_status = run_notebooks(profile, results, tmp) if notebooks else {}
         sha, dirty = git_state()
         doc = {"profile": profile, "settings": settings,
@@ -226,6 +365,8 @@ def build(profile: str, results: Path, out: Path, notebooks: bool = True) -> dic
                "git_sha": sha, "dirty": dirty, "claims": [{k: v for k, v in r.items() if k != "figure"} for r in records]}
         (tmp / "claims.json").write_text(json.dumps(doc, indent=1))
         (tmp / "report.html").write_text(render(profile, records, figures, nb_status, sha, dirty, settings))
+        if pdf:
+            print_pdf(tmp / "report.html", tmp / "report.pdf")
         if out.exists():
             old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}-old-"))
             os.replace(out, old / "x")
@@ -243,9 +384,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--no-notebooks", action="store_true")
+    parser.add_argument("--no-pdf", action="store_true", help="skip printing report.pdf with Chromium")
     args = parser.parse_args(argv)
     try:
-        doc = build(check_profile(args.profile), args.results, args.out, notebooks=not args.no_notebooks)
+        doc = build(check_profile(args.profile), args.results, args.out, notebooks=not args.no_notebooks,
+                    pdf=not args.no_pdf)
     except UsageError as exc:
         fail(str(exc))
     counts = {s: sum(c["status"] == s for c in doc["claims"]) for s in STATUSES}

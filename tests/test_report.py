@@ -49,7 +49,8 @@ def test_missing_evidence_renders_not_run_and_the_builder_never_computes(tmp_pat
     on_disk = json.loads((tmp_path / "out" / "claims.json").read_text())
     assert set(on_disk) == {"profile", "settings", "generated", "git_sha", "dirty", "claims"}
     assert set(on_disk["claims"][0]) == {"id", "aliases", "paper_ref", "statement", "kind", "status", "expected",
-                                         "measured", "values", "controls", "tolerance", "why", "evidence", "power"}
+                                         "measured", "values", "controls", "tolerance", "why", "evidence", "power",
+                                         "part", "paper_value"}
     assert all(c["controls"] and {k["status"] for k in c["controls"]} == {"not_run"} for c in on_disk["claims"])
 
 
