@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 RESULTS ?= results
 
-.PHONY: report test test-slow claim repro bench cnn-bench gpu-evidence system-deps clean
+.PHONY: report test test-slow test-browser claim repro bench cnn-bench gpu-evidence system-deps clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,10 +26,14 @@ report: $(STAMP) system-deps
 
 # the fast set (markers come from the experiments' declarations); CI runs the slow set after it
 test: $(STAMP) system-deps
-	$(PY) -m pytest -q -n 2 -m "not slow"
+	$(PY) -m pytest -q -n 2 -m "not slow and not browser"
 
 test-slow: $(STAMP) system-deps
-	$(PY) -m pytest -q -n 2 -m slow
+	$(PY) -m pytest -q -n 2 -m "slow and not browser"
+
+# the built report in Chromium (Playwright): run after `make report`
+test-browser: $(STAMP) system-deps
+	$(PY) -m pytest -q -m browser
 
 claim: $(STAMP)
 	@test -n "$(ID)" || (echo "usage: make claim ID=<claim id> [PROFILE=quick|full]" >&2; exit 2)

@@ -26,7 +26,7 @@ from reports.common import (DEFAULT_OUT, DEFAULT_RESULTS, EVIDENCE, ROOT, UsageE
 from reports.harness.checkpoint import progress
 from reports.harness.store import Store
 from reports.harness.provenance import git_state
-from reports.power import RANDOM_KINDS
+from reports.power import RANDOM_KINDS, sample_unit
 from reports.power import read as read_power
 from reports.paper_values import paper_value
 from reports.registry import STATUSES, claims, experiments, judge
@@ -35,7 +35,7 @@ from sim.cli import Parser
 MATHJAX = Path("/usr/share/javascript/mathjax")
 # the parts of MathJax 2 the report's configuration (TeX-AMS_CHTML-full, Safe) loads: copied, so the report folder
 # is self-contained (about 1.5 MB of the package's 54 MB)
-MATHJAX_PARTS = ("MathJax.js", "config/TeX-AMS_CHTML-full.js", "extensions", "jax/output/CommonHTML",
+MATHJAX_PARTS = ("MathJax.js", "config/TeX-AMS_CHTML-full.js", "config/Safe.js", "extensions", "jax/output/CommonHTML",
                  "jax/input/TeX", "jax/element", "fonts/HTML-CSS/TeX/woff", "localization/en")
 PART_OF = {"symbolic": "theory", "quadratic": "quadratic", "monte_carlo": "monte-carlo", "cnn": "cnn",
            "real_async": "real-asynchrony"}
@@ -153,8 +153,7 @@ def power_text(record: dict) -> str:
         return "deterministic (no seed)"
     if not p.get("seeds"):
         return p.get("note", "not measured")
-    unit = "seeds" if p["method"].startswith("re-run") else "samples"
-    text = (f"passes on {p['pass_rate']:.0%} of {p['seeds']} {unit}; control {p['control']} passes on "
+    text = (f"passes on {p['pass_rate']:.0%} of {sample_unit(p)}; control {p['control']} passes on "
             f"{p['control_pass_rate']:.0%} ({p['method']})")
     return text if p["meets_target"] else text + " — BELOW TARGET (p >= 0.95, control <= 0.05)"
 
@@ -216,7 +215,7 @@ def _first_screen(records: list[dict]) -> str:
         counts = {s: sum(r["status"] == s for r in mine) for s in STATUSES}
         links = " ".join(f"<a href='#{esc(r['id'])}' class='{r['status']}'>{esc(r['id'])}</a>" for r in mine)
         rows.append(f"<tr><td><a href='#part-{key}'><b>{title}</b></a><br><small>{esc(what)}</small></td>"
-                    + "".join(f"<td class='n {s}'>{counts[s]}</td>" for s in STATUSES) + f"<td><small>{links}</small></td></tr>")
+                    + "".join(f"<td class='n {s if counts[s] else 'zero'}'>{counts[s]}</td>" for s in STATUSES) + f"<td><small>{links}</small></td></tr>")
     head = "".join(f"<th>{s}</th>" for s in STATUSES)
 
     def listing(prefix: str) -> str:
@@ -238,7 +237,7 @@ def _banner(profile: str, records: list[dict], settings) -> str:
             by_exp[r["evidence"]["experiment"]] = r["evidence"]
     gpu = sorted(n for n, e in by_exp.items() if "cuda" in str(e["device"]).lower())
     cpu = sorted(n for n in by_exp if n not in gpu)
-    committed = sorted(n for n, e in by_exp.items() if e["source"] != "computed")
+    committed = sorted(n for n, e in by_exp.items() if e["source"] == "evidence")
     not_run = [r for r in records if r["status"] == "not_run"]
     nr = "".join(f"<li><a href='#{esc(r['id'])}'>{esc(r['id'])}</a>: {esc((r['measured'] or 'no evidence')[:240])}</li>"
                  for r in not_run) or "<li>none</li>"
@@ -256,7 +255,7 @@ CSS = """body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em;li
 table{border-collapse:collapse;font-size:13px} td,th{border:1px solid #ccc;padding:4px;vertical-align:top}
 .pass{color:#070} .fail{color:#b00} .not_run{color:#777} .cannot_fail{color:#a60}
 .badge{font-size:12px;padding:1px 6px;border-radius:8px;border:1px solid currentColor}
-td.n{text-align:center;font-weight:bold} .banner{background:#f4f6fa;border:1px solid #ccd;padding:8px;margin:8px 0}
+td.n{text-align:center;font-weight:bold} td.zero{color:#bbb;font-weight:normal} .banner{background:#f4f6fa;border:1px solid #ccd;padding:8px;margin:8px 0}
 .card{border:1px solid #ddd;border-left:6px solid #ccc;padding:6px 12px;margin:14px 0}
 .card.status-pass{border-left-color:#3a3} .card.status-fail{border-left-color:#c33}
 .card.status-not_run{border-left-color:#aaa} .card.status-cannot_fail{border-left-color:#d90}

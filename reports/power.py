@@ -106,6 +106,15 @@ def study(profile: str, results: Path, n_seeds: int | None = None, only: list[st
     return out
 
 
+def sample_unit(record: dict) -> str:
+    """What a power record's pass rate is over: re-runs on seeds, bootstrap resamples of seeds, or samples."""
+    if record["method"].startswith("re-run"):
+        return f"{record['seeds']} seeds"
+    if record.get("resamples"):
+        return f"{record['resamples']} bootstrap resamples of {record['seeds']} seeds"
+    return f"{record['seeds']} samples of its sampling distribution"
+
+
 def read(results: Path, profile: str, cfgs: dict) -> dict:
     """Claim id -> power record from the last study, kept only where it was measured on the configs shown."""
     try:
@@ -152,9 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     below = [cid for cid, r in out.items() if r.get("seeds") and not r["meets_target"]]
     for cid, r in out.items():
         if r.get("seeds"):
-            unit = "seeds" if r["method"].startswith("re-run") else "samples of its sampling distribution"
             print(f"  {cid}: pass rate {r['pass_rate']:.2f}, control {r['control']} passes {r['control_pass_rate']:.2f}"
-                  f" over {r['seeds']} {unit}{'' if r['meets_target'] else '  (below target)'}")
+                  f" over {sample_unit(r)}{'' if r['meets_target'] else '  (below target)'}")
     print(f"power: {power_path(args.results, profile)} ({len(below)} claims below target)")
     return 0
 

@@ -478,7 +478,8 @@ def _power(on, control, ev_of=lambda r: evidence(r.summary), name="", **kw):
 
         def decide(e):
             return on(e, tol, n_resamples=199, **kw)[0]
-        return {"seeds": ev.n_seeds, "pass_rate": analysis.power(decide, ev, seed=1, n_resamples=POWER_RESAMPLES),
+        return {"seeds": ev.n_seeds, "resamples": POWER_RESAMPLES,
+                "pass_rate": analysis.power(decide, ev, seed=1, n_resamples=POWER_RESAMPLES),
                 "control_pass_rate": analysis.power(decide, ctl, seed=2, n_resamples=POWER_RESAMPLES),
                 "control": control.name,
                 "method": f"bootstrap over seeds: the check re-decided on {POWER_RESAMPLES} resamples of the "
