@@ -19,7 +19,7 @@ start=$(date +%s)
 EXTRA=()
 if [ "${DRY_RUN:-0}" = "1" ]; then
   EXTRA=(--allow-cpu --set cnn_momentum.eval_every=1 --set cnn_momentum.budget=2 --set cnn_momentum.sync_budget=2 --set cnn_momentum.device=cpu
-         --set cnn_momentum.n_eval=64 --set cnn_momentum.seeds=[0] --set cnn_momentum.probe_steps=2
+         --set cnn_momentum.n_eval=64 --set cnn_momentum.seeds=[0] --set cnn_momentum.probe_steps=3
          --set cnn_momentum.probe_replicas=3 --set cnn_momentum.probe_examples=64
          --set cnn_momentum.warm_updates=2 --set cnn_momentum.warm_budget=2)
   BENCH=(--models 2 --steps 2)
