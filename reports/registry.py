@@ -24,9 +24,10 @@ EXPERIMENT_MODULES = (
     "reports.experiments.mc_tuning",
     "reports.experiments.cnn_momentum",
     "reports.experiments.real_async",
+    "reports.experiments.staleness_laws",
 )
-KINDS = ("symbolic", "quadratic", "monte_carlo", "cnn", "real_async", "finding", "extension")
-EXPERIMENT_KINDS = ("symbolic", "quadratic", "monte_carlo", "cnn", "real_async")
+KINDS = ("symbolic", "quadratic", "monte_carlo", "cnn", "real_async", "laws", "finding", "extension")
+EXPERIMENT_KINDS = ("symbolic", "quadratic", "monte_carlo", "cnn", "real_async", "laws")
 PROFILES = ("quick", "full")
 STATUSES = ("pass", "fail", "cannot_fail", "not_run")
 UNITS = ("exact", "standard errors", "absolute", "relative", "ratio", "grid steps", "count")

@@ -122,3 +122,30 @@ def load_log(path) -> Schedule:
         raise LawError(f"staleness log {path} must have columns update,worker,time,staleness,warmup")
     return Schedule(staleness=data[:, 3].astype(np.int64), worker=data[:, 1].astype(np.int64), time=data[:, 2],
                     warmup=data[:, 4].astype(bool), n_workers=int(data[:, 1].max()) + 1)
+
+
+def staleness_pmf(n_workers: int, work_time: str = "exponential", n_updates: int = 4000, n_replicas: int = 64,
+                  seed: int = 0, **law_params) -> tuple[np.ndarray, np.ndarray]:
+    """The stationary staleness pmf of the queue, P(tau = 0), P(tau = 1), ..., and its standard errors.
+
+    Exact where a closed form exists: exponential work times with one rate (Theorem 5: Geom(1/M), truncated where
+    the tail is below 1e-12; SE 0) and constant work times (round-robin: tau = M - 1; SE 0). Otherwise estimated
+    from `n_replicas` independent queues of `n_updates` writes after their warm-up (every worker has written once):
+    the mean of the replicas' empirical pmfs, SE from their spread (replicas are independent; the delays within one
+    are not).
+    """
+    _check_counts(n_workers, n_updates, n_replicas)
+    if work_time == "exponential" and law_params.get("rates") is None:
+        p = 1 - 1 / n_workers
+        n = 1 if p == 0 else int(np.ceil(np.log(1e-12) / np.log(p))) + 1
+        pmf = (1 - p) * p ** np.arange(n)
+        return pmf, np.zeros_like(pmf)
+    if work_time == "constant":
+        pmf = np.zeros(n_workers)
+        pmf[-1] = 1.0
+        return pmf, np.zeros_like(pmf)
+    batch = simulate_batch(n_workers, n_updates, n_replicas, work_time, seed, **law_params)
+    size = int(batch.staleness.max()) + 1
+    per = np.array([np.bincount(s[~w], minlength=size) / max(1, (~w).sum())
+                    for s, w in zip(batch.staleness, batch.warmup)])
+    return per.mean(axis=0), per.std(axis=0, ddof=1) / np.sqrt(n_replicas)

@@ -38,3 +38,12 @@ class Pool:
         mean = self.s / self.n
         var = np.maximum(self.s2 / self.n - mean ** 2, 0.0) * self.n / (self.n - 1)
         return mean, np.sqrt(var / self.n)
+
+
+def expected_iterate_rate(mean: np.ndarray, burn_in: int) -> np.ndarray:
+    """(s_T / s_t0)^(1/(T - t0)) with s_t the norm of (m_t, m_{t-1}, m_{t-2}); mean has shape (T+1, ..., d)."""
+    norms = np.sqrt(sum(np.square(mean[k:mean.shape[0] - 2 + k]).sum(axis=-1) for k in range(3)))  # s_{t}, t >= 2
+    first, last = norms[burn_in - 2], norms[-1]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        rate = (last / first) ** (1.0 / (mean.shape[0] - 1 - burn_in))
+    return np.where(np.isfinite(rate) & (last < 1e6), rate, np.inf)

@@ -57,7 +57,7 @@ def test_estimator_claim_fails_if_the_estimator_is_biased(monkeypatch):
 
 
 def test_expected_iterate_rate_of_a_geometric_sequence_is_its_ratio():
-    from reports.experiments.mc_tuning import expected_iterate_rate
+    from sim.stats import expected_iterate_rate
     t = np.arange(31)[:, None, None]
     mean = np.concatenate([0.9 ** t, -(0.9 ** t)], axis=-1)  # (T+1, 1 config, d = 2)
     assert expected_iterate_rate(mean, burn_in=5)[0] == pytest.approx(0.9, rel=1e-12)

@@ -141,11 +141,17 @@ def _lr_grid(mu_implicit: float, condition_number: float, n: int) -> np.ndarray:
 
 def _best_lr(mu_implicit: float, mu_explicit: float, lam: np.ndarray, lr_grid: np.ndarray) -> tuple[float, float]:
     """(lr, rate) minimising the worst-case rate for fixed momenta: log grid, then bounded Brent in log lr."""
+    return best_lr(lambda mu, lr, lam_: root_moduli(mu_implicit, mu, lr, lam_), mu_explicit, lam, lr_grid)
+
+
+def best_lr(moduli, mu_explicit: float, lam: np.ndarray, lr_grid: np.ndarray) -> tuple[float, float]:
+    """(lr, rate) minimising max(moduli(mu_L, lr, lam)) over lr: log grid, then bounded Brent in log lr. `moduli`
+    returns the largest root modulus per eigenvalue, broadcasting over (mu_L, lr) (root_moduli's contract)."""
     from scipy.optimize import minimize_scalar
-    rates = root_moduli(mu_implicit, mu_explicit, lr_grid, lam).max(axis=-1)
+    rates = moduli(mu_explicit, lr_grid, lam).max(axis=-1)
     j = int(np.argmin(rates))
     lo, hi = np.log(lr_grid[max(j - 1, 0)]), np.log(lr_grid[min(j + 1, lr_grid.size - 1)])
-    f = lambda log_lr: float(root_moduli(mu_implicit, mu_explicit, np.exp(log_lr), lam).max())  # noqa: E731
+    f = lambda log_lr: float(moduli(mu_explicit, np.exp(log_lr), lam).max())  # noqa: E731
     res = minimize_scalar(f, bounds=(lo, hi), method="bounded", options={"xatol": 1e-10})
     if res.fun < rates[j]:
         return float(np.exp(res.x)), float(res.fun)
@@ -162,25 +168,33 @@ def best_explicit_momentum(mu_implicit: float, condition_number: float, mu_expli
     for each mu_L and mu_L around the three best grid points. The optimum sits on a sharp corner of the rate
     surface, which a pure grid only approaches slowly.
     """
+    lrs = _lr_grid(mu_implicit, condition_number, 200)
+    moduli = lambda mu, lr, lam_: root_moduli(mu_implicit, mu, lr, lam_)  # noqa: E731
+    return search_momentum(moduli, lrs, condition_number, mu_explicit, n_eigenvalues, mu_range)
+
+
+def search_momentum(moduli, lrs: np.ndarray, condition_number: float, mu_explicit: float | None = None,
+                    n_eigenvalues: int = 17, mu_range: tuple[float, float] = (-0.95, 0.95), step: float = 0.02
+                    ) -> tuple[float, float, float]:
+    """best_explicit_momentum's search for any model whose root moduli `moduli(mu_L, lr, lam)` broadcast like
+    root_moduli's (theory.laws uses it for staleness laws other than the geometric); `step`: the mu_L grid."""
     from scipy.optimize import minimize_scalar
     lam_ = spread_eigenvalues(condition_number, n_eigenvalues)
-    lrs = _lr_grid(mu_implicit, condition_number, 200)
     if mu_explicit is not None:
-        return (float(mu_explicit), *_best_lr(mu_implicit, mu_explicit, lam_, lrs))
+        return (float(mu_explicit), *best_lr(moduli, mu_explicit, lam_, lrs))
     lo, hi = mu_range
-    step = 0.02
     mus = np.arange(lo, hi + 1e-9, step)
     coarse_lam = spread_eigenvalues(condition_number, 5)  # the grid only locates the basin; refinement uses lam_
-    table = root_moduli(mu_implicit, mus[:, None], lrs[None, :], coarse_lam).max(axis=-1)
+    table = moduli(mus[:, None], lrs[None, :], coarse_lam).max(axis=-1)
     grid = table.min(axis=1)
     best = (math.nan, math.nan, math.inf)
     for i in np.argsort(grid)[:3]:
         a, b = max(lo, mus[i] - step), min(hi, mus[i] + step)
         local = lrs[int(np.argmin(table[i]))] * np.geomspace(1 / 1.5, 1.5, 25)  # the basin found by the grid
-        res = minimize_scalar(lambda m: _best_lr(mu_implicit, m, lam_, local)[1], bounds=(a, b), method="bounded",
+        res = minimize_scalar(lambda m: best_lr(moduli, m, lam_, local)[1], bounds=(a, b), method="bounded",
                               options={"xatol": 1e-6})
         for mu in (float(res.x), float(mus[i])):
-            lr, rate = _best_lr(mu_implicit, mu, lam_, local)
+            lr, rate = best_lr(moduli, mu, lam_, local)
             if rate < best[2]:
                 best = (mu, lr, rate)
     return best

@@ -23,6 +23,7 @@ from sim import async_sgd
 from sim.objectives import Quadratic
 from sim.queue import Schedule, simulate_batch
 from sim.seeds import seed_tree
+from sim.stats import expected_iterate_rate
 from theory import predictions, quadratic
 
 
@@ -54,15 +55,6 @@ def _tile(schedule: Schedule, times: int) -> Schedule:
     return Schedule(staleness=np.tile(schedule.staleness, (times, 1)), worker=np.tile(schedule.worker, (times, 1)),
                     time=np.tile(schedule.time, (times, 1)), warmup=np.tile(schedule.warmup, (times, 1)),
                     n_workers=schedule.n_workers)
-
-
-def expected_iterate_rate(mean: np.ndarray, burn_in: int) -> np.ndarray:
-    """(s_T / s_t0)^(1/(T - t0)) with s_t the norm of (m_t, m_{t-1}, m_{t-2}); mean has shape (T+1, ..., d)."""
-    norms = np.sqrt(sum(np.square(mean[k:mean.shape[0] - 2 + k]).sum(axis=-1) for k in range(3)))  # s_{t}, t >= 2
-    first, last = norms[burn_in - 2], norms[-1]
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        rate = (last / first) ** (1.0 / (mean.shape[0] - 1 - burn_in))
-    return np.where(np.isfinite(rate) & (last < 1e6), rate, np.inf)
 
 
 def _grid(config: Config, n_workers: int):
