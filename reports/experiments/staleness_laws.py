@@ -13,6 +13,7 @@ Cost (quick): about 1 min on one core.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -193,7 +194,9 @@ EXACT_LAWS = ("exponential", "constant")  # Theorem 5's memoryless queue; determ
 
 
 def _z_table(result: Result, key: str) -> dict:
-    return {name: {m: v["trajectory"][key] for m, v in by_m.items()} for name, by_m in result.summary["per_law"].items()}
+    """law -> M -> max |z|, M in increasing order; a stored null is an infinite z (JSON has no inf)."""
+    return {name: {m: math.inf if by_m[m]["trajectory"][key] is None else by_m[m]["trajectory"][key]
+                   for m in sorted(by_m, key=int)} for name, by_m in result.summary["per_law"].items()}
 
 
 def _rows(table: dict) -> str:
@@ -231,7 +234,8 @@ def _best_momentum(result: Result, tol: Tolerance, key: str = "theory") -> Verdi
     values = {}
     for name, by_m in per.items():
         parts = []
-        for m, v in by_m.items():
+        for m in sorted(by_m, key=int):
+            v = by_m[m]
             gap = abs(v["best"]["mc"]["mu_explicit"] - v["best"][key]["mu_explicit"]) / step
             worst = max(worst, gap)
             values[f"{name},M={m},mc"] = v["best"]["mc"]["mu_explicit"]
