@@ -38,7 +38,7 @@ MATHJAX = Path("/usr/share/javascript/mathjax")
 MATHJAX_PARTS = ("MathJax.js", "config/TeX-AMS_CHTML-full.js", "config/Safe.js", "extensions", "jax/output/CommonHTML",
                  "jax/input/TeX", "jax/element", "fonts/HTML-CSS/TeX/woff", "localization/en")
 PART_OF = {"symbolic": "theory", "quadratic": "quadratic", "monte_carlo": "monte-carlo", "cnn": "cnn",
-           "real_async": "real-asynchrony", "laws": "beyond"}
+           "real_async": "real-asynchrony", "laws": "beyond", "compensation": "beyond"}
 NOTEBOOKS = ("theory", "monte_carlo", "cnn", "real_async")
 
 
@@ -138,8 +138,9 @@ PARTS = (("theory", "Theory", "symbolic", "Theorems 2-7 and Appendix E, checked 
           "tolerances in standard errors"),
          ("cnn", "CNN", "cnn", "Figs. 3, 4, 5 and 8: cifar10_quick under simulated asynchrony"),
          ("real-asynchrony", "Real asynchrony", "real_async", "a Dask parameter server on this machine"),
-         ("beyond", "Beyond the paper: other work-time laws", "laws", "what asynchrony begets when work times are "
-          "not memoryless: Theorem 2's recurrence for any staleness law, against the Monte Carlo"))
+         ("beyond", "Beyond the paper", "laws", "what asynchrony begets when work times are not memoryless "
+          "(Theorem 2's recurrence for any staleness law, against the Monte Carlo), and closed-loop momentum "
+          "compensation from the measured staleness"))
 
 
 def _controls_html(record: dict) -> str:

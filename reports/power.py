@@ -26,7 +26,7 @@ from reports.harness.store import Store, StoreError, write_json
 from reports.registry import Claim, experiments, judge
 from sim.cli import Parser
 
-RANDOM_KINDS = ("monte_carlo", "cnn", "real_async", "laws")
+RANDOM_KINDS = ("monte_carlo", "cnn", "real_async", "laws", "compensation")
 TARGET_PASS, TARGET_CONTROL = 0.95, 0.05
 MAX_SEEDS = 1000
 

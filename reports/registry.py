@@ -25,9 +25,11 @@ EXPERIMENT_MODULES = (
     "reports.experiments.cnn_momentum",
     "reports.experiments.real_async",
     "reports.experiments.staleness_laws",
+    "reports.experiments.compensation",
 )
-KINDS = ("symbolic", "quadratic", "monte_carlo", "cnn", "real_async", "laws", "finding", "extension")
-EXPERIMENT_KINDS = ("symbolic", "quadratic", "monte_carlo", "cnn", "real_async", "laws")
+KINDS = ("symbolic", "quadratic", "monte_carlo", "cnn", "real_async", "laws", "compensation", "finding",
+         "extension")
+EXPERIMENT_KINDS = ("symbolic", "quadratic", "monte_carlo", "cnn", "real_async", "laws", "compensation")
 PROFILES = ("quick", "full")
 STATUSES = ("pass", "fail", "cannot_fail", "not_run")
 UNITS = ("exact", "standard errors", "absolute", "relative", "ratio", "grid steps", "count")
