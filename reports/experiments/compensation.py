@@ -11,6 +11,7 @@ synthetic hardware efficiency: time per update 1 / min(M, M_sat). Cost (quick): 
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -97,8 +98,15 @@ def run(config: Config) -> Result:
 
 # ------------------------------------------------------------------ checks ----------------------------------
 
-def _estimator(result: Result, tol: Tolerance) -> Verdict:
+def _per(result: Result) -> dict:
+    """per_workers in increasing M, with a stored null (JSON has no inf: a diverging strategy) read back as inf."""
     per = result.summary["per_workers"]
+    return {m: {k: ({**v, "updates": math.inf if v.get("updates") is None else v["updates"]}
+                    if isinstance(v, dict) else v) for k, v in per[m].items()} for m in sorted(per, key=int)}
+
+
+def _estimator(result: Result, tol: Tolerance) -> Verdict:
+    per = _per(result)
     gaps = {m: abs(v["mu_hat"] - (1 - 1 / int(m))) for m, v in per.items()}
     return Verdict(max(gaps.values()) <= tol.value, f"|mu_hat - (1 - 1/M)| <= {tol.value:g} at every M, one run of "
                    "each", ", ".join(f"M={m}: {per[m]['mu_hat']:.4f} vs {1 - 1 / int(m):.4f}" for m in per),
@@ -109,7 +117,7 @@ CLOSED_AT = (4, 8, 16)
 
 
 def _closed_loop(result: Result, tol: Tolerance, key: str = "closed_loop") -> Verdict:
-    per = result.summary["per_workers"]
+    per = _per(result)
     ratios = {m: per[str(m)][key]["updates"] / per[str(m)]["oracle"]["updates"] for m in CLOSED_AT if str(m) in per}
     top = str(max(int(m) for m in per))
     fixed = per[top]["fixed_0.9"]["updates"] / per[top][key]["updates"]
@@ -128,11 +136,12 @@ def _closed_loop(result: Result, tol: Tolerance, key: str = "closed_loop") -> Ve
 
 def _omnivore(result: Result, tol: Tolerance, key: str = "omnivore") -> Verdict:
     s = result.summary
-    best_m = min(s["exhaustive"], key=lambda m: s["exhaustive"][m]["wall_time"])
+    inf = lambda v: math.inf if v is None else v  # noqa: E731
+    best_m = min(s["exhaustive"], key=lambda m: inf(s["exhaustive"][m]["wall_time"]))
     best = s["exhaustive"][best_m]["wall_time"]
     rule = s[key]
-    ratio = rule["wall_time"] / best
-    nn_m = min(s["exhaustive"], key=lambda m: s["exhaustive"][m]["wall_time_non_negative"])
+    ratio = inf(rule["wall_time"]) / best
+    nn_m = min(s["exhaustive"], key=lambda m: inf(s["exhaustive"][m]["wall_time_non_negative"]))
     nn = s["exhaustive"][nn_m]["wall_time_non_negative"]
     return Verdict(ratio <= 1 + tol.value, f"the rule's wall time within {tol.value:.0%} of the exhaustive optimum "
                    "over M (and tuned mu_L, alpha)", f"rule: M={rule['n_workers']}, mu_L={rule['mu_explicit']:.2f}, "
@@ -140,7 +149,7 @@ def _omnivore(result: Result, tol: Tolerance, key: str = "omnivore") -> Verdict:
                    f"{s['exhaustive'][best_m]['mu_explicit']:.2f}, wall {best:.1f}; ratio {ratio:.3f} (the best with "
                    f"mu_L >= 0 only: M={nn_m}, wall {nn:.1f})",
                    {"ratio": ratio, "rule_workers": rule["n_workers"], "best_workers": int(best_m),
-                    "ratio_to_non_negative_best": rule["wall_time"] / nn})
+                    "ratio_to_non_negative_best": inf(rule["wall_time"]) / nn})
 
 
 CLAIMS = (
@@ -188,9 +197,11 @@ def figures(result: Result) -> dict:
     ax.legend(fontsize=7)
     out["compensation_estimates"] = fig
     fig, ax = plt.subplots(figsize=(6, 3.8))
-    ms = [int(m) for m in s["per_workers"]]
+    ms = sorted(int(m) for m in s["per_workers"])
     for name in ("oracle", "closed_loop", "first_order", "fixed_0.9", "no_compensation"):
-        ax.plot(ms, [s["per_workers"][str(m)][name]["updates"] for m in ms], "o-", label=name)
+        ys = [s["per_workers"][str(m)][name]["updates"] for m in ms]
+        ax.plot(ms, [np.nan if y is None else y for y in ys], "o-", label=name + (" (diverges where absent)" if
+                                                                               None in ys else ""))
     ax.axhline(s["synchronous"]["updates"], color="gray", ls=":", label="synchronous (M = 1), tuned")
     ax.set(xscale="log", yscale="log", xlabel="workers M", ylabel="updates to shrink the error by 1e-3",
            title=f"Strategies on the quadratic model (Omnivore: M={s['omnivore']['n_workers']})")
