@@ -28,10 +28,21 @@ def schedule_of(run: ps.RealRun, n_workers: int) -> Schedule:
                     time=np.array(run.time), warmup=warmup_mask(run.slot, n_workers), n_workers=n_workers)
 
 
-def summary(run: ps.RealRun, config: ps.RealConfig) -> dict:
+def summary(run: ps.RealRun, config: ps.RealConfig, target_loss: float | None = None) -> dict:
     s = schedule_of(run, config.n_workers)
     steady = s.staleness[~s.warmup] if np.any(~s.warmup) else s.staleness
-    return {"n_updates": int(s.staleness.size), "n_workers": config.n_workers, "work_time": config.work_time,
+    extra = {}
+    if config.compensate_every:
+        estimates = [c for c in run.controls if c[1] is not None]
+        extra = {"mu_implicit_estimate": estimates[-1][1] if estimates else None,
+                 "mu_explicit_final": run.controls[-1][2] if run.controls else config.mu_explicit,
+                 "lr_final": run.controls[-1][3] if run.controls else config.lr,
+                 "controls": [list(c) for c in run.controls]}
+    if target_loss is not None:
+        reached = [u for u, loss, _ in run.losses if loss <= target_loss]
+        extra |= {"target_loss": target_loss, "updates_to_target": reached[0] if reached else None,
+                  "final_loss": run.losses[-1][1] if run.losses else None}
+    return extra | {"n_updates": int(s.staleness.size), "n_workers": config.n_workers, "work_time": config.work_time,
             "staleness_mean": float(steady.mean()), "staleness_var": float(steady.var()),
             "staleness_tv_to_geometric": geometric_tv(steady, 1 / config.n_workers),
             "lost_updates": run.lost_updates, "skipped_nonfinite": run.skipped_nonfinite,
@@ -52,11 +63,26 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
     parser.add_argument("--log", default=None, help="write the staleness log (CSV, sim.queue format) here")
+    parser.add_argument("--compensate", action="store_true",
+                        help="closed loop: reset mu_L and the step from the measured staleness every 100 updates")
+    parser.add_argument("--rescale-step", action="store_true",
+                        help="with --compensate, also scale the step by Theorem 7's ratio (noisier; see the README)")
+    parser.add_argument("--condition-number", type=float, default=100.0,
+                        help="the closed loop's guess of the curvature range Q (default 100)")
+    parser.add_argument("--target-loss", type=float, default=None,
+                        help="report updates_to_target: the first update (checked every 10) with the full loss below "
+                             "this (default with --compensate: 0.5)")
     args = parser.parse_args(argv)
+    target = args.target_loss if args.target_loss is not None else (0.5 if args.compensate else None)
+    if target is not None and not (np.isfinite(target) and target > 0):
+        print("error: --target-loss must be a positive number", file=sys.stderr)
+        return 2
     lr = args.lr if args.lr is not None else (0.5 if args.model == "logreg" else 0.05)
     config = ps.RealConfig(n_workers=args.n_workers, n_updates=args.updates, model=args.model, lr=lr,
                            mu_explicit=args.mu_explicit, batch_size=args.batch_size, work_time=args.work_time,
-                           work_mean=args.work_mean, seed=args.seed)
+                           work_mean=args.work_mean, seed=args.seed,
+                           compensate_every=100 if args.compensate else 0, condition_number=args.condition_number,
+                           rescale_step=args.rescale_step)
     try:
         config.validate()
         ps._sleep_sampler(config)
@@ -69,7 +95,7 @@ def main(argv=None) -> int:
     try:
         print(f"running {args.updates} updates with M={args.n_workers} ({args.work_time} work times) on "
               f"{client.scheduler.address} ...", file=sys.stderr, flush=True)
-        result = ps.run(client, config)
+        result = ps.run(client, config, loss_every=10 if target is not None else 0)
     except Exception as exc:  # noqa: BLE001  (a dataset or cluster problem: one line, non-zero exit)
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
@@ -77,7 +103,7 @@ def main(argv=None) -> int:
         client.close()
         if cluster is not None:
             cluster.close()
-    print(json.dumps(summary(result, config)))  # first: an output error below never loses a finished run
+    print(json.dumps(summary(result, config, target)))  # first: an output error below never loses a finished run
     if args.log:
         try:
             save_log(args.log, schedule_of(result, args.n_workers))

@@ -97,6 +97,30 @@ def test_cli_prints_a_json_summary_and_writes_the_log(tmp_path):
     assert load_log(log).staleness.size == 40
 
 
+def test_closed_loop_sets_momentum_from_the_logged_staleness(client):
+    """--compensate: every 100 updates the server reads mu_S off its staleness log (the lower bound of
+    mean / (1 + mean)) and sets mu_L to Theorem 7's optimum for it; the step stays the one tuned at M = 1."""
+    from sim import compensation
+    config = ps.RealConfig(n_workers=3, n_updates=300, work_mean=0.005, compensate_every=100, condition_number=10.0)
+    run = ps.run(client, config, loss_every=10)
+    assert [c[0] for c in run.controls] == [100, 200, 300]
+    update, estimate, mu, lr = run.controls[-1]
+    assert abs(estimate - 2 / 3) < 0.05 and lr == config.lr
+    steady = np.array(run.staleness)[~schedule_of(run, 3).warmup[:len(run.staleness)]]
+    assert mu == pytest.approx(compensation.controller(compensation.lower_bound(steady[:update]), 10.0)[0], abs=1e-9)
+
+
+def test_cli_compensate_prints_the_closed_loop_fields():
+    proc = subprocess.run([sys.executable, "-m", "cnn_experiments.real_async", "--n-workers", "2", "--updates", "200",
+                           "--work-mean", "0.005", "--compensate", "--condition-number", "10"], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    import json
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert abs(summary["mu_implicit_estimate"] - 0.5) < 0.05 and -0.9 <= summary["mu_explicit_final"] <= 0.9
+    assert summary["target_loss"] == 0.5 and (summary["updates_to_target"] is None or summary["updates_to_target"] > 0)
+
+
 def test_injected_work_times_make_the_cycle_itself_exponential(client):
     """Assumption 4 realised physically: one worker's results arrive at exponential intervals on the server's
     clock (the round trip is inside the drawn time, not added to it), so their CV is about 1, not below."""
