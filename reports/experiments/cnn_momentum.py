@@ -578,7 +578,7 @@ REVERSED = Control("M-labels-reversed", "the same runs with the M labels reverse
 SYNC_AT_16 = Control("synchronous-at-16", "no asynchrony at 16: the M = 16 runs replaced by the M = 1 runs",
                      lambda r: _times_rewritten(r, _synchronous_at_16))
 COLD = Control("cold-start", "the warm-up does not matter: the cold-start runs of the main sweep in place of the "
-               "warm-started ones", lambda r: with_summary(r, warm={**r.summary["warm"], **_cold_as_warm(r)}))
+               "warm-started ones", lambda r: _cold_as_warm_result(r))
 
 
 def _cold_as_warm(result: Result) -> dict:
