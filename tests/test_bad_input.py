@@ -28,6 +28,9 @@ RUN = [  # reports.run (and make claim's command line): bad options, bad --set, 
     ["--set", "cnn_momentum.seeds=[-1]"], ["--set", "cnn_momentum.target_fractions=[2]"],
     ["--set", "mc_trajectories.n_replicas=1000000000"], ["--only", "cnn_momentum", "--set", "cnn_momentum.data_dir=/nope"],
     ["--profile", ""], ["--unknown-flag"], ["--scheduler", "tcp://127.0.0.1:9", "--only", "theory"],
+    ["--set", 'staleness_laws.laws=["bogus"]'], ["--set", "compensation.max_workers=3"],
+    ["--set", "cnn_momentum.sync_budget=5"], ["--set", "cnn_momentum.precision=fp8"],
+    ["--set", "cnn_momentum.probe_replicas=2"], ["--set", "cnn_momentum.step_grid=[-0.1]"],
 ]
 REAL = [  # cnn_experiments.real_async
     ["--n-workers", "0"], ["--n-workers", "-1"], ["--n-workers", "100000"], ["--updates", "0"], ["--updates", "-5"],
@@ -35,10 +38,11 @@ REAL = [  # cnn_experiments.real_async
     ["--work-mean", "0"], ["--work-mean", "-1"], ["--work-mean", "1e9"], ["--work-mean", "nan"], ["--seed", "-1"],
     ["--batch-size", "0"], ["--batch-size", "-3"], ["--model", "resnet"], ["--log", "/missing/dir/s.csv"],
     ["--log", "/tmp"], ["--scheduler", "tcp://127.0.0.1:9"], ["--updates", "10000000"],
+    ["--compensate", "--condition-number", "0"], ["--target-loss", "-1"], ["--target-loss", "nan"],
 ]
 BENCH = [  # cnn_experiments.bench
     ["--models", "0"], ["--models", "-3"], ["--steps", "0"], ["--batch-size", "0"], ["--width", "0"],
-    ["--width", "-1"], ["--data-dir", "/nope"], ["--models", "x"],
+    ["--width", "-1"], ["--data-dir", "/nope"], ["--models", "x"], ["--precision", "fp8"],
 ]
 CASES = ([("reports.run", a) for a in RUN] + [("cnn_experiments.real_async", a) for a in REAL]
          + [("cnn_experiments.bench", a) for a in BENCH])

@@ -139,11 +139,6 @@ def _lr_grid(mu_implicit: float, condition_number: float, n: int) -> np.ndarray:
     return np.geomspace(1e-3, 4.0, n) / condition_number / (1 - mu_implicit)
 
 
-def _best_lr(mu_implicit: float, mu_explicit: float, lam: np.ndarray, lr_grid: np.ndarray) -> tuple[float, float]:
-    """(lr, rate) minimising the worst-case rate for fixed momenta: log grid, then bounded Brent in log lr."""
-    return best_lr(lambda mu, lr, lam_: root_moduli(mu_implicit, mu, lr, lam_), mu_explicit, lam, lr_grid)
-
-
 def best_lr(moduli, mu_explicit: float, lam: np.ndarray, lr_grid: np.ndarray) -> tuple[float, float]:
     """(lr, rate) minimising max(moduli(mu_L, lr, lam)) over lr: log grid, then bounded Brent in log lr. `moduli`
     returns the largest root modulus per eigenvalue, broadcasting over (mu_L, lr) (root_moduli's contract)."""
