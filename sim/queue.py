@@ -124,6 +124,14 @@ def load_log(path) -> Schedule:
                     warmup=data[:, 4].astype(bool), n_workers=int(data[:, 1].max()) + 1)
 
 
+def tile(schedule: Schedule, times: int) -> Schedule:
+    """The batch schedule repeated `times` times along the replica axis: every configuration of a sweep on the same
+    queues (common random numbers)."""
+    rep = lambda a: np.tile(a, (times, 1))  # noqa: E731
+    return Schedule(staleness=rep(schedule.staleness), worker=rep(schedule.worker), time=rep(schedule.time),
+                    warmup=rep(schedule.warmup), n_workers=schedule.n_workers)
+
+
 def staleness_pmf(n_workers: int, work_time: str = "exponential", n_updates: int = 4000, n_replicas: int = 64,
                   seed: int = 0, **law_params) -> tuple[np.ndarray, np.ndarray]:
     """The stationary staleness pmf of the queue, P(tau = 0), P(tau = 1), ..., and its standard errors.
@@ -135,14 +143,12 @@ def staleness_pmf(n_workers: int, work_time: str = "exponential", n_updates: int
     are not).
     """
     _check_counts(n_workers, n_updates, n_replicas)
+    from theory import laws
     if work_time == "exponential" and law_params.get("rates") is None:
-        p = 1 - 1 / n_workers
-        n = 1 if p == 0 else int(np.ceil(np.log(1e-12) / np.log(p))) + 1
-        pmf = (1 - p) * p ** np.arange(n)
+        pmf = laws.geometric_pmf(n_workers)
         return pmf, np.zeros_like(pmf)
     if work_time == "constant":
-        pmf = np.zeros(n_workers)
-        pmf[-1] = 1.0
+        pmf = laws.constant_pmf(n_workers)
         return pmf, np.zeros_like(pmf)
     batch = simulate_batch(n_workers, n_updates, n_replicas, work_time, seed, **law_params)
     size = int(batch.staleness.max()) + 1

@@ -21,7 +21,7 @@ from reports.harness.store import Result
 from reports.registry import Claim, Control, Experiment, Tolerance, Verdict, with_summary
 from sim import async_sgd
 from sim.objectives import Quadratic
-from sim.queue import Schedule, simulate_batch
+from sim.queue import simulate_batch, tile
 from sim.seeds import seed_tree
 from sim.stats import expected_iterate_rate
 from theory import predictions, quadratic
@@ -51,12 +51,6 @@ class Config:
             raise ValueError("lr_per_worker_grid must be a non-empty list of positive steps")
 
 
-def _tile(schedule: Schedule, times: int) -> Schedule:
-    return Schedule(staleness=np.tile(schedule.staleness, (times, 1)), worker=np.tile(schedule.worker, (times, 1)),
-                    time=np.tile(schedule.time, (times, 1)), warmup=np.tile(schedule.warmup, (times, 1)),
-                    n_workers=schedule.n_workers)
-
-
 def _grid(config: Config, n_workers: int):
     mus, lrs = np.array(config.mu_explicit_grid), np.array(config.lr_per_worker_grid) * n_workers
     return np.meshgrid(mus, lrs, indexing="ij")
@@ -68,7 +62,7 @@ def scores(config: Config, n_workers: int, seed) -> np.ndarray:
     quad = Quadratic((1.0, 1.0 / config.condition_number))
     grid_mu, grid_lr = _grid(config, n_workers)
     n_configs, R = grid_mu.size, config.n_replicas
-    schedule = _tile(simulate_batch(n_workers, config.n_steps, R, seed=seed), n_configs)
+    schedule = tile(simulate_batch(n_workers, config.n_steps, R, seed=seed), n_configs)
     with np.errstate(over="ignore", invalid="ignore"):
         x = async_sgd.run_workers(quad, schedule, np.repeat(grid_lr.ravel(), R), np.repeat(grid_mu.ravel(), R),
                                   np.ones(2)).x

@@ -24,7 +24,7 @@ from reports.harness.store import Result
 from reports.registry import Claim, Control, Experiment, Tolerance, Verdict, with_summary
 from sim import async_sgd
 from sim.objectives import Quadratic
-from sim.queue import simulate_batch, staleness_pmf
+from sim.queue import simulate_batch, staleness_pmf, tile
 from sim.seeds import seed_tree
 from sim.stats import expected_iterate_rate
 from theory import laws, quadratic
@@ -112,9 +112,7 @@ def _one(config: Config, name: str, m: int, seed) -> dict:
     grid_mu, grid_lr = _grid(config, m)
     n_configs, R = grid_mu.size, config.n_replicas
     sched = simulate_batch(m, config.n_steps, R, law, run_seed, **params)
-    tile = lambda a: np.tile(a, (n_configs, 1))  # noqa: E731 - every configuration on the same queues
-    schedule = type(sched)(staleness=tile(sched.staleness), worker=tile(sched.worker), time=tile(sched.time),
-                           warmup=tile(sched.warmup), n_workers=m)
+    schedule = tile(sched, n_configs)  # every configuration on the same queues
     with np.errstate(over="ignore", invalid="ignore"):
         x = async_sgd.run_workers(quad, schedule, np.repeat(grid_lr.ravel(), R), np.repeat(grid_mu.ravel(), R),
                                   np.ones(2)).x.reshape(config.n_steps + 1, n_configs, R, 2)
