@@ -2,7 +2,7 @@
 
     python -m cnn_experiments.real_async --n-workers 4 --work-time exponential --work-mean 0.02 \\
         --updates 400 --model logreg [--lr 0.5] [--mu-explicit 0.0] [--seed 0] [--scheduler ADDRESS] \\
-        [--log staleness.csv]
+        [--log staleness.csv] [--trace work_times.csv]
 
 Without --scheduler a LocalCluster of M single-threaded worker processes is started on 127.0.0.1. The staleness
 log is written in sim.queue's format; the last line printed is a JSON summary.
@@ -63,6 +63,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
     parser.add_argument("--log", default=None, help="write the staleness log (CSV, sim.queue format) here")
+    parser.add_argument("--trace", default=None,
+                        help="write each update's work time (submission to arrival, seconds; CSV) here: a trace "
+                             "for sim.laws' trace law")
     parser.add_argument("--compensate", action="store_true",
                         help="closed loop: reset mu_L and the step from the measured staleness every 100 updates")
     parser.add_argument("--rescale-step", action="store_true",
@@ -86,8 +89,9 @@ def main(argv=None) -> int:
     try:
         config.validate()
         ps._sleep_sampler(config)
-        if args.log:
-            check_log_path(Path(args.log))
+        for option, path in (("--log", args.log), ("--trace", args.trace)):
+            if path:
+                check_log_path(Path(path), option)
         client, cluster = ps.local_client(args.n_workers, args.scheduler)
     except (ValueError, ConnectionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -104,24 +108,39 @@ def main(argv=None) -> int:
         if cluster is not None:
             cluster.close()
     print(json.dumps(summary(result, config, target)))  # first: an output error below never loses a finished run
-    if args.log:
+    for path, write in ((args.log, lambda p: save_log(p, schedule_of(result, args.n_workers))),
+                        (args.trace, lambda p: save_trace(p, steady_work_times(result, args.n_workers)))):
+        if not path:
+            continue
         try:
-            save_log(args.log, schedule_of(result, args.n_workers))
+            write(path)
         except OSError as exc:
-            print(f"error: could not write the log {args.log}: {exc.strerror}; the summary above is complete",
-                  file=sys.stderr)
+            print(f"error: could not write {path}: {exc.strerror}; the summary above is complete", file=sys.stderr)
             return 2
     return 0
 
 
-def check_log_path(path: Path) -> None:
-    """Fail before the run, not after it, when the log cannot be written there."""
+def steady_work_times(run: ps.RealRun, n_workers: int) -> np.ndarray:
+    """The work times without each slot's first task, which also pays the worker's start-up (data, model)."""
+    slots = np.asarray(run.slot)
+    first = np.zeros(slots.size, dtype=bool)
+    first[[int(np.flatnonzero(slots == k)[0]) for k in np.unique(slots)]] = True
+    return np.asarray(run.cycle, dtype=float)[~first]
+
+
+def save_trace(path, work_times) -> None:
+    """One work time (seconds) per row under a header: what sim.laws.load_trace reads."""
+    np.savetxt(path, np.asarray(work_times, dtype=float), header="work_time_s", comments="", fmt="%.6g")
+
+
+def check_log_path(path: Path, option: str = "--log") -> None:
+    """Fail before the run, not after it, when the file cannot be written there."""
     if path.is_dir():
-        raise ValueError(f"--log {path} is a folder; give a file name")
+        raise ValueError(f"{option} {path} is a folder; give a file name")
     if not path.parent.is_dir():
-        raise ValueError(f"--log {path}: the folder {path.parent} does not exist")
+        raise ValueError(f"{option} {path}: the folder {path.parent} does not exist")
     if not os.access(path.parent, os.W_OK):
-        raise ValueError(f"--log {path}: the folder {path.parent} is not writable")
+        raise ValueError(f"{option} {path}: the folder {path.parent} is not writable")
 
 
 if __name__ == "__main__":

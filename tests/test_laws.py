@@ -75,3 +75,28 @@ def test_bad_pmfs_are_refused_with_a_clear_message():
         laws.rate([[1.0]], 0.0, 0.1, [1.0])
     with pytest.raises(ValueError, match="1-D array"):
         laws.rate([1.2, -0.2], 0.0, 0.1, [1.0])
+
+
+@pytest.mark.parametrize("m", [2, 8])
+def test_the_momentum_picture_fits_the_geometric_law_exactly(m):
+    """Theorem 3 as a fit: the two-term model reproduces Geom(1/M)'s expected trajectory, m = 1 - 1/M, eta = lr / M."""
+    momentum, eta, error = laws.two_term_fit(laws.geometric_pmf(m), 0.05, [1.0, 0.1])
+    assert momentum == pytest.approx(1 - 1 / m, abs=1e-9) and eta == pytest.approx(0.05 / m, rel=1e-9)
+    assert error < 1e-9
+
+
+def test_a_pure_delay_is_not_momentum():
+    """Constant work times: the best two-term fit misses the pure delay's trajectory, more at larger M."""
+    errors = [laws.two_term_fit(laws.constant_pmf(m), 0.05, [1.0, 0.1])[2] for m in (2, 4, 8)]
+    assert errors[0] > 1e-3 and errors[0] < errors[1] < errors[2]
+
+
+def test_the_measured_trace_is_a_law_of_the_queue():
+    """The committed trace of a real run (data/traces) drives the queue; its staleness has mean M - 1 and is far less
+    spread than the geometric law's (work times with CV 0.25: near round-robin)."""
+    from reports.experiments.staleness_laws import TRACE
+    pmf, se = staleness_pmf(4, "trace", n_updates=1000, n_replicas=8, seed=2, path=str(TRACE))
+    mean = laws.mean_staleness(pmf)
+    assert abs(mean - 3.0) < 0.05 and se.max() > 0
+    variance = float((np.arange(pmf.size) ** 2 * pmf).sum() - mean ** 2)
+    assert variance < 0.25 * 12  # Geom(1/4): variance M (M - 1) = 12

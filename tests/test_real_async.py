@@ -83,10 +83,10 @@ def test_a_killed_worker_loses_its_gradient_and_the_run_goes_on():
 
 
 def test_cli_prints_a_json_summary_and_writes_the_log(tmp_path):
-    log = tmp_path / "staleness.csv"
+    log, trace = tmp_path / "staleness.csv", tmp_path / "work_times.csv"
     proc = subprocess.run([sys.executable, "-m", "cnn_experiments.real_async", "--n-workers", "2", "--updates", "40",
-                           "--work-mean", "0.005", "--log", str(log)], capture_output=True, text=True, cwd=ROOT,
-                          timeout=120)
+                           "--work-mean", "0.005", "--log", str(log), "--trace", str(trace)], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr
     import json
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -95,6 +95,12 @@ def test_cli_prints_a_json_summary_and_writes_the_log(tmp_path):
         assert key in summary
     assert summary["n_updates"] == 40
     assert load_log(log).staleness.size == 40
+    # the trace: one work time per update but each worker's first (start-up), readable by the queue's trace law
+    from sim.laws import load_trace
+    from sim.queue import simulate
+    times = load_trace(trace)
+    assert times.size == 38 and np.all(times > 0)
+    assert simulate(3, 50, "trace", seed=1, path=str(trace)).staleness.size == 50
 
 
 def test_closed_loop_sets_momentum_from_the_logged_staleness(client):

@@ -14,8 +14,11 @@ sum_{l >= K} q[l] z^-l = q[K] z^(1-K) / (z - r) keeps it finite:
 For Geom(1/M) (K = 0, r = 1 - 1/M) this is exactly the cubic of recursion (19) (`geometric_reduction`). The
 rate of the expected iterate is the largest root modulus, worst over the eigenvalues.
 
-Public API (takes a pmf, free of the rest of the suite): rate, best_explicit_momentum, recurrence, geometric_pmf,
-constant_pmf, delay_stability_bound, max_stable_step.
+The momentum picture as an approximation (`two_term_fit`): the best two-term model
+x_{t+1} - x_t = m (x_t - x_{t-1}) - eta lambda x_t of a law's expected trajectory, and how far it misses.
+
+Public API (takes a pmf, free of the rest of the suite): rate, best_explicit_momentum, recurrence, two_term_fit,
+geometric_pmf, constant_pmf, delay_stability_bound, max_stable_step.
 """
 from __future__ import annotations
 
@@ -170,6 +173,28 @@ def recurrence(pmf, mu_explicit: float, lr: float, eigenvalues, n_steps: int, x0
         momentum = mu_explicit * (x[t] - x[t - 1]) if t else 0.0
         x[t + 1] = x[t] - lr * grad + momentum
     return x
+
+
+def two_term_fit(pmf, lr: float, eigenvalues, n_steps: int = 200) -> tuple[float, float, float]:
+    """The momentum picture of a law, fitted: (m, eta, relative error).
+
+    The law's expected trajectory at mu_L = 0 and step `lr` (from x_0 = 1 on every eigenvalue) is fitted by least
+    squares with the two-term model x_{t+1} - x_t = m (x_t - x_{t-1}) - eta lambda x_t (t >= 1: the first step of
+    every law is plain gradient descent); the error is the relative RMS distance between the law's trajectory and the
+    two-term model's, run from the law's x_0, x_1. Geom(1/M) is fitted exactly: m = 1 - 1/M, eta = lr / M, error at
+    rounding level (Theorem 3); any other law leaves an error, its longer memory.
+    """
+    lam = np.asarray(eigenvalues, dtype=float)
+    x = recurrence(pmf, 0.0, lr, lam, n_steps, np.ones(lam.size))
+    steps = np.diff(x, axis=0)
+    design = np.column_stack([steps[:-1].ravel(), -(lam * x[1:-1]).ravel()])
+    (m, eta), *_ = np.linalg.lstsq(design, steps[1:].ravel(), rcond=None)
+    y = np.empty_like(x)
+    y[:2] = x[:2]
+    for t in range(1, n_steps):
+        y[t + 1] = y[t] + m * (y[t] - y[t - 1]) - eta * lam * y[t]
+    error = math.sqrt(float(np.square(y - x).sum() / np.square(x).sum()))
+    return float(m), float(eta), error
 
 
 def delay_stability_bound(tau: int) -> float:
