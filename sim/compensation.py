@@ -6,6 +6,14 @@ System-side estimator: the staleness of exponential workers is Geom(1/M) (Theore
 ratio from a sample is mean / (1 + mean); the implicit momentum is that ratio (Theorem 3). It needs only the
 version gaps the server already knows, one per update, and is updated every K updates.
 
+Any law (`law_estimates`): the empirical pmf of the logged staleness, mapped to the momentum of its best two-term fit
+(theory.laws.two_term_fit) at the run's step and a curvature range — the implicit momentum of a law that need not be
+memoryless (for the exponential law the same 1 - 1/M).
+
+Trajectory side (`trajectory_estimates`): YellowFin's estimator (sim.estimators.yellowfin_momentum: EMAs of the
+steps and gradients, median over coordinates and time) and an instrumental-variable fit of the two-term model
+(`iv_two_term`), on the trajectory logged so far.
+
 Controllers: "theorem7" sets (mu_L, alpha) to Theorem 7's optimum for the estimated mu_S and the curvature range Q
 (the range is the user's: a guess or a short probe); "first_order" sets mu_L = mu*(Q) - mu_S (the paper's
 prescription) with heavy ball's step for the total momentum; both clamp mu_L to [-0.9, 0.9]. The Omnivore rule
@@ -18,6 +26,7 @@ import math
 
 import numpy as np
 
+from sim import estimators
 from sim.stats import batch_se
 from theory import quadratic
 
@@ -34,6 +43,43 @@ def system_estimates(staleness: np.ndarray, every: int = 100) -> tuple[np.ndarra
     counts = np.arange(every, s.size + 1, every)
     means = np.cumsum(s)[counts - 1] / counts
     return counts, means / (1 + means)
+
+
+def law_estimates(staleness: np.ndarray, lr: float, eigenvalues, every: int = 100, tail: float = 1e-4
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Online estimates of the implicit momentum for any law: after every `every` updates, the empirical pmf of the
+    staleness so far (cut where its tail mass is below `tail`) through theory.laws.two_term_fit at this step and these
+    eigenvalues. Returns (update counts, estimates)."""
+    from theory import laws
+    s = np.asarray(staleness)
+    if s.ndim != 1 or s.size == 0 or np.any(s < 0):
+        raise ValueError("staleness must be a non-empty 1-D array of non-negative version gaps")
+    counts = np.arange(every, s.size + 1, every)
+    estimates = [laws.two_term_fit(laws.trim(np.bincount(s[:c]) / c, tail), lr, eigenvalues)[0] for c in counts]
+    return counts, np.array(estimates)
+
+
+def iv_two_term(x: np.ndarray, g: np.ndarray) -> tuple[float, float]:
+    """The two-term model x_{t+1} - x_t = mu (x_t - x_{t-1}) - eta g_t fitted with instruments (x_{t-1} - x_{t-2},
+    g_{t-1}): on one asynchronous run the update's error is eps_{t+1} - mu_S eps_t (the fresh noise and the stale
+    draw, minus mu_S times the previous ones: MA(1)), correlated with the regressors x_t - x_{t-1} and g_t but not
+    with the instruments, which are known one update earlier. x, g: (T+1, d)."""
+    steps = np.diff(x, axis=0)
+    target = steps[2:].ravel()
+    design = np.column_stack([steps[1:-1].ravel(), -g[2:len(steps)].ravel()])
+    instruments = np.column_stack([steps[:-2].ravel(), -g[1:len(steps) - 1].ravel()])
+    mu, eta = np.linalg.solve(instruments.T @ design, instruments.T @ target)
+    return float(mu), float(eta)
+
+
+def trajectory_estimates(x: np.ndarray, g: np.ndarray, lr: float, every: int = 100, beta: float = 0.999
+                         ) -> dict[str, np.ndarray]:
+    """Online trajectory-side estimates after every `every` updates of one run (x, g: (T+1, d)): YellowFin's with
+    the step `lr` it is given, and the IV fit. Returns {"counts", "yellowfin", "iv"}."""
+    counts = np.arange(every, x.shape[0], every)
+    return {"counts": counts,
+            "yellowfin": np.array([estimators.yellowfin_momentum(x[:c + 1], g[:c + 1], lr, beta) for c in counts]),
+            "iv": np.array([iv_two_term(x[:c + 1], g[:c + 1])[0] for c in counts])}
 
 
 def lower_bound(staleness: np.ndarray, n_sd: float = 2.0) -> float:

@@ -45,3 +45,34 @@ def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="unknown rule"):
         compensation.controller(0.5, 10.0, "bang-bang")
     assert compensation.updates_to_target(1.0) == float("inf")
+
+
+def test_the_staleness_law_estimator_reads_a_pure_delay_as_its_two_term_momentum():
+    """Round-robin staleness (tau = M - 1 always): the law estimator is the pure delay's two-term momentum, below
+    the geometric reading (M - 1) / M; on exponential staleness both read 1 - 1/M."""
+    from theory import laws
+    lam = np.geomspace(0.1, 1.0, 8)
+    _, estimates = compensation.law_estimates(np.full(400, 3), 0.05, lam, every=200)
+    assert estimates[-1] == pytest.approx(laws.two_term_fit(laws.constant_pmf(4), 0.05, lam)[0], abs=1e-12)
+    assert estimates[-1] < 0.75 - 0.02
+    schedule = simulate(8, 2000, seed=5)
+    _, estimates = compensation.law_estimates(schedule.staleness[~schedule.warmup], 0.05, lam)
+    assert abs(estimates[-1] - 0.875) < 0.02
+
+
+def test_the_iv_fit_is_exact_on_a_noise_free_two_term_trajectory_and_yellowfin_needs_the_right_step():
+    """On x_{t+1} - x_t = mu (x_t - x_{t-1}) - eta g_t exactly, the IV fit returns (mu, eta); YellowFin's estimator
+    returns mu only when given eta as its step (with the nominal alpha = eta / (1 - mu) it reads far less)."""
+    from sim.objectives import Quadratic
+    quad = Quadratic(tuple(np.geomspace(0.1, 1.0, 6)))
+    mu, eta = 0.75, 0.02
+    x = np.empty((301, 6))
+    x[0] = x[1] = 1.0
+    for t in range(1, 300):
+        x[t + 1] = x[t] + mu * (x[t] - x[t - 1]) - eta * quad.gradient(x[t])
+    g = quad.gradient(x)
+    assert compensation.iv_two_term(x, g) == pytest.approx((mu, eta), abs=1e-8)
+    online = compensation.trajectory_estimates(x, g, eta, every=100, beta=0.0)
+    assert online["counts"].tolist() == [100, 200, 300]
+    assert online["yellowfin"][-1] == pytest.approx(mu, abs=1e-6)
+    assert compensation.trajectory_estimates(x, g, eta / (1 - mu), every=300, beta=0.0)["yellowfin"][-1] < mu - 0.2
