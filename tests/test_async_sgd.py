@@ -60,3 +60,21 @@ def test_monte_carlo_mean_matches_the_recursion_and_not_a_wrong_one():
 def test_bad_step_or_momentum_is_rejected(lr, mu):
     with pytest.raises(ValueError, match="lr|mu_explicit"):
         async_sgd.run_workers(QUAD, simulate_batch(2, 5, 1), lr, mu, [1.0, 1.0])
+
+
+def test_a_controller_may_change_the_explicit_momentum_during_the_run():
+    """mu_L of shape (replicas, updates): the same bits as a scalar when constant; a change takes effect at its
+    update; a wrong shape is refused."""
+    from sim.objectives import Quadratic
+    from sim.queue import simulate_batch
+    quad = Quadratic((1.0, 0.1))
+    schedule = simulate_batch(4, 60, 3, seed=2)
+    scalar = async_sgd.run_workers(quad, schedule, 0.1, 0.3, np.ones(2)).x
+    per_update = async_sgd.run_workers(quad, schedule, 0.1, np.full((3, 60), 0.3), np.ones(2)).x
+    assert np.array_equal(scalar, per_update)
+    switched = np.full((3, 60), 0.3)
+    switched[:, 30:] = -0.2
+    x = async_sgd.run_workers(quad, schedule, 0.1, switched, np.ones(2)).x
+    assert np.array_equal(x[:31], scalar[:31]) and not np.array_equal(x[31:], scalar[31:])
+    with pytest.raises(ValueError, match="shape"):
+        async_sgd.run_workers(quad, schedule, 0.1, np.full((3, 59), 0.3), np.ones(2))
