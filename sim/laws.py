@@ -89,3 +89,27 @@ def make_sampler(law: str, n_workers: int, **params) -> Sampler:
         raise LawError("trace work times need path= a CSV file of work times")
     times = load_trace(params["path"])
     return lambda rng, shape: rng.choice(times, size=shape)
+
+
+# Named laws of the experiments beyond the paper: (work-time law, its parameters) at M workers.
+MEASURED_TRACE = Path(__file__).resolve().parents[1] / "data" / "traces" / "dask-cnn-natural-m2.csv"
+NAMED_LAWS = ("exponential", "constant", "gamma-2", "gamma-10", "lognormal-0.5", "lognormal-1", "heterogeneous",
+              "trace")
+
+
+def named_law(name: str, n_workers: int) -> tuple[str, dict]:
+    """(law, parameters) of a named law: "gamma-K" (shape K, mean 1), "lognormal-S" (sigma S), "heterogeneous"
+    (exponential rates spread over [0.5, 1.5]), "trace" (work times measured on a real Dask parameter server,
+    resampled: data/traces/README.md), "exponential", "constant"."""
+    if name in ("exponential", "constant"):
+        return name, {}
+    if name == "trace":
+        return "trace", {"path": str(MEASURED_TRACE)}
+    if name.startswith("gamma-"):
+        return "gamma", {"shape": float(name.split("-")[1])}
+    if name.startswith("lognormal-"):
+        return "lognormal", {"sigma": float(name.split("-")[1])}
+    if name == "heterogeneous":
+        return "exponential", {"rates": list(np.linspace(0.5, 1.5, n_workers))}
+    raise LawError(f"unknown law {name!r}; choose from {', '.join(NAMED_LAWS)}")
+

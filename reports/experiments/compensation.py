@@ -20,9 +20,9 @@ import numpy as np
 from reports.harness.provenance import provenance
 from reports.harness.store import Result
 from reports.registry import Claim, Control, Experiment, Tolerance, Verdict, with_summary
-from reports.experiments.staleness_laws import law_params
 from sim import async_sgd, compensation, estimators
 from sim.objectives import Quadratic
+from sim.laws import named_law as law_params
 from sim.queue import simulate, simulate_batch, staleness_pmf
 from sim.seeds import seed_tree
 from theory import laws, quadratic

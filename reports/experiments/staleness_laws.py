@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -30,30 +29,15 @@ from reports.harness.store import Result
 from reports.registry import Claim, Control, Experiment, Tolerance, Verdict, with_summary
 from sim import async_sgd
 from sim.objectives import Quadratic
+from sim.laws import MEASURED_TRACE, NAMED_LAWS, named_law
 from sim.queue import Schedule, simulate_batch, staleness_pmf, tile
 from sim.seeds import seed_tree
 from sim.stats import expected_iterate_rate
 from theory import laws, quadratic
 
-LAWS = ("exponential", "constant", "gamma-2", "gamma-10", "lognormal-0.5", "lognormal-1", "heterogeneous", "trace")
-# work times measured on a real Dask parameter server (CNN gradients, natural work times; data/traces/README.md)
-TRACE = Path(__file__).resolve().parents[2] / "data" / "traces" / "dask-cnn-natural-m2.csv"
-
-
-def law_params(name: str, n_workers: int) -> tuple[str, dict]:
-    """(sim.queue work-time law, its parameters) of a named law; heterogeneous: rates spread over [0.5, 1.5]; trace:
-    the measured work times of a real run, resampled."""
-    if name in ("exponential", "constant"):
-        return name, {}
-    if name == "trace":
-        return "trace", {"path": str(TRACE)}
-    if name.startswith("gamma-"):
-        return "gamma", {"shape": float(name.split("-")[1])}
-    if name.startswith("lognormal-"):
-        return "lognormal", {"sigma": float(name.split("-")[1])}
-    if name == "heterogeneous":
-        return "exponential", {"rates": list(np.linspace(0.5, 1.5, n_workers))}
-    raise ValueError(f"unknown law {name!r}; choose from {', '.join(LAWS)}")
+LAWS = NAMED_LAWS
+TRACE = MEASURED_TRACE
+law_params = named_law  # (sim.queue work-time law, its parameters) of a named law
 
 
 @dataclass(frozen=True)
