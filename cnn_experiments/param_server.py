@@ -230,7 +230,6 @@ def _closed_loop(config: RealConfig):
     Returns out -> (mu_L, lr), recorded in out.controls."""
     from sim import compensation
     from sim.queue import warmup_mask
-    _, alpha_sync = compensation.controller(0.0, config.condition_number)
 
     def reset(out: RealRun) -> tuple[float, float]:
         staleness = np.asarray(out.staleness)
@@ -238,9 +237,8 @@ def _closed_loop(config: RealConfig):
         if steady.size < 50:  # too few delays to estimate: keep the user's settings
             out.controls.append((len(staleness), None, config.mu_explicit, config.lr))
             return config.mu_explicit, config.lr
-        mu_s = max(0.0, compensation.lower_bound(steady))
-        mu, alpha = compensation.controller(mu_s, config.condition_number)
-        lr = config.lr * alpha / alpha_sync if config.rescale_step else config.lr
+        mu, lr = compensation.control(steady, config.condition_number, config.mu_explicit, config.lr,
+                                      "theorem7" if config.rescale_step else "keep")
         out.controls.append((len(staleness), float(steady.mean() / (1 + steady.mean())), mu, lr))
         return mu, lr
     return reset

@@ -24,14 +24,14 @@ class Trajectories:
 
 
 def _check_step(lr, mu_explicit):
-    """Validate and shape lr and mu_L: scalars, or one value per replica (shape (R,)) for batched sweeps; mu_L may
-    also be (R, T), one value per replica and update (a controller that changes it during the run)."""
+    """Validate and shape lr and mu_L: scalars, or one value per replica (shape (R,)) for batched sweeps, or (R, T),
+    one value per replica and update (a controller that changes them during the run)."""
     lr_, mu_ = np.asarray(lr, dtype=float), np.asarray(mu_explicit, dtype=float)
     if not np.all(np.isfinite(lr_)) or np.any(lr_ <= 0):
         raise ValueError(f"lr (alpha) must be a positive finite number, got {lr!r}")
     if not np.all(np.isfinite(mu_)) or np.any(np.abs(mu_) >= 1):
         raise ValueError(f"mu_explicit (mu_L) must be in (-1, 1), got {mu_explicit!r}")
-    return (lr_[:, None] if lr_.ndim else lr_), (mu_[:, None] if mu_.ndim == 1 else mu_)
+    return (lr_[:, None] if lr_.ndim == 1 else lr_), (mu_[:, None] if mu_.ndim == 1 else mu_)
 
 
 def run_workers(objective, schedule: Schedule, lr: float, mu_explicit: float, w0, noise_std: float = 0.0,
@@ -41,8 +41,10 @@ def run_workers(objective, schedule: Schedule, lr: float, mu_explicit: float, w0
     worker = np.atleast_2d(schedule.worker)
     n_replicas, n_steps = worker.shape
     per_update = mu_explicit.ndim == 2 and mu_explicit.shape[1] > 1
-    if per_update and mu_explicit.shape != (n_replicas, n_steps):
-        raise ValueError(f"mu_explicit per update must have shape (replicas, updates) = {(n_replicas, n_steps)}")
+    lr_per_update = lr.ndim == 2 and lr.shape[1] > 1
+    for name, value, flag in (("mu_explicit", mu_explicit, per_update), ("lr", lr, lr_per_update)):
+        if flag and value.shape != (n_replicas, n_steps):
+            raise ValueError(f"{name} per update must have shape (replicas, updates) = {(n_replicas, n_steps)}")
     rng = np.random.default_rng(seed)
     w = np.broadcast_to(np.asarray(w0, dtype=float), (n_replicas, objective.dim)).copy()
     x = np.empty((n_steps + 1, n_replicas, objective.dim))
@@ -61,7 +63,7 @@ def run_workers(objective, schedule: Schedule, lr: float, mu_explicit: float, w0
         new = x[t + 1]  # same operation order as heavy_ball: (w - lr g) + mu (w - w_prev)
         np.subtract(x[t], x[t - 1] if t else x[t], out=new)
         new *= mu_explicit[:, t:t + 1] if per_update else mu_explicit
-        grad *= lr
+        grad *= lr[:, t:t + 1] if lr_per_update else lr
         np.add(x[t] - grad, new, out=new)
         read_index[t] = version[slot]
         snapshots[slot] = new
@@ -73,8 +75,8 @@ def run_iid(objective, staleness: np.ndarray, lr: float, mu_explicit: float, w0,
             seed: int = 0) -> Trajectories:
     """Asynchronous SGD whose update t uses the gradient at w_{max(t - tau_t, 0)}; staleness has shape (R, T)."""
     lr, mu_explicit = _check_step(lr, mu_explicit)
-    if mu_explicit.ndim == 2 and mu_explicit.shape[1] > 1:
-        raise ValueError("run_iid takes one mu_explicit per replica, not per update")
+    if (mu_explicit.ndim == 2 and mu_explicit.shape[1] > 1) or (lr.ndim == 2 and lr.shape[1] > 1):
+        raise ValueError("run_iid takes one lr and mu_explicit per replica, not per update")
     staleness = np.atleast_2d(staleness)
     n_replicas, n_steps = staleness.shape
     rng = np.random.default_rng(seed)

@@ -76,3 +76,21 @@ def test_the_iv_fit_is_exact_on_a_noise_free_two_term_trajectory_and_yellowfin_n
     assert online["counts"].tolist() == [100, 200, 300]
     assert online["yellowfin"][-1] == pytest.approx(mu, abs=1e-6)
     assert compensation.trajectory_estimates(x, g, eta / (1 - mu), every=300, beta=0.0)["yellowfin"][-1] < mu - 0.2
+
+
+def test_the_replayed_loop_resets_every_100_updates_from_the_staleness_logged_before():
+    """schedule_controls: before the first reset the rule at what M alone says (mu_S = 1 - 1/M); afterwards the
+    server's control on the steady-state staleness logged so far; the delay rule shrinks the step as the staleness
+    grows, the kept step stays."""
+    schedule = simulate(8, 400, seed=3)
+    mu, lr = compensation.schedule_controls(schedule.staleness, schedule.warmup, 100.0, 0.3, 8.0, "keep",
+                                            n_workers=8)
+    assert np.all(lr == 8.0) and mu[0] == compensation.control_at(7 / 8, 7, 100.0, 8.0)[0]
+    steady = schedule.staleness[:200][~schedule.warmup[:200]]
+    assert mu[250] == compensation.control(steady, 100.0, 0.3, 8.0)[0]
+    assert len(set(mu[100:200])) == 1 and len(set(mu[200:300])) == 1
+    _, delay = compensation.schedule_controls(schedule.staleness, schedule.warmup, 100.0, 0.3, 8.0, "delay",
+                                              n_workers=8)
+    assert np.all(delay < 8.0 * 0.2)  # sin(pi / 30) ~ 0.10 at mean staleness 7
+    with pytest.raises(ValueError, match="step rule"):
+        compensation.control_at(0.5, 1.0, 100.0, 1.0, "bogus")

@@ -113,7 +113,9 @@ def test_closed_loop_sets_momentum_from_the_logged_staleness(client):
     update, estimate, mu, lr = run.controls[-1]
     assert abs(estimate - 2 / 3) < 0.05 and lr == config.lr
     steady = np.array(run.staleness)[~schedule_of(run, 3).warmup[:len(run.staleness)]]
-    assert mu == pytest.approx(compensation.controller(compensation.lower_bound(steady[:update]), 10.0)[0], abs=1e-9)
+    assert mu == compensation.control(steady[:update], 10.0, config.mu_explicit, config.lr)[0]
+    floor = np.floor(compensation.lower_bound(steady[:update]) / compensation.RESOLUTION) * compensation.RESOLUTION
+    assert mu == pytest.approx(compensation.controller(floor, 10.0)[0], abs=1e-9)
 
 
 def test_cli_compensate_prints_the_closed_loop_fields():
