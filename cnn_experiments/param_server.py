@@ -234,7 +234,7 @@ def _closed_loop(config: RealConfig):
     def reset(out: RealRun) -> tuple[float, float]:
         staleness = np.asarray(out.staleness)
         steady = staleness[~warmup_mask(np.asarray(out.slot), config.n_workers)]
-        if steady.size < 50:  # too few delays to estimate: keep the user's settings
+        if steady.size < compensation.MIN_DELAYS:  # too few delays to estimate: keep the user's settings
             out.controls.append((len(staleness), None, config.mu_explicit, config.lr))
             return config.mu_explicit, config.lr
         mu, lr = compensation.control(steady, config.condition_number, config.mu_explicit, config.lr,

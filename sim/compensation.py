@@ -29,7 +29,7 @@ import numpy as np
 
 from sim import estimators
 from sim.stats import batch_se
-from theory import quadratic
+from theory import laws, quadratic
 
 CLAMP = 0.9
 
@@ -51,7 +51,6 @@ def law_estimates(staleness: np.ndarray, lr: float, eigenvalues, every: int = 10
     """Online estimates of the implicit momentum for any law: after every `every` updates, the empirical pmf of the
     staleness so far (cut where its tail mass is below `tail`) through theory.laws.two_term_fit at this step and these
     eigenvalues. Returns (update counts, estimates)."""
-    from theory import laws
     s = np.asarray(staleness)
     if s.ndim != 1 or s.size == 0 or np.any(s < 0):
         raise ValueError("staleness must be a non-empty 1-D array of non-negative version gaps")
