@@ -170,6 +170,12 @@ def _one(config: Config, name: str, m: int, seed) -> dict:
 PMF_DRAWS = 4  # pmfs redrawn within their standard errors, to carry the sampling error into the predicted best mu_L
 
 
+def _redrawn(pmf: np.ndarray, se: np.ndarray, rng: np.random.Generator, tail: float) -> np.ndarray:
+    """One pmf redrawn within its standard errors: pmf + se N(0, 1), clipped at 0, renormalised, trimmed."""
+    noisy = np.clip(pmf + se * rng.standard_normal(pmf.shape), 0.0, None)
+    return laws.trim(noisy / noisy.sum(), tail)
+
+
 def _prediction_spread(config: Config, pmf: np.ndarray, se: np.ndarray, m: int, quad: Quadratic,
                        stable: np.ndarray, seed) -> list[float]:
     """The predicted best mu_L for pmfs redrawn as pmf + se N(0, 1) (clipped at 0, renormalised, trimmed): the
@@ -179,8 +185,7 @@ def _prediction_spread(config: Config, pmf: np.ndarray, se: np.ndarray, m: int, 
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(PMF_DRAWS):
-        noisy = np.clip(pmf + se * rng.standard_normal(pmf.shape), 0.0, None)
-        table = _predicted(config, laws.trim(noisy / noisy.sum(), config.pmf_tail), m, quad)
+        table = _predicted(config, _redrawn(pmf, se, rng, config.pmf_tail), m, quad)
         out.append(_best(config, np.where(stable, table, np.inf), m)["mu_explicit"])
     return out
 
@@ -193,8 +198,7 @@ def _recurrence_se(config: Config, pmf: np.ndarray, se: np.ndarray, lr: float, q
     rng = np.random.default_rng(seed)
     paths = []
     for _ in range(2 * PMF_DRAWS):
-        noisy = np.clip(pmf + se * rng.standard_normal(pmf.shape), 0.0, None)
-        paths.append(laws.recurrence(laws.trim(noisy / noisy.sum(), config.pmf_tail), 0.0, lr, quad.eigenvalues,
+        paths.append(laws.recurrence(_redrawn(pmf, se, rng, config.pmf_tail), 0.0, lr, quad.eigenvalues,
                                      config.n_steps, np.ones(2)))
     return np.std(paths, axis=0, ddof=1)
 
