@@ -4,7 +4,9 @@ Each configuration (M, mu_L, alpha, seed) has M workers holding the parameters t
 comes from `sim.queue.simulate` (the same model as the Monte Carlo). When worker j writes, its gradient — taken
 at its own snapshot, on its own fresh mini-batch — is applied to the current parameters with explicit momentum
 mu_L at the store, w <- (w - alpha g) + mu_L (w - w_prev); then worker j reads the new parameters. M = 1 is
-plain momentum SGD.
+plain momentum SGD. A run with a `controller` is the closed loop of sim.compensation replayed on its own queue:
+(mu_L, alpha) start from the first-order rule at what M says and are reset every 100 updates from the staleness
+logged so far (the spec's mu_L and alpha are the synchronous tuning the rule starts from).
 
 All active configurations step together: the K snapshots being read are gathered, one batched forward/backward
 (cifar10_quick stacked as convolution groups) gives K gradients, and K updates are applied. Configurations that
@@ -20,10 +22,12 @@ import numpy as np
 import torch
 
 from cnn_experiments import model
+from sim import compensation
 from sim.queue import simulate
 from sim.seeds import seed_tree
 
 ROLES = ("queue", "batches")  # one seed tree per run: the queue and the mini-batches never share a stream
+CONTROLLERS = compensation.FIRST_ORDER_STEP_RULES  # the closed loop's step rules that need no curvature range
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class RunSpec:
     lr: float
     seed: int                      # schedule, mini-batches and (unless init_seed is given) the initial weights
     init_seed: int | None = None
+    controller: str | None = None  # a step rule of CONTROLLERS: the closed loop from (mu_explicit, lr) at M = 1
 
     def validate(self) -> None:
         if isinstance(self.n_workers, bool) or not isinstance(self.n_workers, int) or self.n_workers < 1:
@@ -41,6 +46,8 @@ class RunSpec:
             raise ValueError(f"mu_explicit must be in (-1, 1), got {self.mu_explicit!r}")
         if not math.isfinite(self.lr) or self.lr <= 0:
             raise ValueError(f"lr must be a positive finite number, got {self.lr!r}")
+        if self.controller is not None and self.controller not in CONTROLLERS:
+            raise ValueError(f"controller must be one of {', '.join(CONTROLLERS)} or None, got {self.controller!r}")
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,7 @@ class RunRecord:
     diverged: bool = False
     updates: int = 0
     staleness: np.ndarray | None = None
+    controls: tuple | None = None                  # (mu_L, alpha) of the last update made
 
 
 class Data:
@@ -119,12 +127,13 @@ class _Batch:
         owner = torch.as_tensor(np.repeat(np.arange(len(specs)), sizes), device=device)
         self.snaps = {k: v[owner].clone() for k, v in self.w.items()}
         self.version = torch.zeros(sum(sizes), dtype=torch.int64, device=device)
-        self.worker = torch.as_tensor(np.stack([simulate(s.n_workers, settings.budget, settings.work_time,
-                                                         seed=run_seeds(s.seed)["queue"]).worker
-                                                for s in specs]), device=device)
+        queues = [simulate(s.n_workers, settings.budget, settings.work_time, seed=run_seeds(s.seed)["queue"])
+                  for s in specs]
+        self.worker = torch.as_tensor(np.stack([q.worker for q in queues]), device=device)
         self.batches = torch.as_tensor(np.stack([minibatches(s.seed, data.n, settings) for s in specs]), device=device)
-        self.lr = torch.tensor([s.lr for s in specs], dtype=torch.float32, device=device)
-        self.mu = torch.tensor([s.mu_explicit for s in specs], dtype=torch.float32, device=device)
+        mu, lr = zip(*(controls(s, q) for s, q in zip(specs, queues)))
+        self.lr = torch.tensor(np.stack(lr), dtype=torch.float32, device=device)   # (K, budget): alpha per update
+        self.mu = torch.tensor(np.stack(mu), dtype=torch.float32, device=device)   # (K, budget): mu_L per update
         self.rows = list(range(len(specs)))          # positions in the caller's list
         self.staleness = torch.zeros((len(specs), settings.budget), dtype=torch.int64, device=device) \
             if track_staleness else None
@@ -138,7 +147,7 @@ class _Batch:
         with torch.no_grad():
             for (name, w), g in zip(self.w.items(), grads):
                 shape = (-1,) + (1,) * (w.dim() - 1)
-                new = (w - self.lr.view(shape) * g) + self.mu.view(shape) * (w - self.prev[name])
+                new = (w - self.lr[:, t].view(shape) * g) + self.mu[:, t].view(shape) * (w - self.prev[name])
                 self.prev[name] = w
                 self.w[name] = new
                 self.snaps[name][slot] = new
@@ -164,6 +173,16 @@ class _Batch:
             self.staleness = self.staleness[keep]
         self.specs = [s for s, k in zip(self.specs, mask) if k]
         self.rows = [r for r, k in zip(self.rows, mask) if k]
+
+
+def controls(spec: RunSpec, queue) -> tuple[np.ndarray, np.ndarray]:
+    """(mu_L, alpha) for every update of a run: the spec's, or its closed loop replayed on its queue (the first-order
+    rule mu_L = mu_sync - mu_S from the logged staleness, the step by the controller's rule)."""
+    n = queue.worker.shape[-1]
+    if spec.controller is None:
+        return np.full(n, spec.mu_explicit), np.full(n, spec.lr)
+    return compensation.schedule_controls(queue.staleness, queue.warmup, None, spec.mu_explicit, spec.lr,
+                                          spec.controller, n_workers=spec.n_workers, mu_sync=spec.mu_explicit)
 
 
 def fast_losses(settings: Settings, device):
@@ -243,9 +262,11 @@ def train(specs: list[RunSpec], data: Data, settings: Settings, progress=None,
             if (t + 1) % settings.eval_every and not last:
                 continue
             losses = eval_losses(batch.w, data).tolist()
+            now = zip(batch.mu[:, t].tolist(), batch.lr[:, t].tolist())
             mask = []
-            for r, loss in zip(batch.rows, losses):
+            for r, loss, control in zip(batch.rows, losses, now):
                 rec = records[r]
+                rec.controls = control
                 rec.eval_steps.append(t + 1)
                 rec.losses.append(loss)
                 rec.updates = t + 1

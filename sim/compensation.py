@@ -109,6 +109,7 @@ def controller(mu_implicit_estimate: float, condition_number: float, rule: str =
 
 
 STEP_RULES = ("keep", "theorem7", "delay")
+FIRST_ORDER_STEP_RULES = ("keep", "delay")  # the step rules that need no curvature range (with the first-order rule)
 MIN_DELAYS = 50  # the loop keeps its settings until it has logged this many steady-state delays
 RESOLUTION = 1e-3  # the loop rounds its lower bound of mu_S down to this (below its SE; Theorem 7's search is cached)
 
@@ -118,24 +119,32 @@ def _theorem7(mu_implicit: float, condition_number: float) -> tuple[float, float
     return controller(mu_implicit, condition_number)
 
 
-def control_at(mu_implicit: float, mean_staleness: float, condition_number: float, lr_start: float,
-               step_rule: str = "keep") -> tuple[float, float]:
-    """(mu_L, alpha) for an implicit momentum (rounded down to RESOLUTION) and a mean staleness: mu_L from Theorem 7
-    and the curvature range Q; the step tuned at M = 1 (`lr_start`) kept ("keep"), scaled by Theorem 7's ratio
-    alpha(mu_S) / alpha(0) ("theorem7"), or by the pure delay's stability bound at the mean staleness relative to no
-    delay, sin(pi / (2 (2 E tau + 1))) ("delay")."""
+def control_at(mu_implicit: float, mean_staleness: float, condition_number: float | None, lr_start: float,
+               step_rule: str = "keep", mu_sync: float | None = None) -> tuple[float, float]:
+    """(mu_L, alpha) for an implicit momentum (rounded down to RESOLUTION) and a mean staleness. mu_L: Theorem 7's
+    optimum for the curvature range Q, or with `mu_sync` (the momentum tuned at M = 1) the first-order rule
+    mu_L = mu_sync - mu_S, clamped to [-0.9, 0.9] (the paper's prescription; no curvature range needed). The step
+    tuned at M = 1 (`lr_start`) kept ("keep"), scaled by Theorem 7's ratio alpha(mu_S) / alpha(0) ("theorem7", needs
+    Q), or by the pure delay's stability bound at the mean staleness relative to no delay,
+    sin(pi / (2 (2 E tau + 1))) ("delay")."""
     if step_rule not in STEP_RULES:
         raise ValueError(f"unknown step rule {step_rule!r}; choose one of {', '.join(STEP_RULES)}")
-    mu, alpha = _theorem7(math.floor(max(0.0, mu_implicit) / RESOLUTION) * RESOLUTION, float(condition_number))
+    if condition_number is None and (mu_sync is None or step_rule == "theorem7"):
+        raise ValueError("Theorem 7 (its momentum, or its step rule) needs a curvature range Q (condition_number)")
+    mu_s = math.floor(max(0.0, mu_implicit) / RESOLUTION) * RESOLUTION
+    mu = (_theorem7(mu_s, float(condition_number))[0] if mu_sync is None else
+          float(np.clip(mu_sync - mu_s, -CLAMP, CLAMP)))
     if step_rule == "theorem7":
-        return mu, lr_start * alpha / _theorem7(0.0, float(condition_number))[1]
+        q = float(condition_number)
+        return mu, lr_start * _theorem7(mu_s, q)[1] / _theorem7(0.0, q)[1]
     if step_rule == "delay":
         return mu, lr_start * math.sin(math.pi / (2 * (2 * mean_staleness + 1)))
     return mu, lr_start
 
 
-def control(steady_staleness: np.ndarray, condition_number: float, mu_start: float, lr_start: float,
-            step_rule: str = "keep", min_delays: int = MIN_DELAYS) -> tuple[float, float]:
+def control(steady_staleness: np.ndarray, condition_number: float | None, mu_start: float, lr_start: float,
+            step_rule: str = "keep", min_delays: int = MIN_DELAYS, mu_sync: float | None = None
+            ) -> tuple[float, float]:
     """What the loop sets from the steady-state staleness logged so far: control_at the estimate's lower bound and
     the mean staleness. With fewer than `min_delays` delays: (mu_start, lr_start)."""
     s = np.asarray(steady_staleness, dtype=float)
@@ -143,25 +152,27 @@ def control(steady_staleness: np.ndarray, condition_number: float, mu_start: flo
         if step_rule not in STEP_RULES:
             raise ValueError(f"unknown step rule {step_rule!r}; choose one of {', '.join(STEP_RULES)}")
         return mu_start, lr_start
-    return control_at(lower_bound(s), float(s.mean()), condition_number, lr_start, step_rule)
+    return control_at(lower_bound(s), float(s.mean()), condition_number, lr_start, step_rule, mu_sync)
 
 
-def schedule_controls(staleness: np.ndarray, warmup: np.ndarray, condition_number: float, mu_start: float,
-                      lr_start: float, step_rule: str = "keep", every: int = 100, n_workers: int | None = None
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def schedule_controls(staleness: np.ndarray, warmup: np.ndarray, condition_number: float | None, mu_start: float,
+                      lr_start: float, step_rule: str = "keep", every: int = 100, n_workers: int | None = None,
+                      mu_sync: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The loop replayed on a logged run: (mu_L, alpha) for every update, reset every `every` updates from the
     steady-state staleness logged before it (as the server does online). Before the first reset: (mu_start,
     lr_start), or with `n_workers` the rule applied to what M alone says (mu_S = 1 - 1/M, mean staleness M - 1: the
-    mean of any queue). Arrays of the log's length."""
+    mean of any queue). `mu_sync`: the first-order momentum rule instead of Theorem 7 (control_at). Arrays of the
+    log's length."""
     staleness, warmup = np.asarray(staleness), np.asarray(warmup, dtype=bool)
     mu, lr = np.empty(staleness.size), np.empty(staleness.size)
     current = ((mu_start, lr_start) if n_workers is None else
-               control_at(1 - 1 / n_workers, n_workers - 1, condition_number, lr_start, step_rule))
+               control_at(1 - 1 / n_workers, n_workers - 1, condition_number, lr_start, step_rule, mu_sync))
     for t in range(staleness.size):
         if t and t % every == 0:
             steady = staleness[:t][~warmup[:t]]
             if steady.size >= MIN_DELAYS:
-                current = control_at(lower_bound(steady), float(steady.mean()), condition_number, lr_start, step_rule)
+                current = control_at(lower_bound(steady), float(steady.mean()), condition_number, lr_start, step_rule,
+                                     mu_sync)
         mu[t], lr[t] = current
     return mu, lr
 

@@ -71,10 +71,29 @@ def test_a_run_that_reaches_the_target_is_dropped_from_the_batch(tiny):
 
 @pytest.mark.parametrize("spec, message", [(RunSpec(0, 0.0, 0.1, 0), "n_workers"),
                                            (RunSpec(2, 1.0, 0.1, 0), "mu_explicit"),
-                                           (RunSpec(2, 0.0, float("nan"), 0), "lr")])
+                                           (RunSpec(2, 0.0, float("nan"), 0), "lr"),
+                                           (RunSpec(2, 0.0, 0.1, 0, controller="theorem7"), "controller")])
 def test_bad_options_fail_clearly(tiny, spec, message):
     with pytest.raises(ValueError, match=message):
         train([spec], tiny, SETTINGS)
+
+
+@pytest.mark.parametrize("controller", ["keep", "delay"])
+def test_the_closed_loop_at_one_worker_is_the_synchronous_run(tiny, controller):
+    """No staleness, no implicit momentum: the loop keeps the synchronous tuning (and the delay rule's factor is 1)."""
+    plain = train([RunSpec(1, 0.5, 0.05, 3)], tiny, SETTINGS)[0]
+    loop = train([RunSpec(1, 0.5, 0.05, 3, controller=controller)], tiny, SETTINGS)[0]
+    assert loop.losses == plain.losses and loop.controls == pytest.approx((0.5, 0.05))
+
+
+def test_the_closed_loop_starts_from_what_m_says_and_changes_the_run(tiny):
+    """At M = 4 the first-order rule sets mu_L = 0.5 - (1 - 1/4) before any staleness is logged; the delay rule scales
+    the step by sin(pi / (2 (2 (M - 1) + 1)))."""
+    keep, delay, plain = train([RunSpec(4, 0.5, 0.05, 3, controller="keep"), RunSpec(4, 0.5, 0.05, 3, controller="delay"),
+                                RunSpec(4, 0.5, 0.05, 3)], tiny, SETTINGS)
+    assert keep.controls == pytest.approx((-0.25, 0.05))
+    assert delay.controls == pytest.approx((-0.25, 0.05 * np.sin(np.pi / 14)))
+    assert keep.losses[0] == plain.losses[0] and keep.losses[1:] != plain.losses[1:]
 
 
 def test_model_shapes_follow_cifar10_quick():

@@ -30,7 +30,19 @@ def synthetic_times(best_mu: dict, fixed_factor: float = 5.0, workers=(1, 2, 4, 
     return np.round(times)
 
 
-def synthetic(best_mu: dict, fixed_factor: float = 5.0, workers=(1, 2, 4, 8, 16), warm_penalty=1.0, **kw):
+def synthetic_loop(times: np.ndarray, best_mu: dict, workers, loop_factor: float) -> dict:
+    """The closed loop's evidence beside the grid: at each M > 1 the loop (step kept) takes loop_factor x the best
+    configuration's time on every seed, the delay-step loop 1.5 x, the synchronous tuning reused 3 x."""
+    best = np.stack([times[:, j, MU.index(best_mu[m]), 1] for j, m in enumerate(workers) if m > 1], axis=1)
+    loop = np.stack([3 * best, loop_factor * best, 1.5 * best], axis=2)   # (targets, M, strategy, seed)
+    return {"workers": [m for m in workers if m > 1], "strategies": ["no_compensation", "loop_keep", "loop_delay"],
+            "times": exp._json_times(np.round(loop)), "budget": 2000, "mu_sync": 0.675, "step_sync": 0.1,
+            "lr_sync": 0.0325, "diverged": {}, "final": {str(m): {"loop_keep": {"mu_explicit": 0.675 - (1 - 1 / m),
+                                                                              "lr": 0.0325}} for m in workers if m > 1}}
+
+
+def synthetic(best_mu: dict, fixed_factor: float = 5.0, workers=(1, 2, 4, 8, 16), warm_penalty=1.0,
+              loop_factor: float = 1.0, **kw):
     times = synthetic_times(best_mu, fixed_factor, workers, **kw)
     warm_workers = [m for m in workers if m <= 8]
     warm = synthetic_times({m: 0.45 for m in warm_workers}, 1.0, warm_workers, growth=0.0, **kw)
@@ -42,7 +54,8 @@ def synthetic(best_mu: dict, fixed_factor: float = 5.0, workers=(1, 2, 4, 8, 16)
                            "grid_step": 0.225,
                            "steps": {str(m): [0.05, 0.1, 0.2] for m in workers}, "probes": probes, "n_seeds": 5,
                            "warm": {"times": exp._json_times(warm), "workers": warm_workers, "mu_grid": list(MU),
-                                    "budget": [2000] * len(warm_workers), "targets": {}, "warm_updates": 10}})
+                                    "budget": [2000] * len(warm_workers), "targets": {}, "warm_updates": 10},
+                           "closed_loop": synthetic_loop(times, best_mu, workers, loop_factor)})
 
 
 def test_paper_like_evidence_passes_every_claim_and_every_control_fails():
@@ -98,6 +111,31 @@ def test_our_cnn_evidence_beside_the_magnitude_finding_can_fail():
 def test_warm_start_with_a_penalty_fails_fig5():
     assert claim_by_id("cnn-warm-start").verdict(synthetic(PAPER_LIKE)).passed
     assert not claim_by_id("cnn-warm-start").verdict(synthetic(PAPER_LIKE, warm_penalty=1.5)).passed
+
+
+def test_a_closed_loop_as_fast_as_the_oracle_passes_and_one_a_fifth_slower_fails():
+    claim = claim_by_id("extension-closed-loop-cnn")
+    assert claim.verdict(synthetic(PAPER_LIKE, loop_factor=1.05)).passed
+    verdict = claim.verdict(synthetic(PAPER_LIKE, loop_factor=1.2))
+    assert not verdict.passed and verdict.values["target_1,M=4,ratio"] == pytest.approx(1.2, abs=0.01)
+
+
+def test_a_closed_loop_no_faster_than_fixed_momentum_at_16_fails():
+    """The oracle is matched but mu_L = 0.9 costs no more than 1.5x at 16: the second half of the claim fails."""
+    assert not claim_by_id("extension-closed-loop-cnn").verdict(synthetic(PAPER_LIKE, fixed_factor=1.5)).passed
+
+
+def test_the_closed_loop_claim_is_not_run_without_its_evidence():
+    from reports.registry import with_summary
+    claim = claim_by_id("extension-closed-loop-cnn")
+    assert claim.verdict(with_summary(synthetic(PAPER_LIKE), closed_loop=None)).passed is None
+    assert claim.verdict(synthetic(PAPER_LIKE, workers=(1, 2))).passed is None
+
+
+def test_the_closed_loop_power_resamples_grid_and_loops_together():
+    claim = claim_by_id("extension-closed-loop-cnn")
+    record = claim.power(synthetic(PAPER_LIKE), claim.tolerance)
+    assert record["pass_rate"] >= 0.95 and record["control_pass_rate"] == 0.0 and record["seeds"] == 5
 
 
 def test_censored_runs_count_as_censored_lower_bounds():
@@ -164,13 +202,14 @@ def test_a_sweep_stopped_at_its_deadline_resumes_to_the_same_bits(tmp_path, monk
                 raise Incomplete(done, total)
 
     folder = tmp_path / ".chunks-x"
-    with pytest.raises(Incomplete, match="3 of 9 chunks"):
+    with pytest.raises(Incomplete, match="3 of 11 chunks"):
         exp.run(config, checkpoint=StopAfterThree(folder), progress=False)
-    assert progress(folder) == (3, 9) and len(list(folder.glob("M*.json"))) == 3
+    assert progress(folder) == (3, 11) and len(list(folder.glob("M*.json"))) == 3
     resumed = exp.run(config, checkpoint=Folder(folder), progress=False)
     plain = exp.run(config, checkpoint=Memory(), progress=False)
     assert np.array_equal(resumed.arrays["curves"], plain.arrays["curves"], equal_nan=True)
     assert resumed.summary["times"] == plain.summary["times"] and resumed.summary["targets"] == plain.summary["targets"]
+    assert resumed.summary["closed_loop"] == plain.summary["closed_loop"] is not None
     (folder / "M2-seed0.json").write_text("{truncated")  # a damaged chunk is computed again, never trusted
     again = exp.run(config, checkpoint=Folder(folder), progress=False)
     assert np.array_equal(again.arrays["curves"], plain.arrays["curves"], equal_nan=True)
@@ -190,4 +229,4 @@ def test_the_runner_stops_at_the_deadline_and_the_report_says_how_far(tmp_path, 
     assert stopped == ["cnn_momentum"] and out["cnn_momentum"] is None
     records, _, _ = build.evaluate("quick", tmp_path)
     record = next(r for r in records if r["id"] == "cnn-best-momentum-falls")
-    assert record["status"] == "not_run" and "0 of 4 chunks stored" in record["measured"]
+    assert record["status"] == "not_run" and "0 of 5 chunks stored" in record["measured"]

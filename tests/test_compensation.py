@@ -1,5 +1,7 @@
 """Closed-loop compensation (sim.compensation): the system-side estimator on schedules with a known answer, the
 controller at the true mu_S is Theorem 7's oracle, and the Omnivore rule halves only while the best momentum is 0."""
+import math
+
 import numpy as np
 import pytest
 
@@ -94,3 +96,24 @@ def test_the_replayed_loop_resets_every_100_updates_from_the_staleness_logged_be
     assert np.all(delay < 8.0 * 0.2)  # sin(pi / 30) ~ 0.10 at mean staleness 7
     with pytest.raises(ValueError, match="step rule"):
         compensation.control_at(0.5, 1.0, 100.0, 1.0, "bogus")
+
+
+def test_the_first_order_rule_subtracts_the_implicit_momentum_from_the_synchronous_one():
+    """mu_L = mu_sync - mu_S (rounded down to RESOLUTION), clamped to [-0.9, 0.9]; no curvature range needed."""
+    assert compensation.control_at(0.7504, 3.0, None, 0.1, mu_sync=0.5) == (pytest.approx(-0.25), 0.1)
+    assert compensation.control_at(0.99, 99.0, None, 0.1, mu_sync=0.0)[0] == -0.9
+    _, lr = compensation.control_at(0.75, 3.0, None, 0.1, "delay", mu_sync=0.5)
+    assert lr == pytest.approx(0.1 * np.sin(np.pi / 14))
+    with pytest.raises(ValueError, match="curvature range"):
+        compensation.control_at(0.75, 3.0, None, 0.1, "theorem7", mu_sync=0.5)
+    with pytest.raises(ValueError, match="curvature range"):
+        compensation.control_at(0.75, 3.0, None, 0.1)
+
+
+def test_the_first_order_loop_replayed_on_a_queue_follows_its_staleness():
+    schedule = simulate(8, 400, seed=2)
+    mu, _ = compensation.schedule_controls(schedule.staleness, schedule.warmup, None, 0.6, 0.1, n_workers=8,
+                                           mu_sync=0.6)
+    assert mu[0] == pytest.approx(0.6 - 7 / 8)
+    steady = schedule.staleness[:300][~schedule.warmup[:300]]
+    assert mu[350] == pytest.approx(0.6 - math.floor(compensation.lower_bound(steady) / 1e-3) * 1e-3)
