@@ -49,7 +49,8 @@ class RealConfig:
     record_trajectory: bool = False
     compensate_every: int = 0       # > 0: closed loop, (mu_L, alpha) reset from the logged staleness this often
     condition_number: float = 100.0  # the closed loop's curvature range Q (a guess: the user's)
-    rescale_step: bool = False      # closed loop: also scale lr by Theorem 7's alpha(mu_S) / alpha(0) (see _closed_loop)
+    step_rule: str = "keep"         # closed loop: the step tuned at M = 1 kept, or scaled (sim.compensation.STEP_RULES)
+    momentum_rule: str = "theorem7"  # closed loop: mu_L from Theorem 7 and Q, or "first_order": mu_explicit - mu_S
 
     def validate(self) -> None:
         if isinstance(self.n_workers, bool) or not isinstance(self.n_workers, int) or not 1 <= self.n_workers <= MAX_WORKERS:
@@ -70,6 +71,13 @@ class RealConfig:
             raise ValueError(f"mu_explicit must be in (-1, 1), got {self.mu_explicit!r}")
         if not 0 <= self.compensate_every <= MAX_UPDATES or not 1 < self.condition_number <= 10 ** 6:
             raise ValueError("compensate_every must be in 0..10^6 (0: off) and condition_number in (1, 10^6]")
+        from sim.compensation import MOMENTUM_RULES, STEP_RULES
+        if self.step_rule not in STEP_RULES or self.momentum_rule not in MOMENTUM_RULES:
+            raise ValueError(f"step_rule must be one of {', '.join(STEP_RULES)} and momentum_rule one of "
+                             f"{', '.join(MOMENTUM_RULES)}, got {self.step_rule!r}, {self.momentum_rule!r}")
+        if self.momentum_rule == "first_order" and self.step_rule == "theorem7":
+            raise ValueError("the theorem7 step rule needs Theorem 7's momentum rule (the first-order rule has no "
+                             "curvature range); choose --step-rule keep or delay")
         if self.work_time != "natural" and (not np.isfinite(self.work_mean) or not 0 < self.work_mean <= MAX_WORK_S):
             raise ValueError(f"work_mean must be a positive number of seconds, at most {MAX_WORK_S:g}, "
                              f"got {self.work_mean!r}")
@@ -223,10 +231,11 @@ def run(client, config: RealConfig, on_update=None, poison_tasks=(), loss_every:
 
 def _closed_loop(config: RealConfig):
     """The server-side controller (sim.compensation): from the staleness logged so far (after the warm-up), the lower
-    bound of the implicit momentum; mu_L from Theorem 7 for it and Q; the step tuned at M = 1 (config.lr) kept, or with
-    rescale_step multiplied by Theorem 7's ratio alpha(mu_S) / alpha(0) (about 6 at M = 8, Q = 100). Measured on the
-    logistic regression, M = 8, 2,000 updates: the rescaled step ends at loss 0.72 (noisy: Theorem 7 tunes the
-    expected iterate, not its variance), the kept step at 0.23, like mu_L = 0 (0.22) and unlike mu_L = 0.9 (1.57).
+    bound of the implicit momentum; mu_L from Theorem 7 for it and Q, or by the first-order rule mu_L = mu_explicit -
+    mu_S (momentum_rule); the step tuned at M = 1 (config.lr) kept, scaled by Theorem 7's ratio alpha(mu_S) / alpha(0)
+    (about 6 at M = 8, Q = 100), or by the pure delay's stability bound at the mean staleness (step_rule). Measured on
+    the logistic regression, M = 8, 2,000 updates: the Theorem-7-scaled step ends at loss 0.72 (noisy: Theorem 7 tunes
+    the expected iterate, not its variance), the kept step at 0.23, like mu_L = 0 (0.22) and unlike mu_L = 0.9 (1.57).
     Returns out -> (mu_L, lr), recorded in out.controls."""
     from sim import compensation
     from sim.queue import warmup_mask
@@ -237,8 +246,8 @@ def _closed_loop(config: RealConfig):
         if steady.size < compensation.MIN_DELAYS:  # too few delays to estimate: keep the user's settings
             out.controls.append((len(staleness), None, config.mu_explicit, config.lr))
             return config.mu_explicit, config.lr
-        mu, lr = compensation.control(steady, config.condition_number, config.mu_explicit, config.lr,
-                                      "theorem7" if config.rescale_step else "keep")
+        mu, lr = compensation.control(steady, config.condition_number, config.mu_explicit, config.lr, config.step_rule,
+                                      mu_sync=config.mu_explicit if config.momentum_rule == "first_order" else None)
         out.controls.append((len(staleness), float(steady.mean() / (1 + steady.mean())), mu, lr))
         return mu, lr
     return reset

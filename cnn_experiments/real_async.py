@@ -68,8 +68,14 @@ def main(argv=None) -> int:
                              "for sim.laws' trace law")
     parser.add_argument("--compensate", action="store_true",
                         help="closed loop: reset mu_L and the step from the measured staleness every 100 updates")
-    parser.add_argument("--rescale-step", action="store_true",
-                        help="with --compensate, also scale the step by Theorem 7's ratio (noisier; see the README)")
+    parser.add_argument("--step-rule", default="keep", choices=["keep", "theorem7", "delay"],
+                        help="with --compensate: keep the step tuned at M = 1 (default), scale it by Theorem 7's ratio, "
+                             "or by the pure delay's stability bound at the mean staleness (see the README)")
+    parser.add_argument("--rescale-step", action="store_const", const="theorem7", dest="step_rule",
+                        help="the same as --step-rule theorem7")
+    parser.add_argument("--momentum-rule", default="theorem7", choices=["theorem7", "first_order"],
+                        help="with --compensate: mu_L from Theorem 7 and --condition-number (default), or the first-"
+                             "order rule mu_L = --mu-explicit - mu_S (--mu-explicit is then the synchronous tuning)")
     parser.add_argument("--condition-number", type=float, default=100.0,
                         help="the closed loop's guess of the curvature range Q (default 100)")
     parser.add_argument("--target-loss", type=float, default=None,
@@ -85,7 +91,8 @@ def main(argv=None) -> int:
                            mu_explicit=args.mu_explicit, batch_size=args.batch_size, work_time=args.work_time,
                            work_mean=args.work_mean, seed=args.seed,
                            compensate_every=100 if args.compensate else 0, condition_number=args.condition_number,
-                           rescale_step=args.rescale_step)
+                           step_rule=args.step_rule,
+                           momentum_rule=args.momentum_rule)
     try:
         config.validate()
         ps._sleep_sampler(config)

@@ -109,6 +109,7 @@ def controller(mu_implicit_estimate: float, condition_number: float, rule: str =
 
 
 STEP_RULES = ("keep", "theorem7", "delay")
+MOMENTUM_RULES = ("theorem7", "first_order")  # mu_L from Theorem 7 and Q, or mu_sync - mu_S (control_at's mu_sync)
 FIRST_ORDER_STEP_RULES = ("keep", "delay")  # the step rules that need no curvature range (with the first-order rule)
 MIN_DELAYS = 50  # the loop keeps its settings until it has logged this many steady-state delays
 RESOLUTION = 1e-3  # the loop rounds its lower bound of mu_S down to this (below its SE; Theorem 7's search is cached)

@@ -118,6 +118,20 @@ def test_closed_loop_sets_momentum_from_the_logged_staleness(client):
     assert mu == pytest.approx(compensation.controller(floor, 10.0)[0], abs=1e-9)
 
 
+def test_the_server_loop_can_use_the_first_order_rule_and_the_delay_step(client):
+    """--momentum-rule first_order --step-rule delay: mu_L = mu_sync - mu_S (mu_sync = --mu-explicit) and the step
+    scaled by sin(pi / (2 (2 E tau + 1))) at the logged mean staleness."""
+    from sim import compensation
+    config = ps.RealConfig(n_workers=3, n_updates=200, work_mean=0.005, compensate_every=100, mu_explicit=0.5,
+                           step_rule="delay", momentum_rule="first_order")
+    run = ps.run(client, config)
+    update, _, mu, lr = run.controls[-1]
+    steady = np.array(run.staleness)[~schedule_of(run, 3).warmup[:len(run.staleness)]][:update]
+    floor = np.floor(compensation.lower_bound(steady) / compensation.RESOLUTION) * compensation.RESOLUTION
+    assert mu == pytest.approx(0.5 - floor) and mu < 0
+    assert lr == pytest.approx(config.lr * np.sin(np.pi / (2 * (2 * steady.mean() + 1))))
+
+
 def test_cli_compensate_prints_the_closed_loop_fields():
     proc = subprocess.run([sys.executable, "-m", "cnn_experiments.real_async", "--n-workers", "2", "--updates", "200",
                            "--work-mean", "0.005", "--compensate", "--condition-number", "10"], capture_output=True,
@@ -149,7 +163,9 @@ def test_counts_and_durations_are_bounded():
                                            (["--n-workers", "0"], "n_workers"),
                                            (["--work-mean", "1e9"], "work_mean"),
                                            (["--lr", "nan"], "lr"),
-                                           (["--work-time", "weibull"], "unknown work time")])
+                                           (["--work-time", "weibull"], "unknown work time"),
+                                           (["--compensate", "--momentum-rule", "first_order", "--step-rule",
+                                             "theorem7"], "curvature range")])
 def test_bad_options_fail_within_seconds(args, message):
     proc = subprocess.run([sys.executable, "-m", "cnn_experiments.real_async", *args], capture_output=True,
                           text=True, cwd=ROOT, timeout=60)
