@@ -37,8 +37,9 @@ def synthetic_loop(times: np.ndarray, best_mu: dict, workers, loop_factor: float
     loop = np.stack([3 * best, loop_factor * best, 1.5 * best], axis=2)   # (targets, M, strategy, seed)
     return {"workers": [m for m in workers if m > 1], "strategies": ["no_compensation", "loop_keep", "loop_delay"],
             "times": exp._json_times(np.round(loop)), "budget": 2000, "mu_sync": 0.675, "step_sync": 0.1,
-            "lr_sync": 0.0325, "diverged": {}, "final": {str(m): {"loop_keep": {"mu_explicit": 0.675 - (1 - 1 / m),
-                                                                              "lr": 0.0325}} for m in workers if m > 1}}
+            "lr_sync": 0.0325, "diverged": {},
+            "final": {str(m): {"loop_keep": {"mu_explicit": 0.675 - (1 - 1 / m), "lr": 0.0325},
+                               "no_compensation": {"mu_explicit": 0.675, "lr": 0.0325}} for m in workers if m > 1}}
 
 
 def synthetic(best_mu: dict, fixed_factor: float = 5.0, workers=(1, 2, 4, 8, 16), warm_penalty=1.0,

@@ -748,7 +748,8 @@ def _loop_uncompensated(result: Result) -> Result:
     loop = result.summary["closed_loop"]
     times = np.array(loop["times"])
     times[:, :, loop["strategies"].index(LOOP)] = times[:, :, loop["strategies"].index(NO_COMPENSATION)]
-    return with_summary(result, closed_loop={**loop, "times": times.tolist()})
+    final = {m: {**by, LOOP: by[NO_COMPENSATION]} for m, by in loop["final"].items()}
+    return with_summary(result, closed_loop={**loop, "times": times.tolist(), "final": final})
 
 
 def _loop_power(result: Result, tol: Tolerance) -> dict:
