@@ -45,13 +45,14 @@ class Evidence:
         return Evidence(times, self.workers, self.mu_grid, self.budget)
 
 
-def _idx(ev: Evidence, idx) -> np.ndarray:
-    return np.arange(ev.n_seeds)[None, :] if idx is None else np.atleast_2d(np.asarray(idx))
+def seed_index(n_seeds: int, idx) -> np.ndarray:
+    """Seed indices as (B, S): all seeds once when idx is None."""
+    return np.arange(n_seeds)[None, :] if idx is None else np.atleast_2d(np.asarray(idx))
 
 
 def scores(ev: Evidence, idx=None) -> tuple[np.ndarray, np.ndarray]:
     """Mean capped time over the seeds idx, and whether any of them is censored: (targets, M, mu, step, B) each."""
-    idx = _idx(ev, idx)
+    idx = seed_index(ev.n_seeds, idx)
     picked = ev.times[..., idx]                                   # (..., B, S)
     return np.minimum(picked, ev.caps()).mean(axis=-1), ~np.isfinite(picked).all(axis=-1)
 

@@ -16,7 +16,10 @@ steps and gradients, median over coordinates and time) and an instrumental-varia
 
 Controllers: "theorem7" sets (mu_L, alpha) to Theorem 7's optimum for the estimated mu_S and the curvature range Q
 (the range is the user's: a guess or a short probe); "first_order" sets mu_L = mu*(Q) - mu_S (the paper's
-prescription) with heavy ball's step for the total momentum; both clamp mu_L to [-0.9, 0.9]. The Omnivore rule
+prescription) with heavy ball's step for the total momentum; both clamp mu_L to [-0.9, 0.9]. The loop
+(`control_at`, `control`, `schedule_controls`: the server and the replays on a queue) takes Theorem 7's mu_L, or with
+`mu_sync` the first-order rule mu_L = mu_sync - mu_S against the momentum tuned at M = 1 (no Q needed: the CNN), and
+a step rule of STEP_RULES. The Omnivore rule
 (SPEC.md section 4): start with the most workers, take the best momentum of {0, 0.3, 0.6, 0.9} (then zoom in by
 0.1), and halve the workers while that best is 0.
 """
@@ -115,6 +118,11 @@ MIN_DELAYS = 50  # the loop keeps its settings until it has logged this many ste
 RESOLUTION = 1e-3  # the loop rounds its lower bound of mu_S down to this (below its SE; Theorem 7's search is cached)
 
 
+def _check_step_rule(step_rule: str) -> None:
+    if step_rule not in STEP_RULES:
+        raise ValueError(f"unknown step rule {step_rule!r}; choose one of {', '.join(STEP_RULES)}")
+
+
 @functools.lru_cache(maxsize=4096)
 def _theorem7(mu_implicit: float, condition_number: float) -> tuple[float, float]:
     return controller(mu_implicit, condition_number)
@@ -128,8 +136,7 @@ def control_at(mu_implicit: float, mean_staleness: float, condition_number: floa
     tuned at M = 1 (`lr_start`) kept ("keep"), scaled by Theorem 7's ratio alpha(mu_S) / alpha(0) ("theorem7", needs
     Q), or by the pure delay's stability bound at the mean staleness relative to no delay,
     sin(pi / (2 (2 E tau + 1))) ("delay")."""
-    if step_rule not in STEP_RULES:
-        raise ValueError(f"unknown step rule {step_rule!r}; choose one of {', '.join(STEP_RULES)}")
+    _check_step_rule(step_rule)
     if condition_number is None and (mu_sync is None or step_rule == "theorem7"):
         raise ValueError("Theorem 7 (its momentum, or its step rule) needs a curvature range Q (condition_number)")
     mu_s = math.floor(max(0.0, mu_implicit) / RESOLUTION) * RESOLUTION
@@ -150,8 +157,7 @@ def control(steady_staleness: np.ndarray, condition_number: float | None, mu_sta
     the mean staleness. With fewer than `min_delays` delays: (mu_start, lr_start)."""
     s = np.asarray(steady_staleness, dtype=float)
     if s.size < min_delays:
-        if step_rule not in STEP_RULES:
-            raise ValueError(f"unknown step rule {step_rule!r}; choose one of {', '.join(STEP_RULES)}")
+        _check_step_rule(step_rule)
         return mu_start, lr_start
     return control_at(lower_bound(s), float(s.mean()), condition_number, lr_start, step_rule, mu_sync)
 

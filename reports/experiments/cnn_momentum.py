@@ -165,11 +165,9 @@ def loop_strategies(config: Config) -> list[str]:
     return [NO_COMPENSATION] + [f"loop_{rule}" for rule in config.loop_rules]
 
 
-def sync_tuning(config: Config, sync_runs: list[dict]) -> tuple[float, float]:
-    """(mu_L, step) of the best synchronous configuration at the last target (mean over seeds, the any-sign strategy):
-    what the closed loop is tuned once with."""
-    _, ev, _, _ = _tabulate(config, sync_runs, [1], config.mu_grid, (config.sync_budget,), config.budget,
-                            config.target_fractions)
+def sync_tuning(config: Config, ev: Evidence) -> tuple[float, float]:
+    """(mu_L, step) of the best synchronous configuration at the last target (mean over seeds, the any-sign strategy)
+    in the M = 1 evidence: what the closed loop is tuned once with."""
     mu = float(analysis.strategy(ev, "any_sign")[1][-1, 0, 0])
     j = int(analysis.best_per_momentum(ev)[1][-1, 0, list(config.mu_grid).index(mu), 0])
     return mu, steps_at(config, 1)[j]
@@ -179,10 +177,12 @@ def loop_chunks(config: Config, mu_sync: float, step_sync: float) -> list[tuple[
     """One chunk per seed: at every M > 1 the synchronous tuning unchanged (no compensation) and the closed loop of
     each step rule started from it, on the seed's queue and mini-batches (paired with the grid)."""
     from cnn_experiments.train import RunSpec
+    if not _has_loop(config):
+        return []
     lr = _lr(step_sync, mu_sync)
     return [(f"loop-seed{seed}", [RunSpec(m, mu_sync, lr, seed, controller=rule)
                                   for m in config.workers if m > 1 for rule in (None,) + tuple(config.loop_rules)])
-            for seed in config.seeds] if _has_loop(config) else []
+            for seed in config.seeds]
 
 
 def _has_loop(config: Config) -> bool:
@@ -305,7 +305,7 @@ def run(config: Config, checkpoint=None, progress: bool = True) -> Result:
     loop_runs = (len(config.workers) - 1) * (1 + len(config.loop_rules)) if n_loop else 0
     bar = tqdm(total=sum(len(specs) for _, specs in plan) + len(config.seeds) * (len(warm_specs(config, 0)) + loop_runs),
                desc="cnn runs", unit="run", disable=not progress, mininterval=2)
-    stored, targets = {}, None
+    stored, targets, sync_ev = {}, None, None
 
     def chunk_of(name: str, specs: list, done: int) -> dict:
         """The stored chunk, or its runs trained now and stored."""
@@ -324,10 +324,10 @@ def run(config: Config, checkpoint=None, progress: bool = True) -> Result:
     for done, (name, specs) in enumerate(plan):
         if targets is None and not name.startswith("M1-"):
             sync = [r for n, _ in plan if n.startswith("M1-") for r in stored[n]["runs"]]
-            targets, *_ = _tabulate(config, sync, [1], config.mu_grid, (config.sync_budget,), config.budget,
-                                    config.target_fractions)
+            targets, sync_ev, *_ = _tabulate(config, sync, [1], config.mu_grid, (config.sync_budget,), config.budget,
+                                             config.target_fractions)
         stored[name] = chunk_of(name, specs, done)
-    mu_sync, step_sync = sync_tuning(config, [r for n, _ in plan if n.startswith("M1-") for r in stored[n]["runs"]])
+    mu_sync, step_sync = sync_tuning(config, sync_ev) if n_loop else (None, None)
     loops = [r for i, (name, specs) in enumerate(loop_chunks(config, mu_sync, step_sync))
              for r in chunk_of(name, specs, len(plan) + i)["runs"]]
     probes = checkpoint.get("probes")
@@ -683,8 +683,7 @@ def loop_evidence(summary: dict) -> tuple[np.ndarray, dict] | None:
 
 def _loop_scores(times: np.ndarray, cap: int, idx) -> np.ndarray:
     """Mean capped time over the seeds idx: (targets, M, strategy, B)."""
-    idx = np.arange(times.shape[-1])[None, :] if idx is None else np.atleast_2d(np.asarray(idx))
-    return np.minimum(times[..., idx], cap).mean(axis=-1)
+    return np.minimum(times[..., analysis.seed_index(times.shape[-1], idx)], cap).mean(axis=-1)
 
 
 def _loop_ratio(times: np.ndarray, loop: dict, t: int, m: int, top: str, bottom: str):
