@@ -27,11 +27,13 @@ class Evidence:
     times: np.ndarray        # (targets, M, mu, step, seed), inf = censored
     workers: tuple
     mu_grid: tuple
-    budget: int | tuple      # the updates a run had at most: one for all, or one per M
+    budget: int | tuple | np.ndarray  # the updates a run had at most: one for all, one per M, or (M, seed)
 
-    def caps(self) -> np.ndarray:
-        """The budget broadcastable against (targets, M, mu, step, B, S)."""
+    def caps(self, idx=None) -> np.ndarray:
+        """The budget broadcastable against (targets, M, mu, step, B, S) for the seeds idx ((B, S) indices)."""
         b = np.asarray(self.budget, dtype=float)
+        if b.ndim == 2:
+            return b[:, seed_index(self.n_seeds, idx)][None, :, None, None]
         return b.reshape(1, -1, 1, 1, 1, 1) if b.ndim else b
 
     @property
@@ -39,7 +41,9 @@ class Evidence:
         return self.times.shape[-1]
 
     def resampled(self, idx) -> "Evidence":
-        return Evidence(self.times[..., np.asarray(idx)], self.workers, self.mu_grid, self.budget)
+        b = np.asarray(self.budget)
+        budget = b[:, np.asarray(idx)] if b.ndim == 2 else self.budget
+        return Evidence(self.times[..., np.asarray(idx)], self.workers, self.mu_grid, budget)
 
     def with_times(self, times: np.ndarray) -> "Evidence":
         return Evidence(times, self.workers, self.mu_grid, self.budget)
@@ -54,7 +58,7 @@ def scores(ev: Evidence, idx=None) -> tuple[np.ndarray, np.ndarray]:
     """Mean capped time over the seeds idx, and whether any of them is censored: (targets, M, mu, step, B) each."""
     idx = seed_index(ev.n_seeds, idx)
     picked = ev.times[..., idx]                                   # (..., B, S)
-    return np.minimum(picked, ev.caps()).mean(axis=-1), ~np.isfinite(picked).all(axis=-1)
+    return np.minimum(picked, ev.caps(idx)).mean(axis=-1), ~np.isfinite(picked).all(axis=-1)
 
 
 def best_per_momentum(ev: Evidence, idx=None) -> tuple[np.ndarray, np.ndarray]:

@@ -13,12 +13,14 @@ where the truth is 0, the old probe reported about 0.3. Its SE comes from the tw
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 
 import numpy as np
 import torch
 
 from cnn_experiments import model
 from cnn_experiments.train import Data, RunSpec, Settings, _Batch
+from sim.seeds import int_seed, int_seeds
 from sim.estimators import fit_two_term, fit_two_term_corrected, jackknife_se
 
 
@@ -36,11 +38,11 @@ def _project(params: dict, directions: dict) -> torch.Tensor:
 def measure(data: Data, settings: Settings, n_workers: int, lr: float, n_replicas: int, n_steps: int,
             n_directions: int = 32, init_seed: int = 0, seed: int = 0, mu_explicit: float = 0.0,
             n_examples: int | None = None) -> dict:
-    specs = [RunSpec(n_workers, mu_explicit, lr, seed=seed * 10_000 + r, init_seed=init_seed)
-             for r in range(n_replicas)]
+    specs = [RunSpec(n_workers, mu_explicit, lr, seed=s, init_seed=init_seed)
+             for s in int_seeds(seed, "replicas", n_replicas)]    # queues and mini-batches: one stream each
     own = _own_examples(data, n_examples)
-    batch = _Batch(specs, own, Settings(**{**settings.__dict__, "budget": n_steps}), track_staleness=False)
-    directions = _directions(batch.w, n_directions, seed=init_seed + 17)
+    batch = _Batch(specs, own, replace(settings, budget=n_steps), track_staleness=False)
+    directions = _directions(batch.w, n_directions, seed=int_seed(seed, "directions"))
     xs, gs = [], []
 
     def record():  # gradient at the current iterate on the whole evaluation subset (close to the full gradient)

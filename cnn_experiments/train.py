@@ -16,54 +16,19 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
 
-from cnn_experiments import model
+from cnn_experiments import model, specs
 from sim import compensation
 from sim.queue import simulate
 from sim.seeds import seed_tree
 
 ROLES = ("queue", "batches")  # one seed tree per run: the queue and the mini-batches never share a stream
-CONTROLLERS = compensation.FIRST_ORDER_STEP_RULES  # the closed loop's step rules that need no curvature range
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    n_workers: int
-    mu_explicit: float
-    lr: float
-    seed: int                      # schedule, mini-batches and (unless init_seed is given) the initial weights
-    init_seed: int | None = None
-    controller: str | None = None  # a step rule of CONTROLLERS: the closed loop from (mu_explicit, lr) at M = 1
-
-    def validate(self) -> None:
-        if isinstance(self.n_workers, bool) or not isinstance(self.n_workers, int) or self.n_workers < 1:
-            raise ValueError(f"n_workers (M) must be an integer >= 1, got {self.n_workers!r}")
-        if not math.isfinite(self.mu_explicit) or not -1 < self.mu_explicit < 1:
-            raise ValueError(f"mu_explicit must be in (-1, 1), got {self.mu_explicit!r}")
-        if not math.isfinite(self.lr) or self.lr <= 0:
-            raise ValueError(f"lr must be a positive finite number, got {self.lr!r}")
-        if self.controller is not None and self.controller not in CONTROLLERS:
-            raise ValueError(f"controller must be one of {', '.join(CONTROLLERS)} or None, got {self.controller!r}")
-
-
-@dataclass(frozen=True)
-class Settings:
-    batch_size: int = 128
-    budget: int = 200            # updates per run at most
-    eval_every: int = 10         # training loss of the current iterate every this many updates
-    n_eval: int = 1024           # size of the fixed training subset the loss is measured on
-    width: float = 1.0
-    work_time: str = "exponential"
-    targets: tuple = ()          # loss targets; a run stops once it reaches the lowest (or diverges)
-    diverge_factor: float = 3.0  # a loss above this multiple of the initial loss counts as diverged
-    max_batch: int = 64          # configurations trained at once
-    init: str = "he"             # weight initialisation (model.INITS)
-    precision: str = "fp32"      # "bf16": autocast forward/backward in bfloat16, fp32 weights and momentum
-    compile: bool = False        # torch.compile the loss (falls back to eager when compilation fails)
+CONTROLLERS = specs.CONTROLLERS
+RunSpec, Settings = specs.RunSpec, specs.Settings
 
 
 @dataclass
@@ -76,6 +41,7 @@ class RunRecord:
     updates: int = 0
     staleness: np.ndarray | None = None
     controls: tuple | None = None                  # (mu_L, alpha) of the last update made
+    stop: int = 0                                  # the update at which this run's batch stopped (its censoring)
 
 
 class Data:
@@ -95,7 +61,7 @@ class Data:
         self.channels, self.size, self.n = self.x.shape[1], self.x.shape[2], self.x.shape[0]
 
 
-def eval_losses(params: dict, data: Data) -> torch.Tensor:
+def eval_losses(params: dict, data: Data, nhwc: bool = False) -> torch.Tensor:
     """Training loss of each of the K current models on the fixed evaluation subset: (K,)."""
     K = next(iter(params.values())).shape[0]
     chunk = min(256, max(8, 32768 // K))  # K x chunk images per forward pass bounds the activation memory
@@ -106,8 +72,20 @@ def eval_losses(params: dict, data: Data) -> torch.Tensor:
             yb = data.eval_y[start:start + chunk]
             x = xb.unsqueeze(0).expand(K, *xb.shape)
             y = yb.unsqueeze(0).expand(K, yb.shape[0])
-            total += model.losses(params, x, y) * xb.shape[0]
+            total += model.losses(params, x, y, nhwc) * xb.shape[0]
     return total / data.eval_x.shape[0]
+
+
+def eval_se(params: dict, data: Data, nhwc: bool = False) -> list[float]:
+    """Standard error of each of the K models' evaluation loss: the SD of its per-example losses / sqrt(n_eval)."""
+    K = next(iter(params.values())).shape[0]
+    with torch.no_grad():
+        x = data.eval_x.unsqueeze(0).expand(K, *data.eval_x.shape)
+        logits = model.forward(params, x, nhwc)
+        y = data.eval_y.unsqueeze(0).expand(K, -1)
+        per = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
+                                                reduction="none").reshape(K, -1)
+    return (per.std(dim=1) / per.shape[1] ** 0.5).tolist()
 
 
 class _Batch:
@@ -185,24 +163,30 @@ def controls(spec: RunSpec, queue) -> tuple[np.ndarray, np.ndarray]:
                                           spec.controller, n_workers=spec.n_workers, mu_sync=spec.mu_explicit)
 
 
+def channels_last(settings: Settings, device) -> bool:
+    """Whether activations are laid out channels-last (NHWC): as asked, or on CUDA with bf16 ("auto")."""
+    if settings.layout != "auto":
+        return settings.layout == "nhwc"
+    return settings.precision == "bf16" and torch.device(device).type == "cuda"
+
+
 def fast_losses(settings: Settings, device):
-    """model.losses as the settings ask: in bf16 autocast (fp32 weights; the loss is returned in fp32) and/or
-    compiled. Channels-last activations on CUDA. Compilation errors fall back to eager with a note on stderr."""
+    """model.losses as the settings ask: in bf16 autocast (fp32 weights; the loss is returned in fp32), compiled,
+    channels-last. Compilation errors fall back to eager with a note on stderr."""
+    settings.validate()
     fn = model.losses
-    if settings.precision not in ("fp32", "bf16"):
-        raise ValueError(f"precision must be fp32 or bf16, got {settings.precision!r}")
     if settings.compile:
         if "compiled" not in _COMPILED:  # one compiled function per process: its graphs are reused across batches
             _COMPILED["compiled"] = _compiled(fn)
         fn = _COMPILED["compiled"]
+    nhwc = channels_last(settings, device)
     if settings.precision == "fp32":
-        return fn
+        return (lambda params, x, y: fn(params, x, y, True)) if nhwc else fn
     device_type = torch.device(device).type
-    channels_last = device_type == "cuda"
 
     def bf16_losses(params, x, y):
         with torch.autocast(device_type=device_type, dtype=torch.bfloat16):
-            return fn(params, x, y, channels_last).float()
+            return fn(params, x, y, nhwc).float()
     return bf16_losses
 
 
@@ -218,21 +202,21 @@ def _compiled(fn):
         return fn
     state = {"fn": compiled}
 
-    def call(params, x, y):
+    def call(params, x, y, nhwc=False):
         try:
-            return state["fn"](params, x, y)
+            return state["fn"](params, x, y, nhwc)
         except Exception as exc:  # noqa: BLE001 - a compile failure shows at the first call; eager from then on
             if state["fn"] is fn:
                 raise
             print(f"note: torch.compile failed ({type(exc).__name__}); eager mode", file=sys.stderr)
             state["fn"] = fn
-            return fn(params, x, y)
+            return fn(params, x, y, nhwc)
     return call
 
 
 def warm_start(spec: RunSpec, data: Data, settings: Settings, n_updates: int) -> dict[str, torch.Tensor]:
     """The weights after n_updates of spec (synchronous warm-up for Fig. 5), shape (1, ...) per tensor."""
-    batch = _Batch([spec], data, Settings(**{**settings.__dict__, "budget": n_updates}), track_staleness=False)
+    batch = _Batch([spec], data, replace(settings, budget=n_updates), track_staleness=False)
     for t in range(n_updates):
         batch.step(t)
     return {k: v.detach().clone() for k, v in batch.w.items()}
@@ -241,55 +225,74 @@ def warm_start(spec: RunSpec, data: Data, settings: Settings, n_updates: int) ->
 def train(specs: list[RunSpec], data: Data, settings: Settings, progress=None,
           track_staleness: bool = False, initial: dict | None = None) -> list[RunRecord]:
     """Train every configuration; returns one record per spec, in order. `progress(n_done)` is called as runs end.
-    `initial` (tensors of shape (1, ...)) starts every configuration from the same weights instead of its seed's."""
+    `initial` (tensors of shape (1, ...)) starts every configuration from the same weights instead of its seed's.
+    With `settings.stop_factor` every run stops at that multiple of the first time a run reached the lowest target
+    (all specs are then trained as one batch, so that the stop is the same for all of them)."""
+    settings.validate()
     for s in specs:
         s.validate()
+    if settings.stop_factor and len(specs) > settings.max_batch:
+        raise ValueError(f"stop_factor needs every run in one batch: {len(specs)} runs > max_batch "
+                         f"{settings.max_batch}")
     records = [RunRecord(spec=s) for s in specs]
     targets = sorted(settings.targets, reverse=True)
+    nhwc = channels_last(settings, data.x.device)
     for start in range(0, len(specs), settings.max_batch):
         chunk = list(range(start, min(start + settings.max_batch, len(specs))))
         start_w = None if initial is None else {k: v.expand(len(chunk), *v.shape[1:]) for k, v in initial.items()}
         batch = _Batch([specs[i] for i in chunk], data, settings, track_staleness, start_w)
         batch.rows = chunk
-        initial = eval_losses(batch.w, data)
-        for r, loss in zip(batch.rows, initial.tolist()):
-            records[r].eval_steps.append(0)
-            records[r].losses.append(loss)
-        initial_by_row = dict(zip(batch.rows, initial.tolist()))
-        for t in range(settings.budget):
-            batch.step(t)
-            last = t + 1 == settings.budget
-            if (t + 1) % settings.eval_every and not last:
-                continue
-            losses = eval_losses(batch.w, data).tolist()
-            now = zip(batch.mu[:, t].tolist(), batch.lr[:, t].tolist())
-            mask = []
-            for r, loss, control in zip(batch.rows, losses, now):
-                rec = records[r]
-                rec.controls = control
-                rec.eval_steps.append(t + 1)
-                rec.losses.append(loss)
-                rec.updates = t + 1
-                for target in targets:
-                    if target not in rec.reached and math.isfinite(loss) and loss <= target:
-                        rec.reached[target] = t + 1
-                rec.diverged = not math.isfinite(loss) or loss > settings.diverge_factor * initial_by_row[r]
-                done = rec.diverged or (targets and targets[-1] in rec.reached)
-                mask.append(not done and not last)
-            if batch.staleness is not None and (not all(mask)):
-                for i, r in enumerate(batch.rows):
-                    if not mask[i]:
-                        records[r].staleness = batch.staleness[i, :t + 1].cpu().numpy()
-            if progress is not None:
-                progress(sum(not m for m in mask))
-            if not any(mask):
-                break
-            if not all(mask):
-                batch.keep(mask)
+        _train_batch(batch, records, data, settings, targets, nhwc, progress)
     for rec in records:
         for target in targets:
             rec.reached.setdefault(target, None)
     return records
+
+
+def _train_batch(batch: _Batch, records: list, data: Data, settings: Settings, targets: list, nhwc: bool,
+                 progress) -> None:
+    initial = eval_losses(batch.w, data, nhwc)
+    for r, loss in zip(batch.rows, initial.tolist()):
+        records[r].eval_steps.append(0)
+        records[r].losses.append(loss)
+    initial_by_row = dict(zip(batch.rows, initial.tolist()))
+    rows, stop = list(batch.rows), settings.budget
+    for t in range(settings.budget):
+        batch.step(t)
+        last = t + 1 == stop
+        if (t + 1) % settings.eval_every and not last:
+            continue
+        losses = eval_losses(batch.w, data, nhwc).tolist()
+        now = zip(batch.mu[:, t].tolist(), batch.lr[:, t].tolist())
+        mask = []
+        for r, loss, control in zip(batch.rows, losses, now):
+            rec = records[r]
+            rec.controls = control
+            rec.eval_steps.append(t + 1)
+            rec.losses.append(loss)
+            rec.updates = t + 1
+            for target in targets:
+                if target not in rec.reached and math.isfinite(loss) and loss <= target:
+                    rec.reached[target] = t + 1
+            rec.diverged = not math.isfinite(loss) or loss > settings.diverge_factor * initial_by_row[r]
+            done = rec.diverged or (targets and targets[-1] in rec.reached)
+            if settings.stop_factor and stop == settings.budget and targets and targets[-1] in rec.reached:
+                stop = min(settings.budget, max(t + 1, math.ceil(settings.stop_factor * (t + 1))))
+            mask.append(not done and not last)
+        if stop == t + 1:  # the stop was set at this very evaluation: nothing runs past it
+            mask = [False] * len(mask)
+        if batch.staleness is not None and (not all(mask)):
+            for i, r in enumerate(batch.rows):
+                if not mask[i]:
+                    records[r].staleness = batch.staleness[i, :t + 1].cpu().numpy()
+        if progress is not None:
+            progress(sum(not m for m in mask))
+        if not any(mask):
+            break
+        if not all(mask):
+            batch.keep(mask)
+    for r in rows:
+        records[r].stop = stop
 
 
 def run_seeds(seed: int) -> dict:

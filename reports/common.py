@@ -5,6 +5,7 @@ import json
 import sys
 from pathlib import Path
 
+from reports.harness import evidence
 from reports.harness.config import ConfigError, as_dict, override, parse_override
 from reports.harness.store import Store, write_json
 from reports.registry import PROFILES, experiments
@@ -71,11 +72,26 @@ def read_plan(results: Path, profile: str) -> tuple[dict, list[str]]:
         return defaults, []
 
 
+def committed_folder(exp, config, root: Path = EVIDENCE) -> Path:
+    """Where an experiment's committed chunks for this config live."""
+    return evidence.folder(root, exp.kind, exp.name, config, exp.chunked.key_version(), exp.chunked.seed_fields)
+
+
+def load_committed(exp, config, root: Path = EVIDENCE):
+    """(Result or None, 'committed' or why not: 'k of n chunks committed', a damaged chunk)."""
+    return evidence.assemble(exp.chunked, config, committed_folder(exp, config, root))
+
+
 def load(profile: str, results: Path, use_evidence: bool = True, cfgs: dict | None = None) -> dict:
-    """Experiment name -> (Result or None, source) for the given configs; reads only, never computes."""
+    """Experiment name -> (Result or None, source) for the given configs; reads only, never computes. An experiment
+    whose profile is committed is assembled from its committed chunks (source 'committed')."""
     cfgs = cfgs or {name: exp.profiles[profile] for name, exp in experiments().items()}
     out = {}
     for name, exp in experiments().items():
+        if profile in exp.committed:
+            result, _ = load_committed(exp, cfgs[name]) if use_evidence else (None, "")
+            out[name] = (result, "committed" if result is not None else None)
+            continue
         result = Store(results).load(exp.kind, name, cfgs[name], exp.store_version())
         source = "local"
         if result is None and use_evidence:

@@ -91,6 +91,25 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class Chunked:
+    """How a long experiment is computed once and committed chunk by chunk (reports.harness.evidence): the chunks
+    of a config in order, those every other chunk needs (computed first), one chunk's computation, and the pure
+    assembly of all chunks into a Result (what the report runs on committed chunks)."""
+    plan: Callable            # config -> [chunk name, ...]
+    first: Callable           # config -> the names the others need
+    compute: Callable         # (config, name, {name: payload}) -> payload (trains; loads what it needs itself)
+    assemble: Callable        # (config, {name: payload}, provenance) -> Result (pure)
+    numbers: Callable         # (config, {name: payload}, payload) -> [float]: a chunk's times to target (or its
+    #                           estimates), compared where a recomputation cannot be bit-identical (another CPU)
+    seed_fields: tuple = ()   # config fields that only choose which chunks exist (not part of the chunks' key)
+    version: int = 1          # bump when what a chunk holds changes (with sim.MODEL_VERSION: the chunks' key)
+
+    def key_version(self) -> str:
+        import sim
+        return f"{self.version}.{sim.MODEL_VERSION}"
+
+
+@dataclass(frozen=True)
 class Experiment:
     name: str
     kind: str
@@ -108,6 +127,9 @@ class Experiment:
     power_seeds: int = 0      # re-runs on independent seeds for the power study (reports.power); 0: too costly
     preflight: Callable | None = None  # config -> None, raises DatasetError: checked before anything is written
     resumable: bool = False   # run(config, checkpoint) stores chunks as they finish (reports.harness.checkpoint)
+    committed: tuple = ()     # profiles whose result is read from committed chunks (reports/evidence/), never
+    #                           computed by `reports.run`: `make evidence` computes them (needs `chunked`)
+    chunked: Chunked | None = None
 
     def store_version(self) -> str:
         """The version a stored result is keyed by: the experiment's own, and the model's where it uses it."""

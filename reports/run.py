@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from cnn_experiments.data import DatasetError
-from reports.common import DEFAULT_RESULTS, UsageError, check_profile, configs, fail, write_plan
+from reports.common import DEFAULT_RESULTS, UsageError, check_profile, configs, fail, load_committed, write_plan
 from reports.harness.checkpoint import Folder, Incomplete
 from reports.harness.config import ConfigError
 from reports.harness.store import Store, StoreError
@@ -66,6 +66,11 @@ def compute(profile: str, results: Path, only: list[str] | None = None, force: b
     say = (lambda text: None) if quiet else (lambda text: print(text, flush=True))
     for i, name in enumerate(names, 1):
         exp, config = mods[name], cfgs[name]
+        if profile in exp.committed:  # computed once and committed: read, never recomputed here
+            out[name], why = load_committed(exp, config)
+            say(f"[{i}/{len(names)}] {name}: committed evidence in reports/evidence/ ({why}); `make evidence` "
+                "computes what is missing, `make verify-evidence` recomputes chunks to confirm them")
+            continue
         if exp.preflight is not None:  # e.g. the dataset is there: fail now, before anything is written
             try:
                 exp.preflight(config)

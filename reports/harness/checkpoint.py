@@ -40,7 +40,8 @@ class Memory:
     def get(self, name: str) -> dict | None:
         return self.chunks.get(name)
 
-    def put(self, name: str, payload: dict) -> None:
+    def put(self, name: str, payload: dict, info: dict | None = None) -> None:
+        """Store a chunk (`info`: its wall time and such, kept only where chunks carry provenance)."""
         self.chunks[name] = _plain(payload)  # what a stored chunk would give back
 
     def check_deadline(self, done: int, total: int) -> None:
@@ -69,7 +70,7 @@ class Folder(Memory):
         except (OSError, ValueError, KeyError, TypeError):
             return None  # absent, truncated or edited: computed again
 
-    def put(self, name: str, payload: dict) -> None:
+    def put(self, name: str, payload: dict, info: dict | None = None) -> None:
         payload = _plain(payload)
         write_json(self._path(name), {"payload": payload,
                                       "sha256": hashlib.sha256(canonical_json(payload).encode()).hexdigest()})

@@ -1,0 +1,95 @@
+"""Paired-seed statistics of a CNN sweep: one number per seed, a t interval over seeds, and the power of a decision
+rule at a given effect size (to size the number of seeds from a pilot's spread).
+
+Per seed (the unit: every configuration of a seed shares its start, mini-batches and queue): the time of a
+configuration capped at the seed's stop (a lower bound when censored); the step chosen per (target, M, mu_L) by the
+seed set's mean score (analysis.best_per_momentum), so that every seed is read at the same configurations; the best
+momentum as the vertex of a quadratic fitted to log T(mu_L) on the grid points around the minimum (a smooth
+estimate between grid values, clipped to the fitted window, the grid argmin where the fit is not convex).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from cnn_experiments import analysis
+from cnn_experiments.analysis import Evidence
+
+LEVEL = 0.95
+WINDOW = 2          # grid points on each side of the minimum used by the quadratic fit
+
+
+def seed_times(ev: Evidence) -> np.ndarray:
+    """(targets, M, mu, seed): each seed's capped time at the step the seed set chose for (target, M, mu)."""
+    capped = np.minimum(ev.times, ev.caps()[..., 0, :])             # (targets, M, mu, step, S)
+    _, step = analysis.best_per_momentum(ev)                        # (targets, M, mu, 1)
+    return np.take_along_axis(capped, step[..., None], axis=3)[:, :, :, 0, :]
+
+
+def strategy_times(ev: Evidence, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(targets, M, seed) capped times of a strategy (analysis.STRATEGIES: fixed_0.9, non_negative, any_sign) at the
+    momentum it chose on the whole seed set, and that momentum (targets, M)."""
+    per_mu = seed_times(ev)
+    _, chosen = analysis.strategy(ev, name)                         # (targets, M, 1)
+    index = np.array([[list(ev.mu_grid).index(mu) for mu in row] for row in chosen[:, :, 0]])
+    return np.take_along_axis(per_mu, index[:, :, None, None], axis=2)[:, :, 0, :], chosen[:, :, 0]
+
+
+def vertex(mu_grid, log_times: np.ndarray, window: int = WINDOW) -> float:
+    """The best momentum of one seed: the vertex of a least-squares quadratic through log T at the grid points
+    within `window` of the minimum (ties: the larger momentum), clipped to those points' range."""
+    mu = np.asarray(mu_grid, dtype=float)
+    y = np.asarray(log_times, dtype=float)
+    order = np.argsort(-mu, kind="stable")
+    i = int(order[np.argmin(y[order])])
+    lo, hi = max(0, i - window), min(mu.size, i + window + 1)
+    if hi - lo < 3 or not np.all(np.isfinite(y[lo:hi])):
+        return float(mu[i])
+    a, b, _ = np.polyfit(mu[lo:hi], y[lo:hi], 2)
+    if a <= 0:
+        return float(mu[i])
+    return float(np.clip(-b / (2 * a), mu[lo:hi].min(), mu[lo:hi].max()))
+
+
+def best_momentum(ev: Evidence) -> np.ndarray:
+    """(targets, M, seed): the smooth best momentum of every seed (vertex of log T(mu_L))."""
+    per_mu = np.log(seed_times(ev))
+    out = np.empty((per_mu.shape[0], per_mu.shape[1], per_mu.shape[3]))
+    for t, j, s in np.ndindex(out.shape):
+        out[t, j, s] = vertex(ev.mu_grid, per_mu[t, j, :, s])
+    return out
+
+
+def slope_per_doubling(workers, values: np.ndarray) -> np.ndarray:
+    """Least-squares slope of values (M, seed) against log2 M, per seed."""
+    x = np.log2(np.asarray(workers, dtype=float))
+    xc = x - x.mean()
+    return (xc[:, None] * (values - values.mean(axis=0))).sum(axis=0) / (xc ** 2).sum()
+
+
+def t_interval(x, level: float = LEVEL) -> tuple[float, float, float]:
+    """(mean, low, high) of the mean of x over seeds: Student t interval (the seed is the unit)."""
+    x = np.asarray(x, dtype=float)
+    mean = float(x.mean())
+    if x.size < 2 or not np.all(np.isfinite(x)):
+        return mean, mean, mean
+    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
+    return mean, mean - half, mean + half
+
+
+def power(rule, effect: float, sd: float, n: int, draws: int = 4000, seed: int = 0) -> float:
+    """Pass rate of `rule(x) -> bool` over samples x of n seeds drawn from Normal(effect, sd): the power of the
+    decision at that effect size, given a seed-to-seed spread."""
+    rng = np.random.default_rng(seed)
+    samples = effect + sd * rng.standard_normal((draws, n))
+    return float(np.mean([bool(rule(x)) for x in samples]))
+
+
+def seeds_needed(rule, effect: float, sd: float, target: float = 0.8, smallest: int = 3, largest: int = 64) -> int:
+    """The smallest number of seeds whose decision has power >= target at the effect size (largest + 1: none)."""
+    for n in range(smallest, largest + 1):
+        if power(rule, effect, sd, n) >= target:
+            return n
+    return largest + 1

@@ -1,0 +1,209 @@
+"""Committed evidence: compute it chunk by chunk, check it, recompute chunks to confirm them.
+
+    python -m reports.committed status  [--only EXPERIMENT]
+    python -m reports.committed compute [--only EXPERIMENT] [--jobs J] [--deadline SECONDS] [--limit N]
+    python -m reports.committed verify  [--only EXPERIMENT] [--n N] [--seed S] [--chunk NAME ...]
+
+`compute` writes missing chunks under reports/evidence/ (J processes, one torch thread each; a chunk is stored
+atomically as it finishes, so an interrupted run resumes); commit them as they come. `verify` recomputes N
+randomly chosen committed chunks from scratch and compares them with what is committed: bit for bit on a machine
+of the kind that computed them, within a stated tolerance on another kind (it says which). A chunk that fails its
+checksum is reported and never trusted.
+"""
+from __future__ import annotations
+
+import math
+import random
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+from pathlib import Path
+
+from reports.common import EVIDENCE, UsageError, committed_folder, fail
+from reports.harness.config import canonical_json
+from reports.harness.evidence import Chunks, EvidenceError, machine, same_kind
+from reports.registry import Experiment, experiments
+from sim.cli import Parser
+
+PROFILE = "quick"
+MAX_JOBS, MAX_VERIFY = 16, 1000
+# On a CPU of another kind (or another torch, or thread count) the rounding differs and SGD trajectories drift
+# apart: there a recomputed chunk is compared by its times to target, which must agree within this relative
+# amount in median over the chunk's runs (the bits are compared wherever the kind is the same).
+OTHER_KIND_MEDIAN_RELATIVE = 0.10
+
+
+def committed_experiments(only: list[str] | None = None) -> dict[str, Experiment]:
+    out = {n: e for n, e in experiments().items() if PROFILE in e.committed and (only is None or n in only)}
+    if only and set(only) - set(out):
+        raise UsageError(f"no committed evidence for {sorted(set(only) - set(out))[0]!r}; experiments with committed "
+                         f"evidence: {', '.join(n for n, e in experiments().items() if e.committed) or 'none'}")
+    return out
+
+
+def chunks_of(exp: Experiment, config, root: Path = EVIDENCE, **kw) -> Chunks:
+    return Chunks(committed_folder(exp, config, root), **kw)
+
+
+def status(exp: Experiment, config, root: Path = EVIDENCE) -> tuple[int, int, list[str]]:
+    """(stored, planned, damaged chunk names)."""
+    store, names = chunks_of(exp, config, root, read_only=True), exp.chunked.plan(config)
+    stored, damaged = 0, []
+    present = set(store.names())
+    for name in names:
+        if name in present:
+            try:
+                store.record(name)
+                stored += 1
+            except EvidenceError:
+                damaged.append(name)
+    return stored, len(names), damaged
+
+
+def load_all(store: Chunks, names) -> dict:
+    return {n: store.get(n) for n in names}
+
+
+def _worker(name: str, config, experiment: str, path: str) -> tuple[str, float]:
+    exp = experiments()[experiment]
+    store = Chunks(Path(path))
+    chunks = {n: store.get(n) for n in exp.chunked.first(config) if n != name}
+    start = time.time()
+    payload = exp.chunked.compute(config, name, chunks)
+    wall = time.time() - start
+    store.put(name, payload, {"chunk": name, "wall_seconds": round(wall, 3)})
+    return name, wall
+
+
+def compute(exp: Experiment, config, jobs: int = 1, deadline: float | None = None, limit: int | None = None,
+            root: Path = EVIDENCE, say=print) -> int:
+    """Compute the missing chunks (the prerequisites first); returns how many are still missing."""
+    store = chunks_of(exp, config, root)
+    names, needs = exp.chunked.plan(config), set(exp.chunked.first(config))
+    done = 0
+    for stage in ([n for n in names if n in needs], [n for n in names if n not in needs]):
+        todo = [n for n in stage if store.record(n) is None]
+        if limit is not None:
+            todo = todo[:max(0, limit - done)]
+        if not todo:
+            continue
+        say(f"{exp.name}: {len(todo)} chunks to compute in {store.path} ({jobs} processes)")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            pending, futures = list(todo), {}
+            while pending or futures:
+                while pending and len(futures) < jobs and (deadline is None or time.time() < deadline):
+                    name = pending.pop(0)
+                    futures[pool.submit(_worker, name, config, exp.name, str(store.path))] = name
+                if not futures:
+                    break
+                future = next(as_completed(futures))
+                del futures[future]
+                name, wall = future.result()
+                done += 1
+                say(f"  {name}: {wall:.0f} s ({time.strftime('%H:%M:%S')})")
+            if pending:
+                say(f"{exp.name}: stopped at the deadline; {len(pending)} chunks of this stage left")
+                break
+    stored, total, damaged = status(exp, config, root)
+    return total - stored
+
+
+def compare(exp: Experiment, config, context: dict, committed: dict, again: dict) -> tuple[bool, str]:
+    """(agrees, how): bit for bit where the machines are of one kind, else the chunk's times to target."""
+    if canonical_json(committed["payload"]) == canonical_json(again):
+        return True, "bit-identical"
+    if same_kind(committed["provenance"].get("machine", {}), machine()):
+        return False, "differs from the committed chunk on a machine of the same kind (CPU, torch, threads)"
+    a = exp.chunked.numbers(config, context, committed["payload"])
+    b = exp.chunked.numbers(config, context, again)
+    finite = [abs(x - y) / x for x, y in zip(a, b) if math.isfinite(x) and math.isfinite(y) and x > 0]
+    median = sorted(finite)[len(finite) // 2] if finite else 0.0
+    ok = median <= OTHER_KIND_MEDIAN_RELATIVE and len(a) == len(b)
+    return ok, (f"not bit-identical (another kind of machine: {machine().get('cpu')} vs "
+                f"{committed['provenance'].get('machine', {}).get('cpu')}); times to target agree within "
+                f"{median:.1%} in median (tolerance {OTHER_KIND_MEDIAN_RELATIVE:.0%})")
+
+
+def verify(exp: Experiment, config, n: int = 1, seed: int | None = None, names: list[str] | None = None,
+           root: Path = EVIDENCE, say=print) -> int:
+    """Recompute chunks and compare with the committed ones; returns the number that disagree or are damaged."""
+    store = chunks_of(exp, config, root, read_only=True)
+    stored, total, damaged = status(exp, config, root)
+    for name in damaged:
+        say(f"  {name}: DAMAGED (fails its checksum): refused")
+    present = [c for c in exp.chunked.plan(config) if c in set(store.names()) and c not in damaged]
+    if names:
+        missing = sorted(set(names) - set(present))
+        if missing:
+            raise UsageError(f"no committed chunk {missing[0]!r}; committed: {', '.join(present[:8])} ...")
+        picks = list(names)
+    else:
+        rng = random.Random(seed)
+        picks = rng.sample(present, min(n, len(present))) if present else []
+    say(f"{exp.name}: {stored} of {total} chunks committed; recomputing {', '.join(picks) or 'none'}"
+        f"{'' if seed is None else f' (seed {seed})'}")
+    bad = len(damaged)
+    context = load_all(store, [c for c in exp.chunked.first(config) if c in present])
+    for name in picks:
+        record = store.record(name)
+        start = time.time()
+        again = exp.chunked.compute(config, name, {k: v for k, v in context.items() if k != name})
+        ok, how = compare(exp, config, context, record, _plain(again))
+        bad += not ok
+        say(f"  {name}: {'OK' if ok else 'MISMATCH'}: {how} ({time.time() - start:.0f} s; committed on "
+            f"{record['provenance'].get('machine', {}).get('cpu')}, {record['provenance'].get('finished')})")
+    return bad
+
+
+def _plain(payload: dict) -> dict:
+    from reports.harness.checkpoint import _plain as plain
+    return plain(payload)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = Parser(prog="python -m reports.committed", description=__doc__.split("\n")[0])
+    parser.add_argument("action", choices=("status", "compute", "verify"))
+    parser.add_argument("--only", action="append", metavar="EXPERIMENT")
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--deadline", type=float, metavar="SECONDS")
+    parser.add_argument("--limit", type=int, metavar="N", help="compute at most N chunks")
+    parser.add_argument("--n", type=int, default=1, help="verify: how many random chunks to recompute")
+    parser.add_argument("--seed", type=int, help="verify: the seed of the random choice (default: fresh)")
+    parser.add_argument("--chunk", action="append", metavar="NAME", help="verify: these chunks")
+    args = parser.parse_args(argv)
+    try:
+        if not 1 <= args.jobs <= MAX_JOBS:
+            raise UsageError(f"--jobs must be in 1..{MAX_JOBS}")
+        if not 0 <= args.n <= MAX_VERIFY:
+            raise UsageError(f"--n must be in 0..{MAX_VERIFY}")
+        if args.deadline is not None and not 0 < args.deadline <= 7 * 24 * 3600:
+            raise UsageError("--deadline must be in (0, 604800] seconds")
+        if args.limit is not None and args.limit < 0:
+            raise UsageError("--limit must be >= 0")
+        if args.seed is not None and args.seed < 0:
+            raise UsageError("--seed must be >= 0")
+        exps = committed_experiments(args.only)
+        deadline = time.time() + args.deadline if args.deadline else None
+        bad = 0
+        for name, exp in exps.items():
+            config = exp.profiles[PROFILE]
+            if args.action == "status":
+                stored, total, damaged = status(exp, config)
+                print(f"{name}: {stored} of {total} chunks committed"
+                      + (f"; damaged (refused): {', '.join(damaged)}" if damaged else ""))
+                bad += len(damaged)
+            elif args.action == "compute":
+                left = compute(exp, config, args.jobs, deadline, args.limit)
+                print(f"{name}: {left} chunks still to compute")
+            else:
+                bad += verify(exp, config, args.n, args.seed, args.chunk)
+    except (UsageError, EvidenceError) as exc:
+        fail(str(exc))
+    if args.action == "verify":
+        print("verify-evidence: " + ("PASS" if not bad else f"FAIL ({bad} chunks)"))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

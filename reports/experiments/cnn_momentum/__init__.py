@@ -1,0 +1,34 @@
+"""CNN training under simulated asynchrony: Figs. 3, 4, 5 and 8 decided on committed CPU evidence.
+
+cifar10_quick on Fashion-MNIST, the queue of sim.queue (exponential work times), explicit momentum at the store.
+config.py holds the design (and what differs from the paper), run.py the chunks (numerics in cnn_experiments),
+evidence.py the typed views and the wrong models of the controls, stats.py and claims.py the checks, sizing.py
+the seeds each claim needs and its power record, figures.py the figures.
+
+Cost (2-core CPU, one torch thread per process, two processes): see the provenance of each committed chunk.
+"""
+from cnn_experiments.data import check_available
+from reports.experiments.cnn_momentum import claims, config, figures, run, sizing
+from reports.registry import Chunked, Experiment
+
+CHUNKED = Chunked(plan=run.plan, first=run.first, compute=run.compute, assemble=run.assemble, numbers=run.numbers,
+                  seed_fields=config.SEED_FIELDS, version=1)
+PILOT = 4   # the first decision seeds: their spread sized the number of seeds (sizing.seeds_needed)
+
+
+def _power(claim_id: str):
+    def power(result, tol):
+        claim = next(c for c in CLAIMS if c.id == claim_id)
+        if claim.check(result, tol).passed is None:
+            return {"seeds": 0, "note": "not run: the evidence does not cover this claim"}
+        return sizing.record(claim, result, min(PILOT, result.arrays["times_decision"].shape[-1]))
+    return power
+
+
+CLAIMS = claims.claims(_power)
+
+EXPERIMENT = Experiment(
+    name="cnn_momentum", kind="cnn", version=8, config=config.Config, profiles=config.PROFILES, smoke=config.SMOKE,
+    run=run.run, figures=figures.figures, claims=CLAIMS, needs_gpu=("full",), slow=True, resumable=True,
+    committed=("quick",), chunked=CHUNKED,
+    preflight=lambda c: check_available(c.dataset, c.data_dir or None))

@@ -1,0 +1,235 @@
+"""The CNN evidence chunk by chunk: which chunks exist (`plan`), how one is computed (`compute`), and how the chunks
+become one Result (`assemble`, pure: the report calls it on committed chunks and never trains).
+
+Chunks, in order: the synchronous runs of the first `target_seeds` decision seeds (they set the loss targets),
+then per seed (decision seeds, then replication seeds) one chunk per M (every (mu_L, alpha) of the grid, paired:
+one start, one mini-batch stream, one queue) and its warm-start chunk (Fig. 5), then one probe chunk per seed set.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from cnn_experiments import analysis, sweep
+from cnn_experiments.specs import RunSpec, Settings
+from reports.experiments.cnn_momentum.config import Config
+from reports.harness.checkpoint import Memory
+from reports.harness.store import Result
+from sim.seeds import int_seed
+
+SETS = ("decision", "replication")
+
+
+def eval_every(config: Config, n_workers: int) -> int:
+    return max(1, round(config.eval_every * n_workers ** config.eval_exponent))
+
+
+def seeds_of(config: Config, which: str) -> tuple:
+    return config.decision_seeds if which == "decision" else config.replication_seeds
+
+
+def plan(config: Config) -> list[str]:
+    rest = []
+    for s in config.decision_seeds + config.replication_seeds:
+        rest += [f"M{m}-seed{s}" for m in config.workers if f"M{m}-seed{s}" not in first(config)]
+        rest.append(f"warm-seed{s}")
+    return first(config) + rest + [f"probe-{which}" for which in SETS]
+
+
+def parse(name: str) -> tuple[str, int | None, int | str]:
+    """('grid', M, seed), ('warm', None, seed) or ('probe', None, set name)."""
+    head, _, tail = name.partition("-")
+    if head == "probe":
+        return "probe", None, tail
+    seed = int(tail.removeprefix("seed"))
+    return ("warm", None, seed) if head == "warm" else ("grid", int(head[1:]), seed)
+
+
+def grid_specs(config: Config, n_workers: int, seed: int) -> list[RunSpec]:
+    return [RunSpec(n_workers, mu, lr, seed) for mu in config.mu_grid for lr in config.lr_grid]
+
+
+def warm_specs(config: Config, seed: int) -> list[RunSpec]:
+    """The continuations after seed's warm-up: their own queue and mini-batch streams (role 'warm')."""
+    own = int_seed(seed, "warm")
+    return [RunSpec(m, mu, lr, own) for m in config.warm_workers for mu in config.warm_mu_grid
+            for lr in config.warm_lr_grid]
+
+
+def _target_runs(config: Config, chunks: dict) -> list[dict]:
+    return [r for s in config.decision_seeds[:config.target_seeds] for r in chunks[f"M1-seed{s}"]["runs"]]
+
+
+def targets(config: Config, chunks: dict) -> tuple[float, ...]:
+    """The loss the best synchronous configuration (mean over the target seeds) has at each of target_updates."""
+    return sweep.targets_at(_target_runs(config, chunks), config.target_updates, eval_every(config, 1),
+                            config.sync_budget)
+
+
+def warmup_setting(config: Config, chunks: dict) -> tuple[float, float]:
+    """(mu_L, alpha) of the best synchronous configuration at the last target on the target seeds: Fig. 5's
+    warm-up."""
+    seeds = config.decision_seeds[:config.target_seeds]
+    times, caps = sweep.tabulate({(1, s): chunks[f"M1-seed{s}"] for s in seeds}, targets(config, chunks)[-1:],
+                                 (1,), config.mu_grid, config.lr_grid, seeds)
+    ev = analysis.Evidence(times, (1,), config.mu_grid, caps)
+    mu = float(analysis.strategy(ev, "any_sign")[1][0, 0, 0])
+    step = int(analysis.best_per_momentum(ev)[1][0, 0, list(config.mu_grid).index(mu), 0])
+    return mu, config.lr_grid[step]
+
+
+class Backend:
+    """The torch side, loaded on the first chunk that has to be trained."""
+
+    def __init__(self, config: Config):
+        import torch
+
+        from cnn_experiments.data import load
+        from cnn_experiments.train import Data
+        torch.set_num_threads(config.threads)   # the bits depend on it: verify-evidence sets the same
+        torch.manual_seed(0)
+        device = torch.device("cuda" if config.device == "auto" and torch.cuda.is_available() else
+                              ("cpu" if config.device == "auto" else config.device))
+        self.data = Data(load(config.dataset, config.data_dir or None), config.n_train, config.n_eval, device,
+                         config.pool)
+        self.settings = Settings(batch_size=config.batch_size, width=config.width, work_time=config.work_time,
+                                 init=config.init, precision=config.precision, compile=config.compile,
+                                 layout=config.layout)
+        self.config = config
+
+    def compute(self, name: str, chunks: dict) -> dict:
+        from cnn_experiments.train import train
+        c, (kind, m, seed) = self.config, parse(name)
+        if kind == "probe":
+            return self._probes(seed)
+        if kind == "warm":
+            return self._warm(seed, chunks)
+        specs = grid_specs(c, m, seed)
+        if m == 1:  # full curves: the synchronous runs set the targets
+            settings = replace(self.settings, budget=c.sync_budget, eval_every=eval_every(c, 1),
+                               max_batch=len(specs))
+        else:
+            settings = replace(self.settings, budget=c.max_budget, eval_every=eval_every(c, m), max_batch=len(specs),
+                               targets=targets(c, chunks), stop_factor=c.stop_factor)
+        records = train(specs, self.data, settings)
+        return sweep.payload(records, max(r.stop for r in records))
+
+    def _warm(self, seed: int, chunks: dict) -> dict:
+        from cnn_experiments.train import channels_last, eval_se, train, warm_start
+        c = self.config
+        mu, lr = warmup_setting(c, chunks)
+        weights = warm_start(RunSpec(1, mu, lr, seed), self.data, self.settings, c.warm_updates)
+        specs = warm_specs(c, seed)
+        settings = replace(self.settings, budget=c.warm_budget, eval_every=eval_every(c, 1), max_batch=len(specs))
+        records = train(specs, self.data, settings, initial=weights)
+        se = eval_se(weights, self.data, channels_last(settings, self.data.x.device))[0]
+        return sweep.payload(records, c.warm_budget) | {"warmup": [mu, lr], "eval_se": se}
+
+    def _probes(self, which: str) -> dict:
+        from cnn_experiments import probe
+        c, root = self.config, seeds_of(self.config, which)[0]
+        settings = replace(self.settings, budget=c.probe_steps)
+        return {"probes": [probe.measure(self.data, settings, m, c.probe_step, c.probe_replicas, c.probe_steps,
+                                         init_seed=root, seed=int_seed(root, f"probe-M{m}"),
+                                         n_examples=c.probe_examples) for m in c.probe_workers]}
+
+
+def first(config: Config) -> list[str]:
+    """The chunks every other chunk needs: the target seeds' synchronous runs (targets, Fig. 5's warm-up)."""
+    return [f"M1-seed{s}" for s in config.decision_seeds[:config.target_seeds]]
+
+
+_BACKENDS: dict = {}
+
+
+def compute(config: Config, name: str, chunks: dict) -> dict:
+    """One chunk, trained now (one backend per process and config: the data are loaded once)."""
+    key = repr(config)
+    if key not in _BACKENDS:
+        _BACKENDS.clear()
+        _BACKENDS[key] = Backend(config)
+    return _BACKENDS[key].compute(name, chunks)
+
+
+def run(config: Config, checkpoint=None, progress: bool = True) -> Result:
+    """Every chunk of the plan, stored by `checkpoint` as it finishes (a killed or time-limited run resumes), then
+    the Result."""
+    checkpoint = checkpoint or Memory()
+    names, chunks = plan(config), {}
+    for i, name in enumerate(names):
+        chunks[name] = checkpoint.get(name)
+        if chunks[name] is None:
+            checkpoint.check_deadline(i, len(names))
+            start = time.time()
+            chunks[name] = compute(config, name, chunks)
+            wall = time.time() - start
+            checkpoint.put(name, chunks[name], {"chunk": name, "wall_seconds": round(wall, 3)})
+            if progress:
+                print(f"  chunk {i + 1}/{len(names)} {name}: {wall:.0f} s", flush=True)
+    return assemble(config, chunks, {"chunks": len(names)})
+
+
+def _set_arrays(config: Config, chunks: dict, tg: tuple, which: str) -> dict:
+    seeds = seeds_of(config, which)
+    grid = {(m, s): chunks[f"M{m}-seed{s}"] for m in config.workers for s in seeds}
+    times, caps = sweep.tabulate(grid, tg, config.workers, config.mu_grid, config.lr_grid, seeds)
+    warm = {(m, s): {"runs": [r for r in chunks[f"warm-seed{s}"]["runs"] if r["n_workers"] == m],
+                     "stopped_at": config.warm_budget} for m in config.warm_workers for s in seeds}
+    warm_tg = warm_targets(config, chunks)
+    warm_times, warm_caps = sweep.tabulate(warm, warm_tg, config.warm_workers, config.warm_mu_grid,
+                                           config.warm_lr_grid, seeds)
+    return {f"times_{which}": times, f"caps_{which}": caps, f"warm_times_{which}": warm_times,
+            f"warm_caps_{which}": warm_caps}
+
+
+def warm_targets(config: Config, chunks: dict) -> tuple[float, ...]:
+    runs = [r for s in config.decision_seeds[:config.target_seeds] for r in chunks[f"warm-seed{s}"]["runs"]
+            if r["n_workers"] == 1]
+    return sweep.targets_at(runs, config.warm_target_updates, eval_every(config, 1), config.warm_budget)
+
+
+def assemble(config: Config, chunks: dict, provenance: dict) -> Result:
+    """The Result from every chunk of plan(config): pure (numpy), no training."""
+    tg = targets(config, chunks)
+    arrays = {}
+    for which in SETS:
+        if seeds_of(config, which):
+            arrays |= _set_arrays(config, chunks, tg, which)
+    first = config.decision_seeds[:config.target_seeds]
+    summary = {"targets": list(tg), "target_updates": list(config.target_updates),
+               "workers": list(config.workers), "mu_grid": list(config.mu_grid), "lr_grid": list(config.lr_grid),
+               "seeds": {which: list(seeds_of(config, which)) for which in SETS}, "target_seeds": list(first),
+               "eval_every": {str(m): eval_every(config, m) for m in config.workers},
+               "stop_factor": config.stop_factor, "sync_budget": config.sync_budget,
+               "warm": {"targets": list(warm_targets(config, chunks)), "workers": list(config.warm_workers),
+                        "mu_grid": list(config.warm_mu_grid), "lr_grid": list(config.warm_lr_grid),
+                        "warm_updates": config.warm_updates, "budget": config.warm_budget,
+                        "warmup": chunks[f"warm-seed{first[0]}"]["warmup"],
+                        "eval_se": float(np.mean([chunks[f"warm-seed{s}"]["eval_se"] for s in first]))},
+               "probes": {which: chunks[f"probe-{which}"]["probes"] for which in SETS},
+               "diverged": _diverged(config, chunks), "dataset": config.dataset,
+               "scale": {"n_train": config.n_train, "n_eval": config.n_eval, "pool": config.pool,
+                         "batch_size": config.batch_size, "width": config.width}}
+    return Result(summary=summary, arrays=arrays, provenance=provenance)
+
+
+def _diverged(config: Config, chunks: dict) -> dict:
+    out = {}
+    for name, chunk in chunks.items():
+        kind, m, _ = parse(name)
+        if kind == "grid":
+            out[str(m)] = out.get(str(m), 0) + sum(r["diverged"] for r in chunk["runs"])
+    return out
+
+
+def numbers(config: Config, chunks: dict, payload: dict) -> list[float]:
+    """What a recomputed chunk is compared by on another kind of machine: its runs' times to target, or the probes'
+    momentum estimates."""
+    if "probes" in payload:
+        return [p["mu"] for p in payload["probes"]]
+    if "warmup" in payload:  # the warm targets need the warm chunks of the target seeds: compare at the main ones
+        return [min(r["losses"][-1] or float("inf"), 1e9) for r in payload["runs"]]
+    tg = targets(config, chunks)
+    return [sweep.crossing(r["eval_steps"], r["losses"], t) for r in payload["runs"] for t in tg]
