@@ -75,6 +75,21 @@ def targets_at(runs: list[dict], at_updates, eval_every: int, budget: int) -> tu
     return tuple(out)
 
 
+def target_se(runs: list[dict], at_updates, eval_every: int, budget: int) -> list[float]:
+    """The run-to-run standard error of each target: the SD over seeds of the best configuration's loss at that
+    update, / sqrt(seeds) (what separates two targets: both are read on the same fixed evaluation images)."""
+    grid = np.arange(0, budget + 1, eval_every)
+    curves = mean_curves(runs, grid)
+    out = []
+    for at in at_updates:
+        j = int(np.argmin(np.abs(grid - at)))
+        best = min((k for k, c in curves.items() if np.isfinite(c[j])), key=lambda k: curves[k][j])
+        values = [r["losses"][r["eval_steps"].index(int(grid[j]))] for r in runs
+                  if (r["mu_explicit"], r["lr"]) == best and int(grid[j]) in r["eval_steps"]]
+        out.append(float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("nan"))
+    return out
+
+
 def chunk_times(chunk: dict, targets) -> tuple[dict, int]:
     """{(mu_L, alpha): [time to each target]} of one chunk, and its stop (the censoring time)."""
     stop = chunk["stopped_at"]
@@ -85,14 +100,17 @@ def chunk_times(chunk: dict, targets) -> tuple[dict, int]:
     return out, stop
 
 
-def tabulate(chunks: dict, targets, workers, mu_grid, lr_grid, seeds) -> tuple[np.ndarray, np.ndarray]:
+def tabulate(chunks: dict, targets, workers, mu_grid, lr_grid, seeds, step_index=None
+             ) -> tuple[np.ndarray, np.ndarray]:
     """times (targets, M, mu, lr, seed) with inf = censored, and caps (M, seed): each chunk's stop.
-    `chunks[(m, seed)]` is a chunk payload."""
+    `chunks[(m, seed)]` is a chunk payload; `step_index(m, mu, lr)` places a run on the step axis where the steps
+    differ per M (default: lr_grid.index(lr))."""
+    step_index = step_index or (lambda m, mu, lr: list(lr_grid).index(lr))
     times = np.full((len(targets), len(workers), len(mu_grid), len(lr_grid), len(seeds)), np.inf)
     caps = np.zeros((len(workers), len(seeds)))
     for j, m in enumerate(workers):
         for k, seed in enumerate(seeds):
             by_config, caps[j, k] = chunk_times(chunks[(m, seed)], targets)
             for (mu, lr), values in by_config.items():
-                times[:, j, list(mu_grid).index(mu), list(lr_grid).index(lr), k] = values
+                times[:, j, list(mu_grid).index(mu), step_index(m, mu, lr), k] = values
     return times, caps

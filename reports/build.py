@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from reports.common import (DEFAULT_OUT, DEFAULT_RESULTS, EVIDENCE, ROOT, UsageError, check_profile, fail, load,
-                            read_plan)
+                            load_committed, read_plan)
 from reports.harness.checkpoint import progress
 from reports.harness.store import Store
 from reports.harness.provenance import git_state
@@ -63,7 +63,12 @@ def evaluate(profile: str, results: Path) -> tuple[list[dict], dict, list[str]]:
                                                  "`python -m reports.power`"}) if random else None),
                   "figure": claim.figure, "part": PART_OF[exps[claim.experiment].kind],
                   "paper_value": paper_value(claim.id)}
-        if result is None and exps[claim.experiment].resumable:
+        exp = exps[claim.experiment]
+        if result is None and profile in exp.committed:
+            _, why = load_committed(exp, cfgs[claim.experiment])
+            record["measured"] = (f"not run: committed evidence incomplete ({why}); `make evidence` computes the "
+                                  "missing chunks")
+        elif result is None and exp.resumable:
             exp, folders = exps[claim.experiment], (results, EVIDENCE)
             partial = [progress(Store(f).chunks_folder(exp.kind, claim.experiment, cfgs[claim.experiment],
                                                        exp.store_version())) for f in folders]
@@ -73,12 +78,20 @@ def evaluate(profile: str, results: Path) -> tuple[list[dict], dict, list[str]]:
                                       "`python -m reports.run` (with --deadline SECONDS where time is limited)")
         if result is not None:
             prov = result.provenance
-            record["evidence"] = {"experiment": claim.experiment, "source": source,
+            record["evidence"] = {"experiment": claim.experiment, "source": _source_label(source, prov),
                                   "path": os.path.relpath(result.path, ROOT), "git_sha": prov.get("git_sha"),
                                   "dirty": prov.get("dirty"), "device": prov.get("device"),
                                   "wall_seconds": prov.get("wall_seconds"), "finished": prov.get("finished")}
         records.append(record)
     return records, loaded, settings
+
+
+def _source_label(source: str, prov: dict) -> str:
+    if source != "committed":
+        return source
+    kind = "GPU" if str(prov.get("device", "")).startswith("cuda") else "CPU"
+    return (f"committed evidence, {kind}, {str(prov.get('first') or '')[:10]}..{str(prov.get('finished') or '')[:10]}"
+            f", {str(prov.get('git_sha'))[:12]} ({prov.get('chunks')} chunks)")
 
 
 def write_figures(loaded: dict, folder: Path) -> list[str]:
@@ -156,6 +169,17 @@ def power_text(record: dict) -> str:
         return "deterministic (no seed)"
     if not p.get("seeds"):
         return p.get("note", "not measured")
+    if p.get("kind") == "replication":
+        text = (f"replication on fresh seeds (not power over re-runs): decision seeds (n = {p['seeds']}) "
+                f"{p['decision']}, replication seeds (n = {p['replication_seeds']}) {p['replication']}"
+                f" — {'confirmed' if p['replicated'] and p['decision'] == 'pass' else 'agree' if p['replicated'] else 'not confirmed'}"
+                f"; design power at the paper's effect {p['design_power']:.2f}"
+                + (f" (seeds needed for 80 %: {p['seeds_needed']}, from the first {p['pilot_seeds']})"
+                   if "seeds_needed" in p else "") + f" ({p['design']})")
+        return text if p["meets_target"] else text + " — BELOW TARGET"
+    if p.get("kind") in ("resampling", "sampling"):
+        return (f"{p['method']}: passes on {p['pass_rate']:.0%}, control {p['control']} on "
+                f"{p['control_pass_rate']:.0%} — NOT POWER (not counted)")
     text = (f"passes on {p['pass_rate']:.0%} of {sample_unit(p)}; control {p['control']} passes on "
             f"{p['control_pass_rate']:.0%} ({p['method']})")
     return text if p["meets_target"] else text + " — BELOW TARGET (p >= 0.95, control <= 0.05)"
@@ -163,7 +187,8 @@ def power_text(record: dict) -> str:
 
 def _power_summary(records: list[dict]) -> str:
     random = [r for r in records if r.get("power") is not None]
-    measured = [r for r in random if r["power"].get("seeds")]
+    measured = [r for r in random if r["power"].get("seeds") and r["power"].get("kind") not in ("resampling",
+                                                                                              "sampling")]
     below = [r["id"] for r in measured if not r["power"]["meets_target"]]
     return (f"Power: {len(random)} claims are decided by a random experiment; {len(measured)} have their pass rate "
             f"measured, {len(below)} below target"
@@ -240,7 +265,8 @@ def _banner(profile: str, records: list[dict], settings) -> str:
             by_exp[r["evidence"]["experiment"]] = r["evidence"]
     gpu = sorted(n for n, e in by_exp.items() if "cuda" in str(e["device"]).lower())
     cpu = sorted(n for n in by_exp if n not in gpu)
-    committed = sorted(n for n, e in by_exp.items() if e["source"] == "evidence")
+    committed = sorted(f"{n} ({e['source']})" for n, e in by_exp.items() if e["source"].startswith(("evidence",
+                                                                                                     "committed")))
     not_run = [r for r in records if r["status"] == "not_run"]
     nr = "".join(f"<li><a href='#{esc(r['id'])}'>{esc(r['id'])}</a>: {esc((r['measured'] or 'no evidence')[:240])}</li>"
                  for r in not_run) or "<li>none</li>"

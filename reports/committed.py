@@ -65,8 +65,8 @@ def load_all(store: Chunks, names) -> dict:
     return {n: store.get(n) for n in names}
 
 
-def _worker(name: str, config, experiment: str, path: str) -> tuple[str, float]:
-    exp = experiments()[experiment]
+def _worker(name: str, config, experiment: str, path: str, exp: Experiment | None = None) -> tuple[str, float]:
+    exp = exp or experiments()[experiment]
     store = Chunks(Path(path))
     chunks = {n: store.get(n) for n in exp.chunked.first(config) if n != name}
     start = time.time()
@@ -77,8 +77,9 @@ def _worker(name: str, config, experiment: str, path: str) -> tuple[str, float]:
 
 
 def compute(exp: Experiment, config, jobs: int = 1, deadline: float | None = None, limit: int | None = None,
-            root: Path = EVIDENCE, say=print) -> int:
-    """Compute the missing chunks (the prerequisites first); returns how many are still missing."""
+            root: Path = EVIDENCE, say=print, pool: bool = True) -> int:
+    """Compute the missing chunks (the prerequisites first) in `jobs` processes (`pool=False`: in this one);
+    returns how many are still missing."""
     store = chunks_of(exp, config, root)
     names, needs = exp.chunked.plan(config), set(exp.chunked.first(config))
     done = 0
@@ -88,25 +89,39 @@ def compute(exp: Experiment, config, jobs: int = 1, deadline: float | None = Non
             todo = todo[:max(0, limit - done)]
         if not todo:
             continue
-        say(f"{exp.name}: {len(todo)} chunks to compute in {store.path} ({jobs} processes)")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-            pending, futures = list(todo), {}
-            while pending or futures:
-                while pending and len(futures) < jobs and (deadline is None or time.time() < deadline):
-                    name = pending.pop(0)
-                    futures[pool.submit(_worker, name, config, exp.name, str(store.path))] = name
-                if not futures:
-                    break
-                future = next(as_completed(futures))
-                del futures[future]
-                name, wall = future.result()
-                done += 1
-                say(f"  {name}: {wall:.0f} s ({time.strftime('%H:%M:%S')})")
-            if pending:
-                say(f"{exp.name}: stopped at the deadline; {len(pending)} chunks of this stage left")
-                break
-    stored, total, damaged = status(exp, config, root)
+        say(f"{exp.name}: {len(todo)} chunks to compute in {store.path} ({jobs if pool else 1} processes)")
+        left = (_in_pool if pool else _in_process)(exp, config, store, todo, jobs, deadline, say)
+        done += len(todo) - left
+        if left:
+            say(f"{exp.name}: stopped at the deadline; {left} chunks of this stage left")
+            break
+    stored, total, _ = status(exp, config, root)
     return total - stored
+
+
+def _in_process(exp, config, store, todo, jobs, deadline, say) -> int:
+    for i, name in enumerate(todo):
+        if deadline is not None and time.time() >= deadline:
+            return len(todo) - i
+        _, wall = _worker(name, config, exp.name, str(store.path), exp)
+        say(f"  {name}: {wall:.0f} s ({time.strftime('%H:%M:%S')})")
+    return 0
+
+
+def _in_pool(exp, config, store, todo, jobs, deadline, say) -> int:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        pending, futures = list(todo), {}
+        while pending or futures:
+            while pending and len(futures) < jobs and (deadline is None or time.time() < deadline):
+                name = pending.pop(0)
+                futures[pool.submit(_worker, name, config, exp.name, str(store.path))] = name
+            if not futures:
+                break
+            future = next(as_completed(futures))
+            del futures[future]
+            name, wall = future.result()
+            say(f"  {name}: {wall:.0f} s ({time.strftime('%H:%M:%S')})")
+    return len(pending)
 
 
 def compare(exp: Experiment, config, context: dict, committed: dict, again: dict) -> tuple[bool, str]:

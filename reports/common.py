@@ -39,6 +39,10 @@ def configs(profile: str, settings: list[str] | None = None) -> dict:
         name, field = key.split(".", 1)
         changes.setdefault(name, {})[field] = value
     for name, fields in changes.items():  # all of an experiment's overrides at once: their order does not matter
+        if profile in exps[name].committed:
+            raise ConfigError(f"{name} at the {profile} profile is committed evidence (reports/evidence/), computed "
+                              f"once with fixed settings: change them in its config.py and recompute with `make "
+                              f"evidence`, or use --profile full")
         try:
             out[name] = override(out[name], fields)
         except (ValueError, TypeError) as exc:

@@ -29,9 +29,10 @@ def show_figures(name: str) -> None:
         del fig
 
 
-def claims_table(kinds: list[str]) -> None:
+def claims_table(kinds: list[str], of: tuple = ()) -> None:
+    """Status of the claims of these kinds (and of every claim of the experiments `of`)."""
     _, loaded = _loaded()
     for claim in claims():
-        if claim.kind in kinds:
+        if claim.kind in kinds or claim.experiment in of:
             record = judge(claim, loaded[claim.experiment][0])
             print(f"{record['status']:12s} {claim.id}")

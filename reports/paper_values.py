@@ -23,6 +23,7 @@ PAPER = {
     "cnn-fixed-momentum-penalty": "Figs. 4/8 at 16 groups: penalty 16 with mu fixed at 0.9 vs 6 tuned >= 0 (ratio 2.7)",
     "cnn-negative-momentum": "Fig. 8 at 16 groups: chosen mu = -0.675; penalty 3 vs 6 tuned >= 0",
     "cnn-momentum-magnitude": "Fig. 3: best momentum falls by 0.6 from 1 to 8 groups, less than 1 - 1/M = 0.875",
+    "cnn-tuned-penalty-small": "Fig. 4: penalty with momentum tuned (any sign) 1, 1, 2, 2, 3 at 1, 2, 4, 8, 16 groups",
     "cnn-warm-start": "Fig. 5 (ImageNet, warm start): penalty 1.00, 0.92, 0.99, 0.93 at 1, 2, 4, 8 groups",
     "cnn-measured-momentum-grows": "Theorem 5: total momentum 1 - 1/M (0, 0.75, 0.9375 at M = 1, 4, 16)",
     "real-async-geometric": "Theorem 5: Geom(1/M) staleness, variance M(M - 1)",

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from reports.common import DEFAULT_RESULTS, UsageError, check_profile, fail, read_plan
 from reports.harness.config import as_dict
+from reports.harness.provenance import timed
 from reports.harness.store import Store, StoreError, write_json
 from reports.registry import Claim, experiments, judge
 from sim.cli import Parser
@@ -44,7 +45,7 @@ def _compute(name: str, config, results: str) -> str:
     exp = experiments()[name]
     store = Store(results)
     if store.load(exp.kind, name, config, exp.store_version()) is None:
-        store.save(exp.kind, name, config, exp.run(config), exp.store_version())
+        store.save(exp.kind, name, config, timed(exp.run, config), exp.store_version())
     return name
 
 

@@ -16,6 +16,7 @@ from cnn_experiments.data import DatasetError
 from reports.common import DEFAULT_RESULTS, UsageError, check_profile, configs, fail, load_committed, write_plan
 from reports.harness.checkpoint import Folder, Incomplete
 from reports.harness.config import ConfigError
+from reports.harness.provenance import timed
 from reports.harness.store import Store, StoreError
 from reports.registry import claim_by_id, experiments, judge
 from sim.cli import Parser
@@ -39,10 +40,10 @@ def _compute_one(profile: str, name: str, config, results: str, deadline: float 
     store = Store(results)
     if exp.resumable:
         chunks = Folder(store.chunks_folder(exp.kind, name, config, exp.store_version()), deadline)
-        store.save(exp.kind, name, config, exp.run(config, checkpoint=chunks), exp.store_version())
+        store.save(exp.kind, name, config, timed(exp.run, config, checkpoint=chunks), exp.store_version())
         chunks.remove()
     else:
-        store.save(exp.kind, name, config, exp.run(config), exp.store_version())
+        store.save(exp.kind, name, config, timed(exp.run, config), exp.store_version())
     return str(store.folder(exp.kind, name, config, exp.store_version()))
 
 

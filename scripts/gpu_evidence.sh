@@ -18,10 +18,12 @@ export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 start=$(date +%s)
 EXTRA=()
 if [ "${DRY_RUN:-0}" = "1" ]; then
-  EXTRA=(--allow-cpu --set cnn_momentum.eval_every=1 --set cnn_momentum.budget=2 --set cnn_momentum.sync_budget=2 --set cnn_momentum.device=cpu
-         --set cnn_momentum.n_eval=64 --set cnn_momentum.seeds=[0] --set cnn_momentum.probe_steps=3
-         --set cnn_momentum.probe_replicas=3 --set cnn_momentum.probe_examples=64
-         --set cnn_momentum.warm_updates=2 --set cnn_momentum.warm_budget=2)
+  EXTRA=(--allow-cpu --set cnn_momentum.eval_every=1 --set cnn_momentum.target_updates=[1,2]
+         --set cnn_momentum.sync_budget=3 --set cnn_momentum.max_budget=6 --set cnn_momentum.device=cpu
+         --set cnn_momentum.n_eval=64 --set cnn_momentum.decision_seeds=[0] --set cnn_momentum.replication_seeds=[]
+         --set cnn_momentum.target_seeds=1 --set cnn_momentum.probe_steps=3 --set cnn_momentum.probe_replicas=3
+         --set cnn_momentum.probe_examples=64 --set cnn_momentum.warm_updates=2 --set cnn_momentum.warm_budget=3
+         --set cnn_momentum.warm_target_updates=[1])
   BENCH=(--models 2 --steps 2)
 else
   nvidia-smi --query-gpu=name,memory.total --format=csv,noheader > "$OUT/device.txt" 2>/dev/null || true

@@ -1,6 +1,7 @@
 import fcntl
 import os
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -20,3 +21,12 @@ def quick_results(tmp_path_factory):
         results = compute("quick", shared, only=fast, quiet=True)
         fcntl.flock(lock, fcntl.LOCK_UN)
     return shared, results
+
+
+def tiny_dataset(n=256, size=28, channels=1, seed=0):
+    """A small synthetic image set whose classes differ in brightness: the CNN tests do not need the Debian data."""
+    from cnn_experiments.data import Dataset
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 10
+    x = (rng.integers(0, 60, size=(n, channels, size, size)) + 20 * y[:, None, None, None]).astype(np.uint8)
+    return Dataset("tiny", x, y.astype(np.int64), x[:64], y[:64].astype(np.int64))

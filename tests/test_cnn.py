@@ -1,6 +1,7 @@
 """CNN under simulated asynchrony: exactness against torch's SGD, batching, schedules, seeds, bad input, data."""
 import gzip
 import pickle
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -8,18 +9,12 @@ import torch
 
 from cnn_experiments import data as data_mod
 from cnn_experiments import model
+from tests.conftest import tiny_dataset
 from cnn_experiments.train import Data, RunSpec, Settings, _Batch, run_seeds, sgd_reference, train
 from sim.queue import simulate
 
 torch.set_num_threads(1)
-SETTINGS = Settings(batch_size=8, budget=8, eval_every=4, n_eval=64, width=0.25, max_batch=8)
-
-
-def tiny_dataset(n=256, size=28, channels=1, seed=0):
-    rng = np.random.default_rng(seed)
-    y = np.arange(n) % 10
-    x = (rng.integers(0, 60, size=(n, channels, size, size)) + 20 * y[:, None, None, None]).astype(np.uint8)
-    return data_mod.Dataset("tiny", x, y.astype(np.int64), x[:64], y[:64].astype(np.int64))
+SETTINGS = Settings(batch_size=8, budget=8, eval_every=4, width=0.25, max_batch=8)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +59,7 @@ def test_divergence_is_recorded_not_raised(tiny):
 
 
 def test_a_run_that_reaches_the_target_is_dropped_from_the_batch(tiny):
-    settings = Settings(**{**SETTINGS.__dict__, "targets": (10.0,)})  # reached at the first evaluation
+    settings = replace(SETTINGS, targets=(10.0,))  # reached at the first evaluation
     recs = train([RunSpec(1, 0.0, 0.01, 0), RunSpec(2, 0.0, 0.01, 1)], tiny, settings)
     assert all(r.reached[10.0] == settings.eval_every and r.updates == settings.eval_every for r in recs)
 
@@ -167,7 +162,7 @@ def test_bf16_fast_path_follows_fp32_within_its_tolerance(tiny):
     keeps 8 bits of mantissa, about 0.4 % per operation; measured gap on the quick setting: about 0.015)."""
     specs = [RunSpec(4, 0.5, 0.005, 1), RunSpec(1, 0.0, 0.01, 2)]
     fp32 = train(specs, tiny, SETTINGS)
-    bf16 = train(specs, tiny, Settings(**{**SETTINGS.__dict__, "precision": "bf16"}))
+    bf16 = train(specs, tiny, replace(SETTINGS, precision="bf16"))
     for a, b in zip(fp32, bf16):
         assert a.losses[0] == b.losses[0]  # the same start; the evaluation itself is fp32
         np.testing.assert_allclose(b.losses, a.losses, atol=0.05)
@@ -183,7 +178,7 @@ def test_compile_falls_back_to_eager_when_torch_compile_fails(tiny, monkeypatch,
     monkeypatch.setattr("cnn_experiments.train._COMPILED", {})
     spec = RunSpec(2, 0.5, 0.05, 1)
     eager = train([spec], tiny, SETTINGS)[0]
-    compiled = train([spec], tiny, Settings(**{**SETTINGS.__dict__, "compile": True}))[0]
+    compiled = train([spec], tiny, replace(SETTINGS, compile=True))[0]
     assert compiled.losses == eager.losses and "eager mode" in capsys.readouterr().err
 
 
@@ -206,3 +201,30 @@ def test_he_initialisation_is_wider_than_torch_default():
     assert torch.allclose(he["conv1.w"], default["conv1.w"] * 6 ** 0.5) and torch.equal(he["conv1.b"], default["conv1.b"])
     with pytest.raises(ValueError, match="init must be"):
         model.init_params([0], 1, 28, init="xavier")
+
+
+def test_runs_stop_at_a_multiple_of_the_first_time_a_run_reached_the_target(tiny):
+    """stop_factor 2: the first run reaches the (easy) target at the first evaluation (update 4), so every run that
+    has not reached it stops at update 8; their stop is recorded as their censoring."""
+    settings = replace(SETTINGS, budget=40, targets=(10.0,), stop_factor=2.0)
+    hard = replace(settings, targets=(1e-9,))
+    recs = train([RunSpec(1, 0.0, 0.01, 0), RunSpec(2, 0.0, 0.01, 1)], tiny, settings)
+    assert all(r.stop == 8 and r.updates == 4 for r in recs)
+    never = train([RunSpec(1, 0.0, 0.01, 0)], tiny, hard)[0]
+    assert never.stop == 40 and never.updates == 40  # nobody reached it: the budget
+    with pytest.raises(ValueError, match="one batch"):
+        train([RunSpec(1, 0.0, 0.01, s) for s in range(9)], tiny, settings)
+    with pytest.raises(ValueError, match="needs loss targets"):
+        train([RunSpec(1, 0.0, 0.01, 0)], tiny, replace(SETTINGS, stop_factor=2.0))
+
+
+def test_channels_last_computes_the_same_losses(tiny):
+    """The layout changes the kernels' rounding only: after 8 updates the losses agree to 1e-4 relative."""
+    specs = [RunSpec(4, 0.5, 0.02, 1), RunSpec(1, 0.0, 0.05, 2)]
+    nchw = train(specs, tiny, replace(SETTINGS, layout="nchw"))
+    nhwc = train(specs, tiny, replace(SETTINGS, layout="nhwc"))
+    for a, b in zip(nchw, nhwc):
+        assert a.losses[0] == pytest.approx(b.losses[0], rel=1e-6)
+        np.testing.assert_allclose(a.losses, b.losses, rtol=1e-4)
+    with pytest.raises(ValueError, match="layout"):
+        train(specs, tiny, replace(SETTINGS, layout="nhcw"))

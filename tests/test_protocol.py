@@ -25,7 +25,7 @@ def test_every_experiment_follows_the_protocol(exp):
 @pytest.mark.parametrize("exp", EXPERIMENTS)
 def test_smoke_run_round_trips_and_every_check_and_control_gives_a_verdict(exp, tmp_path, monkeypatch):
     if exp.kind == "cnn":  # a tiny synthetic dataset: the contract does not depend on the Debian package
-        from tests.test_cnn import tiny_dataset
+        from tests.conftest import tiny_dataset
         monkeypatch.setattr("cnn_experiments.data.load", lambda name, data_dir=None: tiny_dataset(n=256))
     store = Store(tmp_path)
     store.save(exp.kind, exp.name, exp.smoke, exp.run(exp.smoke), exp.store_version())

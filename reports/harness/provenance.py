@@ -45,3 +45,19 @@ def provenance(seeds: dict, wall_seconds: float) -> dict:
     return {"git_sha": sha, "dirty": dirty, "versions": versions(), "device": device(),
             "host": platform.node(), "seeds": seeds, "wall_seconds": round(wall_seconds, 3),
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
+def seeds_of(config) -> dict:
+    """The seed fields of a config (its provenance's seeds)."""
+    import dataclasses
+    return {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if "seed" in f.name}
+
+
+def timed(run, config, **kw):
+    """run(config, **kw) -> Result, with the provenance the harness owns: git SHA, dirty flag, versions, device,
+    seeds and wall time (an experiment's own provenance entries are kept beside them)."""
+    import time
+    start = time.time()
+    result = run(config, **kw)
+    result.provenance = provenance(seeds_of(config), time.time() - start) | dict(result.provenance or {})
+    return result

@@ -104,30 +104,36 @@ def linear_slowdown(result: Result) -> Result:
     return with_arrays(result, change)
 
 
+def _shifted(mu: np.ndarray, row: np.ndarray, shift: float) -> np.ndarray:
+    """log T at mu + shift from the grid's values: interpolated inside the grid; past its top, momentum towards 1
+    costs log((1 - mu_top) / (1 - mu)) more (heavy ball's time grows as 1 / (1 - mu); mu >= 1 does not converge)."""
+    at = mu + shift
+    inside = np.interp(np.minimum(at, mu[-1]), mu, row)
+    beyond = np.log((1 - mu[-1]) / (1 - np.minimum(at, 0.999)))
+    return np.where(at > mu[-1], row[-1] + beyond, inside)
+
+
 def momenta_add(result: Result) -> Result:
     """The first-order model: explicit and implicit momentum add, so the M = 1 landscape shifted down in mu_L by
-    mu_S = 1 - 1/M (log T interpolated along the grid, the grid's edge value beyond it), at M's best time."""
+    mu_S = 1 - 1/M (log T interpolated along the grid, see _shifted), at M's best time."""
     mu = np.asarray(result.summary["mu_grid"], dtype=float)
     workers = result.summary["workers"]
 
     def change(name, a):
         if not name.startswith("times_"):
             return a
-        logt = np.log(np.where(np.isfinite(a), a, np.nan))
+        caps = result.arrays[name.replace("times_", "caps_")]
+        logt = np.log(np.where(np.isfinite(a), a, caps[None, :, None, None]))   # censored: at the cap
         out = np.empty_like(a)
+        best = _best(a, caps)
         for j, m in enumerate(workers):
-            shift = predictions.implicit_momentum(m)
             for t, k, s in np.ndindex(a.shape[0], a.shape[3], a.shape[4]):
-                row = logt[t, 0, :, k, s]
-                ok = np.isfinite(row)
-                out[t, j, :, k, s] = (np.exp(np.interp(mu + shift, mu[ok], row[ok])) if ok.sum() >= 2
-                                      else a[t, 0, :, k, s])
-            best = _best(a, result.arrays[name.replace("times_", "caps_")])
+                out[t, j, :, k, s] = np.exp(_shifted(mu, logt[t, 0, :, k, s], predictions.implicit_momentum(m)))
             out[:, j] *= (best[:, j] / best[:, 0])[:, None, None]
         return out
 
     def caps(name, a):
-        return np.maximum(a, a[:1]) if name.startswith("caps_") else a
+        return np.full_like(a, np.inf) if name.startswith("caps_") else a
     return with_arrays(with_arrays(result, change), caps)
 
 

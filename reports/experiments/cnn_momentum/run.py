@@ -35,7 +35,7 @@ def plan(config: Config) -> list[str]:
     for s in config.decision_seeds + config.replication_seeds:
         rest += [f"M{m}-seed{s}" for m in config.workers if f"M{m}-seed{s}" not in first(config)]
         rest.append(f"warm-seed{s}")
-    return first(config) + rest + [f"probe-{which}" for which in SETS]
+    return first(config) + rest + [f"probe-{which}" for which in SETS if seeds_of(config, which)]
 
 
 def parse(name: str) -> tuple[str, int | None, int | str]:
@@ -184,10 +184,25 @@ def _set_arrays(config: Config, chunks: dict, tg: tuple, which: str) -> dict:
             f"warm_caps_{which}": warm_caps}
 
 
-def warm_targets(config: Config, chunks: dict) -> tuple[float, ...]:
-    runs = [r for s in config.decision_seeds[:config.target_seeds] for r in chunks[f"warm-seed{s}"]["runs"]
+def _warm_sync_runs(config: Config, chunks: dict) -> list[dict]:
+    return [r for s in config.decision_seeds[:config.target_seeds] for r in chunks[f"warm-seed{s}"]["runs"]
             if r["n_workers"] == 1]
-    return sweep.targets_at(runs, config.warm_target_updates, eval_every(config, 1), config.warm_budget)
+
+
+def warm_targets(config: Config, chunks: dict) -> tuple[float, ...]:
+    return sweep.targets_at(_warm_sync_runs(config, chunks), config.warm_target_updates, eval_every(config, 1),
+                            config.warm_budget)
+
+
+def warm_separation(config: Config, chunks: dict) -> dict:
+    """The warm start's loss and the targets with their run-to-run SEs (the warm targets must lie 3 SEs apart)."""
+    runs = _warm_sync_runs(config, chunks)
+    start = [r["losses"][0] for r in runs]
+    seeds = config.target_seeds
+    ses = sweep.target_se(runs, config.warm_target_updates, eval_every(config, 1), config.warm_budget)
+    start_se = float(np.std(start[::len(start) // seeds], ddof=1) / np.sqrt(seeds)) if seeds > 1 else None
+    return {"start": float(np.mean(start)), "start_se": start_se,                  # None: one seed, no spread
+            "target_se": [v if np.isfinite(v) else None for v in ses]}
 
 
 def assemble(config: Config, chunks: dict, provenance: dict) -> Result:
@@ -207,8 +222,9 @@ def assemble(config: Config, chunks: dict, provenance: dict) -> Result:
                         "mu_grid": list(config.warm_mu_grid), "lr_grid": list(config.warm_lr_grid),
                         "warm_updates": config.warm_updates, "budget": config.warm_budget,
                         "warmup": chunks[f"warm-seed{first[0]}"]["warmup"],
-                        "eval_se": float(np.mean([chunks[f"warm-seed{s}"]["eval_se"] for s in first]))},
-               "probes": {which: chunks[f"probe-{which}"]["probes"] for which in SETS},
+                        "eval_se": float(np.mean([chunks[f"warm-seed{s}"]["eval_se"] for s in first]))}
+               | warm_separation(config, chunks),
+               "probes": {which: chunks[f"probe-{which}"]["probes"] for which in SETS if seeds_of(config, which)},
                "diverged": _diverged(config, chunks), "dataset": config.dataset,
                "scale": {"n_train": config.n_train, "n_eval": config.n_eval, "pool": config.pool,
                          "batch_size": config.batch_size, "width": config.width}}

@@ -47,6 +47,14 @@ def log_ratio(ev: Evidence, top: str, bottom: str, m: int, t: int = LAST) -> np.
     return np.log(a[t, j] / b[t, j])
 
 
+def log_ratio_at_cap(ev: Evidence, bottom: str, m: int, t: int = LAST) -> np.ndarray:
+    """Per seed log(cap / T(bottom)) at M = m: the largest ratio to `bottom` a censored run can show."""
+    j = list(ev.workers).index(m)
+    b, _ = paired.strategy_times(ev, bottom)
+    caps = np.asarray(ev.caps()[0, j, 0, 0], dtype=float).reshape(-1)
+    return np.log(caps / b[t, j])
+
+
 def censored_share(ev: Evidence, name: str, m: int, t: int = LAST) -> float:
     """The share of seeds whose time for the strategy at M = m is censored (its ratio a lower bound)."""
     j = list(ev.workers).index(m)

@@ -1,0 +1,116 @@
+"""Committed evidence: chunks with provenance and checksums, assembled by the report without training, recomputed
+bit for bit by verify-evidence, and an edited or damaged chunk refused, never trusted."""
+import dataclasses
+import gzip
+import json
+
+import numpy as np
+import pytest
+
+from reports import committed
+from reports.common import load_committed
+from reports.harness.evidence import Chunks, EvidenceError
+from reports.registry import experiments
+from tests.conftest import tiny_dataset
+
+EXP = experiments()["cnn_momentum"]
+SMOKE = EXP.smoke
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def tiny(monkeypatch):
+    monkeypatch.setattr("cnn_experiments.data.load", lambda name, data_dir=None: tiny_dataset(n=256))
+
+
+@pytest.fixture
+def computed(tmp_path, tiny):
+    """The smoke design computed into a committed-evidence folder (one process)."""
+    left = committed.compute(EXP, SMOKE, jobs=1, root=tmp_path, say=lambda text: None, pool=False)
+    assert left == 0
+    return tmp_path
+
+
+def test_a_chunk_round_trips_with_its_provenance(tmp_path):
+    store = Chunks(tmp_path)
+    store.put("M1-seed0", {"runs": [], "stopped_at": 3, "x": float("inf")}, {"wall_seconds": 1.5})
+    record = store.record("M1-seed0")
+    assert record["payload"] == {"runs": [], "stopped_at": 3, "x": None}
+    assert record["provenance"]["wall_seconds"] == 1.5 and record["provenance"]["machine"]["cpu"]
+    assert "git_sha" in record["provenance"] and store.names() == ["M1-seed0"]
+    assert Chunks(tmp_path).get("absent") is None
+
+
+def test_an_edited_chunk_is_refused(tmp_path):
+    store = Chunks(tmp_path)
+    store.put("M1-seed0", {"runs": [{"losses": [1.0, 0.5]}], "stopped_at": 2})
+    path = store.file("M1-seed0")
+    record = json.loads(gzip.decompress(path.read_bytes()))
+    record["payload"]["runs"][0]["losses"][1] = 0.4          # a "better" loss, checksum not resealed
+    path.write_bytes(gzip.compress(json.dumps(record).encode()))
+    with pytest.raises(EvidenceError, match="does not match its checksum"):
+        store.get("M1-seed0")
+    path.write_bytes(b"\x1f\x8b garbage")
+    with pytest.raises(EvidenceError, match="unreadable"):
+        store.get("M1-seed0")
+
+
+def test_a_decompression_bomb_and_a_link_are_refused(tmp_path, monkeypatch):
+    store = Chunks(tmp_path)
+    monkeypatch.setattr("reports.harness.evidence.MAX_CHUNK_BYTES", 1000)
+    store.file("big").write_bytes(gzip.compress(b"[" + b" " * 5000 + b"]"))
+    with pytest.raises(EvidenceError, match="more than"):
+        store.get("big")
+    (tmp_path / "elsewhere.json.gz").write_bytes(b"x")
+    store.file("link").symlink_to(tmp_path / "elsewhere.json.gz")
+    with pytest.raises(EvidenceError, match="not a regular chunk"):
+        store.get("link")
+
+
+def test_the_report_reads_only_complete_evidence_and_says_how_far(tmp_path, tiny):
+    committed.compute(EXP, SMOKE, jobs=1, root=tmp_path, say=lambda text: None, limit=3, pool=False)
+    result, why = load_committed(EXP, SMOKE, tmp_path)
+    assert result is None and why == f"3 of {len(EXP.chunked.plan(SMOKE))} chunks committed"
+
+
+def test_the_assembled_result_equals_the_plain_run_and_verify_recomputes_bit_for_bit(computed, tiny):
+    result, why = load_committed(EXP, SMOKE, computed)
+    plain = EXP.run(SMOKE, progress=False)
+    assert why == "committed" and result.summary == json.loads(json.dumps(plain.summary))
+    for key, value in plain.arrays.items():
+        assert np.array_equal(result.arrays[key], value), key
+    assert result.provenance["source"] == "committed evidence" and result.provenance["chunks"] == len(
+        EXP.chunked.plan(SMOKE))
+    lines = []
+    assert committed.verify(EXP, SMOKE, n=3, seed=1, root=computed, say=lines.append) == 0
+    assert sum("OK: bit-identical" in line for line in lines) == 3
+
+
+def test_verify_reports_an_edited_chunk_and_the_report_refuses_it(computed, tiny):
+    store = Chunks(committed.chunks_of(EXP, SMOKE, computed).path)
+    name = EXP.chunked.plan(SMOKE)[-3]
+    path = store.file(name)
+    record = json.loads(gzip.decompress(path.read_bytes()))
+    record["provenance"]["wall_seconds"] = 0.0
+    path.write_bytes(gzip.compress(json.dumps(record).encode()))
+    lines = []
+    assert committed.verify(EXP, SMOKE, n=1, seed=0, root=computed, say=lines.append) >= 1
+    assert any("DAMAGED" in line and name in line for line in lines)
+    result, why = load_committed(EXP, SMOKE, computed)
+    assert result is None and "does not match its checksum" in why
+
+
+def test_a_recomputed_chunk_that_differs_is_a_mismatch(computed, tiny):
+    from reports.experiments.cnn_momentum import run
+    real = run.compute
+
+    def off(config, name, chunks):
+        payload = real(config, name, chunks)
+        if "runs" in payload and payload["runs"]:
+            payload["runs"][0]["losses"][-1] += 1e-9
+        return payload
+    exp = dataclasses.replace(EXP, chunked=dataclasses.replace(EXP.chunked, compute=off))
+    lines = []
+    assert committed.verify(exp, SMOKE, n=0, names=[EXP.chunked.plan(SMOKE)[0]], root=computed,
+                            say=lines.append) == 1
+    assert any("MISMATCH" in line for line in lines)
