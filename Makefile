@@ -1,15 +1,23 @@
 # Every target sets itself up: a missing .venv is created and the pinned stack installed.
+# Variables from the command line reach the recipes as environment data ("$$VAR", quoted), never as shell text:
+# PROFILE, RESULTS, ID, N and PYTHON are checked by scripts/check_make_vars.sh first (one line and exit 2 if bad).
 PROFILE ?= quick
 PYTHON ?= python3
+RESULTS ?= results
+N ?= 1
+ID ?=
+export PROFILE PYTHON RESULTS N ID
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-RESULTS ?= results
+CHECK := bash scripts/check_make_vars.sh
 
-.PHONY: report test test-slow test-browser claim repro bench cnn-bench gpu-evidence system-deps clean
+.PHONY: report test test-slow test-browser claim repro bench cnn-bench gpu-evidence evidence verify-evidence \
+	system-deps clean
 
 $(STAMP): requirements.txt pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(CHECK)
+	test -x $(PY) || "$$PYTHON" -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
@@ -20,9 +28,10 @@ system-deps:
 
 # the report is built even when an experiment could not run (it shows as not run); the exit status says so
 report: $(STAMP) system-deps
-	$(PY) -m reports.run --profile $(PROFILE) --results $(RESULTS); status=$$?; \
-	$(PY) -m reports.power --profile $(PROFILE) --results $(RESULTS) || status=$$?; \
-	$(PY) -m reports.build --profile $(PROFILE) --results $(RESULTS) && exit $$status
+	@$(CHECK)
+	$(PY) -m reports.run --profile "$$PROFILE" --results "$$RESULTS"; status=$$?; \
+	$(PY) -m reports.power --profile "$$PROFILE" --results "$$RESULTS" || status=$$?; \
+	$(PY) -m reports.build --profile "$$PROFILE" --results "$$RESULTS" && exit $$status
 
 # the fast set (markers come from the experiments' declarations); CI runs the slow set after it
 test: $(STAMP) system-deps
@@ -36,11 +45,21 @@ test-browser: $(STAMP) system-deps
 	$(PY) -m pytest -q -m browser
 
 claim: $(STAMP)
-	@test -n "$(ID)" || (echo "usage: make claim ID=<claim id> [PROFILE=quick|full]" >&2; exit 2)
-	$(PY) -m reports.run --profile $(PROFILE) --results $(RESULTS) --claim $(ID) --force
+	@$(CHECK) claim
+	$(PY) -m reports.run --profile "$$PROFILE" --results "$$RESULTS" --claim "$$ID" --force
 
 repro: $(STAMP)
-	$(PY) -m reports.repro --profile $(PROFILE) --results $(RESULTS)
+	@$(CHECK)
+	$(PY) -m reports.repro --profile "$$PROFILE" --results "$$RESULTS"
+
+# the committed CPU evidence (reports/evidence/): compute the missing chunks (hours; resumable, commit as they come)
+evidence: $(STAMP) system-deps
+	$(PY) -m reports.committed compute --jobs 2
+
+# recompute N randomly chosen committed chunks and compare them with what is committed
+verify-evidence: $(STAMP) system-deps
+	@$(CHECK)
+	$(PY) -m reports.committed verify --n "$$N"
 
 bench: $(STAMP)
 	$(PY) -m sim.bench

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 
 import torch
 
 from cnn_experiments.data import DatasetError, load
 from cnn_experiments.train import Data, Settings, throughput
-from sim.cli import Parser
+from sim.cli import Parser, path_arg
 
 
 def main(argv=None) -> int:
@@ -27,12 +28,12 @@ def main(argv=None) -> int:
     parser.add_argument("--width", type=float, default=1.0)
     parser.add_argument("--precision", choices=("fp32", "bf16"), default="bf16")
     parser.add_argument("--compile", action="store_true", help="torch.compile the fast path (eager if it fails)")
-    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--data-dir", type=path_arg, default=None)
     args = parser.parse_args(argv)
     problems = [text for bad, text in ((not 1 <= args.models <= 4096, "--models must be in 1..4096"),
                                        (not 1 <= args.steps <= 10 ** 5, "--steps must be in 1..100000"),
                                        (not 1 <= args.batch_size <= 4096, "--batch-size must be in 1..4096"),
-                                       (not 0 < args.width <= 4, "--width must be in (0, 4]")) if bad]
+                                       (not 0.05 <= args.width <= 4, "--width must be in [0.05, 4]")) if bad]
     if problems:
         print(f"error: {problems[0]}", file=sys.stderr)
         return 2
@@ -43,7 +44,7 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     settings = Settings(batch_size=args.batch_size, budget=args.steps + 2, width=args.width)
-    fast = Settings(**{**settings.__dict__, "precision": args.precision, "compile": args.compile})
+    fast = replace(settings, precision=args.precision, compile=args.compile)
     single = throughput(data, settings, 1, args.steps)
     batched = throughput(data, settings, args.models, args.steps)
     if args.compile:

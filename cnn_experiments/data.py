@@ -93,20 +93,35 @@ class SafeUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
+MAX_CIFAR_BATCH_BYTES = 64 * 2 ** 20   # a CIFAR-10 python batch is 31 MB (10000 images of 3072 bytes)
+MAX_CIFAR_IMAGES = 10 ** 5
+
+
 def _cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
+        if path.stat().st_size > MAX_CIFAR_BATCH_BYTES:
+            raise DatasetError(f"{path} is larger than a CIFAR-10 python batch ({MAX_CIFAR_BATCH_BYTES >> 20} MB at "
+                               "most)")
         with open(path, "rb") as handle:
             batch = SafeUnpickler(handle, encoding="bytes").load()  # user-supplied files: nothing is executed
-        x = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
-        y = np.asarray(batch[b"labels"], dtype=np.int64)
+        data, labels = batch[b"data"], batch[b"labels"]
+        # the real batches hold a uint8 array and a list of ints: anything else (e.g. lists that share one
+        # object many times, which would expand to gigabytes) is refused before it is converted
+        if not (isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 2 and data.shape[1] == 3072
+                and data.shape[0] <= MAX_CIFAR_IMAGES):
+            raise ValueError("data is not a uint8 array of shape (n, 3072)")
+        if not (isinstance(labels, (list, np.ndarray)) and len(labels) == data.shape[0]
+                and all(isinstance(v, (int, np.integer)) and 0 <= v <= 9 for v in labels)):
+            raise ValueError("labels are not a list of integers 0..9, one per image")
+        x = data.reshape(-1, 3, 32, 32)
+        y = np.asarray(labels, dtype=np.int64)
     except pickle.UnpicklingError as exc:
         raise DatasetError(f"{path} is not a CIFAR-10 python batch ({exc}); expected the 'CIFAR-10 python "
                            "version' files data_batch_1..5 and test_batch") from None
-    except (OSError, KeyError, ValueError, EOFError, TypeError, AttributeError, IndexError) as exc:
-        raise DatasetError(f"{path} is not a CIFAR-10 python batch ({type(exc).__name__}); expected the "
-                           "'CIFAR-10 python version' files data_batch_1..5 and test_batch") from None
-    if x.shape[0] != y.shape[0]:
-        raise DatasetError(f"{path}: {x.shape[0]} images but {y.shape[0]} labels")
+    except (OSError, KeyError, ValueError, EOFError, TypeError, AttributeError, IndexError, OverflowError,
+            RecursionError, MemoryError) as exc:
+        raise DatasetError(f"{path} is not a CIFAR-10 python batch ({type(exc).__name__}: {str(exc)[:80]}); "
+                           "expected the 'CIFAR-10 python version' files data_batch_1..5 and test_batch") from None
     return x, y
 
 
@@ -143,6 +158,14 @@ def verify(data: Dataset, n_train: int | None = None, n_test: int | None = None,
 
 def check_available(name: str, data_dir: str | Path | None = None) -> None:
     """Raise DatasetError (saying what to do) unless the dataset's files are there; reads nothing else."""
+    try:
+        _check_files(name, data_dir)
+    except OSError as exc:  # e.g. a path component too long for the file system
+        raise DatasetError(f"data folder {str(data_dir)[:120]!r} cannot be read ({exc.strerror}); pass an existing "
+                           "folder") from None
+
+
+def _check_files(name: str, data_dir) -> None:
     if name == "fashion_mnist":
         folder = fashion_mnist_dir(data_dir)
         missing = [f for f in FASHION_FILES.values() if not (folder / f).is_file()]
@@ -151,8 +174,9 @@ def check_available(name: str, data_dir: str | Path | None = None) -> None:
                                f"`apt-get install dataset-fashion-mnist` or pass --data-dir / set FASHION_MNIST_DIR")
     elif name == "cifar10":
         if data_dir is None:
-            raise DatasetError("CIFAR-10 needs --data-dir pointing at the 'cifar-10-batches-py' folder "
-                               "(it cannot be downloaded here)")
+            raise DatasetError("CIFAR-10 needs its folder: data_dir (--set EXPERIMENT.data_dir=... in reports.run, "
+                               "--data-dir in the benches) pointing at 'cifar-10-batches-py' (it cannot be downloaded "
+                               "here)")
         names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
         if not all((Path(data_dir) / n).is_file() for n in names):
             raise DatasetError(f"CIFAR-10 batches not found in {data_dir}; expected data_batch_1..5 and test_batch")
@@ -166,3 +190,11 @@ def load(name: str, data_dir: str | Path | None = None) -> Dataset:
     if name == "cifar10":
         return load_cifar10(data_dir)
     raise DatasetError(f"unknown dataset {name!r}; choose fashion_mnist or cifar10")
+
+
+def input_files(name: str, data_dir: str | Path | None = None) -> list[Path]:
+    """The files a dataset is read from: a user's CIFAR-10 batches (part of a result's key); Fashion-MNIST is
+    checked against its canonical labels instead."""
+    if name != "cifar10" or not data_dir:
+        return []
+    return [Path(data_dir) / n for n in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]]

@@ -258,19 +258,3 @@ def max_failures(config: RealConfig) -> int:
     return max(config.n_updates, 10)
 
 
-def local_client(n_workers: int, address: str | None = None, timeout: float = 5.0):
-    """A Client on `address`, or on a new LocalCluster of n_workers single-threaded processes bound to localhost."""
-    import dask
-    from distributed import Client, LocalCluster
-    dask.config.set({"distributed.scheduler.allowed-failures": 0,  # a killed worker's task errors: counted lost
-                     "distributed.worker.daemon": False, "distributed.logging.distributed": "error"})
-    if address:
-        try:
-            return Client(address, timeout=f"{timeout}s"), None
-        except (OSError, TimeoutError) as exc:
-            raise ConnectionError(f"no Dask scheduler answers at {address} within {timeout:g} s ({type(exc).__name__});"
-                                  " start one with `dask scheduler` or omit --scheduler for a local cluster") from None
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, silence_logs=50)
-    return Client(cluster), cluster

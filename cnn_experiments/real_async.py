@@ -16,10 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from cnn_experiments import cluster as cluster_mod
 from cnn_experiments import param_server as ps
 from sim.queue import Schedule, save_log, warmup_mask
 from sim.stats import geometric_tv
-from sim.cli import Parser
+from sim.cli import Parser, add_tls_arguments, path_arg, tls_files
 
 
 def schedule_of(run: ps.RealRun, n_workers: int) -> Schedule:
@@ -50,20 +51,26 @@ def summary(run: ps.RealRun, config: ps.RealConfig, target_loss: float | None = 
             "events": run.events}
 
 
+WORK_MEAN = 0.02  # seconds: the default mean injected work time
+
+
 def main(argv=None) -> int:
     parser = Parser(prog="python -m cnn_experiments.real_async", description=__doc__.split("\n")[0])
     parser.add_argument("--n-workers", type=int, default=4)
     parser.add_argument("--work-time", default="exponential")
-    parser.add_argument("--work-mean", type=float, default=0.02, help="mean injected work time, seconds")
+    parser.add_argument("--work-mean", type=float, default=None, help=f"mean injected work time, seconds "
+                        f"(default {WORK_MEAN})")
     parser.add_argument("--updates", type=int, default=400)
     parser.add_argument("--model", default="logreg", choices=["logreg", "cnn"])
     parser.add_argument("--lr", type=float, default=None)
     parser.add_argument("--mu-explicit", type=float, default=0.0)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
-    parser.add_argument("--log", default=None, help="write the staleness log (CSV, sim.queue format) here")
-    parser.add_argument("--trace", default=None,
+    parser.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler (tcp://HOST:PORT, or "
+                        "tls://HOST:PORT with the --tls-* files)")
+    add_tls_arguments(parser)
+    parser.add_argument("--log", type=path_arg, default=None, help="write the staleness log (CSV, sim.queue format) here")
+    parser.add_argument("--trace", type=path_arg, default=None,
                         help="write each update's work time (submission to arrival, seconds; CSV) here: a trace "
                              "for sim.laws' trace law")
     parser.add_argument("--compensate", action="store_true",
@@ -89,7 +96,7 @@ def main(argv=None) -> int:
     lr = args.lr if args.lr is not None else (0.5 if args.model == "logreg" else 0.05)
     config = ps.RealConfig(n_workers=args.n_workers, n_updates=args.updates, model=args.model, lr=lr,
                            mu_explicit=args.mu_explicit, batch_size=args.batch_size, work_time=args.work_time,
-                           work_mean=args.work_mean, seed=args.seed,
+                           work_mean=WORK_MEAN if args.work_mean is None else args.work_mean, seed=args.seed,
                            compensate_every=100 if args.compensate else 0, condition_number=args.condition_number,
                            step_rule=args.step_rule,
                            momentum_rule=args.momentum_rule)
@@ -99,7 +106,9 @@ def main(argv=None) -> int:
         for option, path in (("--log", args.log), ("--trace", args.trace)):
             if path:
                 check_log_path(Path(path), option)
-        client, cluster = ps.local_client(args.n_workers, args.scheduler)
+        if args.work_time == "natural" and args.work_mean is not None:
+            raise ValueError("--work-mean sets injected work times; with --work-time natural there are none (omit it)")
+        client, cluster = cluster_mod.local_client(args.n_workers, args.scheduler, tls_files=tls_files(args))
     except (ValueError, ConnectionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

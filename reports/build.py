@@ -30,7 +30,7 @@ from reports.power import RANDOM_KINDS, sample_unit
 from reports.power import read as read_power
 from reports.paper_values import paper_value
 from reports.registry import STATUSES, claims, experiments, judge
-from sim.cli import Parser
+from sim.cli import Parser, path_arg
 
 MATHJAX = Path("/usr/share/javascript/mathjax")
 # the parts of MathJax 2 the report's configuration (TeX-AMS_CHTML-full, Safe) loads: copied, so the report folder
@@ -71,7 +71,7 @@ def evaluate(profile: str, results: Path) -> tuple[list[dict], dict, list[str]]:
         elif result is None and exp.resumable:
             exp, folders = exps[claim.experiment], (results, EVIDENCE)
             partial = [progress(Store(f).chunks_folder(exp.kind, claim.experiment, cfgs[claim.experiment],
-                                                       exp.store_version())) for f in folders]
+                                                       exp.store_version(cfgs[claim.experiment]))) for f in folders]
             partial = next((p for p in partial if p is not None), None)
             if partial is not None:
                 record["measured"] = (f"not run: {partial[0]} of {partial[1]} chunks stored; rerun "
@@ -409,8 +409,8 @@ def build(profile: str, results: Path, out: Path, notebooks: bool = True, pdf: b
 def main(argv: list[str] | None = None) -> int:
     parser = Parser(prog="python -m reports.build", description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default="quick")
-    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--results", type=path_arg, default=DEFAULT_RESULTS)
+    parser.add_argument("--out", type=path_arg, default=DEFAULT_OUT)
     parser.add_argument("--no-notebooks", action="store_true")
     parser.add_argument("--no-pdf", action="store_true", help="skip printing report.pdf with Chromium")
     args = parser.parse_args(argv)

@@ -70,7 +70,7 @@ def read_plan(results: Path, profile: str) -> tuple[dict, list[str]]:
         return cfgs, [str(s) for s in doc.get("settings", [])]
     except FileNotFoundError:
         return defaults, []
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError) as exc:
         print(f"warning: ignoring unreadable run plan {path} ({type(exc).__name__}); using the profile's defaults",
               file=sys.stderr)
         return defaults, []
@@ -96,10 +96,10 @@ def load(profile: str, results: Path, use_evidence: bool = True, cfgs: dict | No
             result, _ = load_committed(exp, cfgs[name]) if use_evidence else (None, "")
             out[name] = (result, "committed" if result is not None else None)
             continue
-        result = Store(results).load(exp.kind, name, cfgs[name], exp.store_version())
+        result = Store(results).load(exp.kind, name, cfgs[name], exp.store_version(cfgs[name]))
         source = "local"
         if result is None and use_evidence:
-            result = Store(EVIDENCE).load(exp.kind, name, cfgs[name], exp.store_version())
+            result = Store(EVIDENCE).load(exp.kind, name, cfgs[name], exp.store_version(cfgs[name]))
             source = "evidence"
         out[name] = (result, source if result is not None else None)
     return out

@@ -25,7 +25,7 @@ from reports.harness.config import as_dict
 from reports.harness.provenance import timed
 from reports.harness.store import Store, StoreError, write_json
 from reports.registry import Claim, experiments, judge
-from sim.cli import Parser
+from sim.cli import Parser, path_arg
 
 RANDOM_KINDS = ("monte_carlo", "cnn", "real_async", "laws", "compensation")
 TARGET_PASS, TARGET_CONTROL = 0.95, 0.05
@@ -44,8 +44,8 @@ def seeds(n: int) -> list[int]:
 def _compute(name: str, config, results: str) -> str:
     exp = experiments()[name]
     store = Store(results)
-    if store.load(exp.kind, name, config, exp.store_version()) is None:
-        store.save(exp.kind, name, config, timed(exp.run, config), exp.store_version())
+    if store.load(exp.kind, name, config, exp.store_version(config)) is None:
+        store.save(exp.kind, name, config, timed(exp.run, config), exp.store_version(config))
     return name
 
 
@@ -73,7 +73,7 @@ def study(profile: str, results: Path, n_seeds: int | None = None, only: list[st
         count = n_seeds if n_seeds is not None else exp.power_seeds
         if count and profile not in exp.needs_gpu and hasattr(cfgs[name], "seed"):
             plan[name] = [replace(cfgs[name], seed=s) for s in seeds(count)]
-            todo += [(name, c) for c in plan[name] if store.load(exp.kind, name, c, exp.store_version()) is None]
+            todo += [(name, c) for c in plan[name] if store.load(exp.kind, name, c, exp.store_version(c)) is None]
     say(f"power: {sum(map(len, plan.values()))} runs over {len(plan)} experiments, {len(todo)} to compute "
         f"({jobs} processes)")
     start = time.time()
@@ -87,7 +87,7 @@ def study(profile: str, results: Path, n_seeds: int | None = None, only: list[st
     out = {}
     for name, exp in exps.items():
         if name not in plan:
-            result = store.load(exp.kind, name, cfgs[name], exp.store_version())
+            result = store.load(exp.kind, name, cfgs[name], exp.store_version(cfgs[name]))
             why = ("needs a GPU at this profile" if profile in exp.needs_gpu else
                    "not measured: too costly to re-run on 20 seeds at this profile")
             for claim in exp.claims:
@@ -98,7 +98,7 @@ def study(profile: str, results: Path, n_seeds: int | None = None, only: list[st
                                               record["control_pass_rate"] <= TARGET_CONTROL,
                                               "config": as_dict(cfgs[name])}
             continue
-        stored = [store.load(exp.kind, name, c, exp.store_version()) for c in plan[name]]
+        stored = [store.load(exp.kind, name, c, exp.store_version(c)) for c in plan[name]]
         for claim in exp.claims:
             out[claim.id] = rates(claim, stored) | {"config": as_dict(cfgs[name])}
     doc = {"profile": profile, "target": {"pass_rate": TARGET_PASS, "control_pass_rate": TARGET_CONTROL},
@@ -123,7 +123,7 @@ def read(results: Path, profile: str, cfgs: dict) -> dict:
         records = doc["claims"]
     except FileNotFoundError:
         return {}
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError, OSError) as exc:
         print(f"warning: ignoring unreadable power study ({type(exc).__name__})", file=sys.stderr)
         return {}
     by_claim = {claim.id: name for name, exp in experiments().items() for claim in exp.claims}
@@ -142,7 +142,7 @@ def read(results: Path, profile: str, cfgs: dict) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = Parser(prog="python -m reports.power", description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default="quick")
-    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
+    parser.add_argument("--results", type=path_arg, default=DEFAULT_RESULTS)
     parser.add_argument("--seeds", type=int, help="seeds per experiment (default: each experiment's power_seeds)")
     parser.add_argument("--only", action="append", metavar="EXPERIMENT")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))

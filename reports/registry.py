@@ -131,13 +131,32 @@ class Experiment:
     committed: tuple = ()     # profiles whose result is read from committed chunks (reports/evidence/), never
     #                           computed by `reports.run`: `make evidence` computes them (needs `chunked`)
     chunked: Chunked | None = None
+    inputs: Callable | None = None  # config -> [paths of the files it reads]: their contents are part of the key
 
-    def store_version(self) -> str:
-        """The version a stored result is keyed by: the experiment's own, and the model's where it uses it."""
-        if not self.uses_model:
-            return str(self.version)
+    def store_version(self, config) -> str:
+        """The version a stored result is keyed by: the experiment's own, the model's where it uses it, and the
+        contents of the input files the config reads (`inputs`): an edited trace or data file is a new key."""
         import sim
-        return f"{self.version}.{sim.MODEL_VERSION}"
+        out = f"{self.version}.{sim.MODEL_VERSION}" if self.uses_model else str(self.version)
+        files = self.inputs(config) if self.inputs is not None else []
+        if files:
+            out += "." + input_digest(files)
+        return out
+
+
+def input_digest(paths) -> str:
+    """SHA-256 (16 hex digits) over the contents of the files (a missing file counts as empty)."""
+    import hashlib
+    digest = hashlib.sha256()
+    for path in sorted(str(p) for p in paths):
+        digest.update(path.encode() + b"\0")
+        try:
+            with open(path, "rb") as handle:
+                for block in iter(lambda: handle.read(2 ** 20), b""):
+                    digest.update(block)
+        except OSError:
+            digest.update(b"<missing>")
+    return digest.hexdigest()[:16]
 
 
 def experiments() -> dict[str, Experiment]:

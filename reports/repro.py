@@ -16,7 +16,7 @@ import numpy as np
 from reports.common import DEFAULT_RESULTS, UsageError, check_profile, fail, load
 from reports.registry import claims, judge
 from reports.run import compute
-from sim.cli import Parser
+from sim.cli import Parser, path_arg
 
 
 def compare(a, b) -> list[str]:
@@ -33,7 +33,7 @@ def compare(a, b) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = Parser(prog="python -m reports.repro", description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default="quick")
-    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
+    parser.add_argument("--results", type=path_arg, default=DEFAULT_RESULTS)
     args = parser.parse_args(argv)
     try:
         profile = check_profile(args.profile)

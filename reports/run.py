@@ -15,11 +15,11 @@ from pathlib import Path
 from cnn_experiments.data import DatasetError
 from reports.common import DEFAULT_RESULTS, UsageError, check_profile, configs, fail, load_committed, write_plan
 from reports.harness.checkpoint import Folder, Incomplete
-from reports.harness.config import ConfigError
+from reports.harness.config import ConfigError, as_dict
 from reports.harness.provenance import timed
 from reports.harness.store import Store, StoreError
 from reports.registry import claim_by_id, experiments, judge
-from sim.cli import Parser
+from sim.cli import Parser, add_tls_arguments, path_arg, tls_files
 
 MAX_DASK_WORKERS = 64
 MAX_DEADLINE_S = 7 * 24 * 3600
@@ -39,12 +39,12 @@ def _compute_one(profile: str, name: str, config, results: str, deadline: float 
     exp = experiments()[name]
     store = Store(results)
     if exp.resumable:
-        chunks = Folder(store.chunks_folder(exp.kind, name, config, exp.store_version()), deadline)
-        store.save(exp.kind, name, config, timed(exp.run, config, checkpoint=chunks), exp.store_version())
+        chunks = Folder(store.chunks_folder(exp.kind, name, config, exp.store_version(config)), deadline)
+        store.save(exp.kind, name, config, timed(exp.run, config, checkpoint=chunks), exp.store_version(config))
         chunks.remove()
     else:
-        store.save(exp.kind, name, config, timed(exp.run, config), exp.store_version())
-    return str(store.folder(exp.kind, name, config, exp.store_version()))
+        store.save(exp.kind, name, config, timed(exp.run, config), exp.store_version(config))
+    return str(store.folder(exp.kind, name, config, exp.store_version(config)))
 
 
 def compute(profile: str, results: Path, only: list[str] | None = None, force: bool = False,
@@ -85,12 +85,13 @@ def compute(profile: str, results: Path, only: list[str] | None = None, force: b
                 f"from reports/evidence/ if there is any)")
             out[name] = None
             continue
-        result = None if force else store.load(exp.kind, name, config, exp.store_version())
+        result = None if force else store.load(exp.kind, name, config, exp.store_version(config))
         if result is not None:
             say(f"[{i}/{len(names)}] {name}: cached ({result.path})")
             out[name] = result
             continue
-        reason = store.verify(store.folder(exp.kind, name, config, exp.store_version()))
+        reason = store.verify(store.folder(exp.kind, name, config, exp.store_version(config)), as_dict(config)) or \
+            "the stored result changed while it was read"   # another run re-saved it: computed again
         why = "forced" if force else ("not stored yet" if reason.startswith("no summary") else reason)
         say(f"[{i}/{len(names)}] {name}: computing ({profile}; {why}) ...")
         todo.append(name)
@@ -134,22 +135,24 @@ def compute(profile: str, results: Path, only: list[str] | None = None, force: b
     for name in todo:
         exp = mods[name]
         out[name] = (None if name in errors or name in (stopped or ()) else
-                     store.load(exp.kind, name, cfgs[name], exp.store_version()))
-    if Path(results).is_dir():  # something was stored (now or before): record what this run executed
-        write_plan(results, profile, settings or [], cfgs)
+                     store.load(exp.kind, name, cfgs[name], exp.store_version(cfgs[name])))
+    if any(out.get(n) is not None for n in names) and Store(results).is_ours():
+        write_plan(results, profile, settings or [], cfgs)  # results of this plan exist: record what it executed
     return {name: out.get(name) for name in names}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = Parser(prog="python -m reports.run", description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default="quick")
-    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
+    parser.add_argument("--results", type=path_arg, default=DEFAULT_RESULTS)
     parser.add_argument("--claim", help="compute only this claim's experiment and print its verdict")
     parser.add_argument("--only", action="append", metavar="EXPERIMENT", help="compute only these experiments")
     parser.add_argument("--force", action="store_true", help="recompute even when a stored result exists")
     parser.add_argument("--set", action="append", default=[], metavar="EXPERIMENT.key=value")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="run the missing experiments on this Dask cluster "
-                        "(the results folder must be on a file system its workers share)")
+                        "(tcp://HOST:PORT, or tls://HOST:PORT with the --tls-* files; the results folder must be on a "
+                        "file system its workers share)")
+    add_tls_arguments(parser)
     parser.add_argument("--dask-workers", type=int, metavar="N", help="run them on a local Dask cluster of N "
                         "processes (127.0.0.1)")
     parser.add_argument("--allow-cpu", action="store_true", help="run experiments that need a GPU at this profile "
@@ -169,15 +172,15 @@ def main(argv: list[str] | None = None) -> int:
                              f"{args.dask_workers}")
         if args.deadline is not None and not 0 < args.deadline <= MAX_DEADLINE_S:
             raise UsageError(f"--deadline must be in (0, {MAX_DEADLINE_S}] seconds, got {args.deadline:g}")
-        if args.dask_workers is not None and args.scheduler:
+        if args.dask_workers is not None and args.scheduler is not None:
             raise UsageError("pass either --scheduler ADDRESS or --dask-workers N, not both")
         only = [claim.experiment] if claim else args.only
         errors: list[str] = []
         stopped: list[str] = []
         client, cluster = None, None
-        if args.scheduler or args.dask_workers is not None:
-            from cnn_experiments.param_server import local_client
-            client, cluster = local_client(args.dask_workers or 1, args.scheduler)
+        if args.scheduler is not None or args.dask_workers is not None:
+            from cnn_experiments.cluster import local_client
+            client, cluster = local_client(args.dask_workers or 1, args.scheduler, tls_files=tls_files(args))
         try:
             deadline = time.time() + args.deadline if args.deadline is not None else None
             results = compute(profile, args.results, only, args.force, args.set, errors=errors, client=client,

@@ -42,6 +42,11 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--queue-updates", type=int, default=10_000_000)
     args = parser.parse_args(argv)
+    for name, value, low, high in (("--replicas", args.replicas, 20, 10 ** 6), ("--steps", args.steps, 1, 10 ** 4),
+                                   ("--workers", args.workers, 1, 1024),
+                                   ("--queue-updates", args.queue_updates, 16, 10 ** 8)):
+        if not low <= value <= high:
+            parser.error(f"{name} must be in {low}..{high}, got {value}")
     quad = Quadratic((1.0, 0.25))
     schedule = simulate_batch(args.workers, args.steps, args.replicas, seed=0)
     run_workers(quad, simulate_batch(args.workers, 5, 10, seed=1), 0.1, 0.3, [1.0, 1.0])  # warm-up

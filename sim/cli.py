@@ -9,3 +9,33 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str):
         print(f"error: {message} (see {self.prog} --help)", file=sys.stderr)
         raise SystemExit(2)
+
+
+MAX_PATH = 4096
+
+
+def path_arg(text: str):
+    """A path from the command line: not empty, at most MAX_PATH characters (argparse `type=`)."""
+    from pathlib import Path
+    if not text or not text.strip():
+        raise argparse.ArgumentTypeError("an empty path; pass a folder or file")
+    if len(text) > MAX_PATH or "\x00" in text:
+        raise argparse.ArgumentTypeError(f"a path longer than {MAX_PATH} characters or with a NUL byte")
+    return Path(text)
+
+
+TLS_OPTIONS = ("--tls-ca-file", "--tls-cert", "--tls-key")
+
+
+def add_tls_arguments(parser) -> None:
+    """The certificate files of a user's tls:// Dask scheduler (Dask's Security: CA, client certificate, key)."""
+    for option in TLS_OPTIONS:
+        parser.add_argument(option, type=path_arg, default=None, metavar="FILE",
+                            help="for a tls:// --scheduler: " + {"--tls-ca-file": "the CA certificate",
+                                                                "--tls-cert": "this client's certificate",
+                                                                "--tls-key": "this client's private key"}[option])
+
+
+def tls_files(args) -> dict:
+    return {option: (str(getattr(args, option[2:].replace("-", "_"))) if getattr(args, option[2:].replace("-", "_"))
+                     else None) for option in TLS_OPTIONS}

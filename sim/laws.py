@@ -17,24 +17,43 @@ class LawError(ValueError):
     """A work-time law or one of its parameters is not acceptable."""
 
 
+SCALE_RANGE = (1e-9, 1e9)   # work times (or rates) outside it overflow or underflow the queue's sums of times
+MAX_TRACE_BYTES = 64 * 2 ** 20
+MAX_TRACE_ROWS = 10 ** 6
+
+
 def _positive(name: str, value, law: str) -> float:
     try:
         value = float(value)
-    except (TypeError, ValueError):
-        raise LawError(f"{law} work times: {name} must be a positive number, got {value!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise LawError(f"{law} work times: {name} must be a positive finite number, got {value!r}")
+    except (TypeError, ValueError, OverflowError):
+        raise LawError(f"{law} work times: {name} must be a positive number, got {str(value)[:40]!r}") from None
+    low, high = SCALE_RANGE
+    if not math.isfinite(value) or not low <= value <= high:
+        raise LawError(f"{law} work times: {name} must be a number in [{low:g}, {high:g}], got {value!r}")
     return value
 
 
 def load_trace(path) -> np.ndarray:
-    """Work times from a CSV file: one positive number per row (first column); a header row is allowed."""
+    """Work times from a CSV file (UTF-8 text, at most MAX_TRACE_ROWS rows and MAX_TRACE_BYTES): one positive
+    number per row (first column); a header row is allowed."""
     path = Path(path)
-    if not path.is_file():
-        raise LawError(f"trace file {path} not found; pass path= a CSV with one work time per row")
+    try:
+        if not path.is_file():
+            raise LawError(f"trace file {str(path)[:200]} not found; pass path= a CSV with one work time per row")
+        if path.stat().st_size > MAX_TRACE_BYTES:
+            raise LawError(f"trace file {path} is larger than {MAX_TRACE_BYTES >> 20} MB; a trace is a CSV of times")
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise LawError(f"trace file {path} is not UTF-8 text; it must be a CSV with one work time per row") from None
+    except OSError as exc:
+        raise LawError(f"trace file {str(path)[:200]} cannot be read ({exc.strerror})") from None
+    if "\x00" in text:
+        raise LawError(f"trace file {path} is binary; it must be a CSV with one work time per row")
     values = []
-    with path.open(newline="") as handle:
-        for i, row in enumerate(csv.reader(handle)):
+    try:
+        for i, row in enumerate(csv.reader(text.splitlines())):
+            if i >= MAX_TRACE_ROWS:
+                raise LawError(f"trace file {path} has more than {MAX_TRACE_ROWS} rows")
             if not row or not row[0].strip():
                 continue
             try:
@@ -42,12 +61,16 @@ def load_trace(path) -> np.ndarray:
             except ValueError:
                 if i == 0 and not values:
                     continue  # a header
-                raise LawError(f"trace file {path}, row {i + 1}: {row[0]!r} is not a number") from None
+                raise LawError(f"trace file {path}, row {i + 1}: {row[0][:40]!r} is not a number") from None
+    except csv.Error as exc:
+        raise LawError(f"trace file {path} is not a CSV file ({exc})") from None
     times = np.asarray(values, dtype=float)
     if times.size == 0:
         raise LawError(f"trace file {path} holds no work times; it needs one positive number per row")
-    if not np.all(np.isfinite(times)) or np.any(times <= 0):
-        raise LawError(f"trace file {path} has a non-positive or non-finite work time; all must be > 0")
+    low, high = SCALE_RANGE
+    if not np.all(np.isfinite(times)) or np.any(times < low) or np.any(times > high):
+        raise LawError(f"trace file {path} has a work time outside [{low:g}, {high:g}]; all must be positive and "
+                       "finite")
     return times
 
 
@@ -82,8 +105,9 @@ def make_sampler(law: str, n_workers: int, **params) -> Sampler:
     if law == "lognormal":
         sigma = _positive("sigma", params.get("sigma", 1.0), law)
         mean = float(params.get("mean", 0.0))
-        if not math.isfinite(mean):
-            raise LawError(f"lognormal work times: mean must be finite, got {mean!r}")
+        if not (math.isfinite(mean) and abs(mean) <= 20 and sigma <= 10):
+            raise LawError(f"lognormal work times: mean must be in [-20, 20] and sigma at most 10, got {mean!r}, "
+                           f"{sigma!r}")
         return lambda rng, shape: np.exp(mean + sigma * rng.standard_normal(shape))
     if "path" not in params:
         raise LawError("trace work times need path= a CSV file of work times")

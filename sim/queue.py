@@ -14,10 +14,13 @@ gap between a worker's consecutive global positions, minus one (a second, intege
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from sim.laws import LawError, make_sampler
+from sim.laws import SCALE_RANGE, LawError, make_sampler
+
+MAX_EXTENSIONS = 1000   # draws of more work times when a slow worker has not reached the n-th write yet
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ def simulate_batch(n_workers: int, n_updates: int, n_replicas: int, work_time: s
     mean_count = n_updates / n_workers  # writes per worker when rates are equal; extended below if short
     per_worker = int(np.ceil(1.2 * mean_count + 6 * np.sqrt(mean_count))) + 8
     work = sampler(rng, (n_replicas, n_workers, per_worker))
-    while True:
+    for _ in range(MAX_EXTENSIONS):
         # worker-major (R, M, K): each worker's write times are sorted, and the stable sort (a merge of M runs)
         # breaks ties by worker index
         ends = np.cumsum(work, axis=2)
@@ -69,9 +72,15 @@ def simulate_batch(n_workers: int, n_updates: int, n_replicas: int, work_time: s
         times = ends.reshape(n_replicas, -1)
         order = np.argsort(times, axis=1, kind="stable")[:, :n_updates]
         time = np.take_along_axis(times, order, axis=1)
+        if not np.all(np.isfinite(ends[:, :, -1])):
+            raise LawError(f"{work_time} work times overflow (a sum of work times is not finite): use times or "
+                           f"rates within {SCALE_RANGE}")
         if np.all(ends[:, :, -1].min(axis=1) > time[:, -1]):  # every worker's sequence reaches past the n-th write
             break
         work = np.concatenate([work, sampler(rng, (n_replicas, n_workers, per_worker))], axis=2)
+    else:
+        raise LawError(f"{work_time} work times: the queue did not reach {n_updates} writes after "
+                       f"{MAX_EXTENSIONS} extensions (one worker is far slower than the others)")
     worker = order // k_max
     # group each replica's updates by worker (stable: in time order within a worker); the staleness of a write
     # is the number of updates since the same worker's previous write (or since the start)
@@ -112,14 +121,25 @@ def save_log(path, schedule: Schedule) -> None:
                fmt=["%d", "%d", "%.9g", "%d", "%d"])
 
 
+MAX_LOG_BYTES = 512 * 2 ** 20
+
+
 def load_log(path) -> Schedule:
-    """Read a staleness log written by `save_log` (or by a real asynchronous run)."""
+    """Read a staleness log written by `save_log` (or by a real asynchronous run): worker ids 0..M-1, staleness
+    and update numbers non-negative integers, finite times, warmup 0 or 1."""
     try:
+        if Path(path).stat().st_size > MAX_LOG_BYTES:
+            raise LawError(f"staleness log {path} is larger than {MAX_LOG_BYTES >> 20} MB")
         data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
-    except (OSError, ValueError) as exc:
-        raise LawError(f"cannot read staleness log {path}: {exc}") from None
-    if data.shape[1] != 5 or data.shape[0] == 0:
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise LawError(f"cannot read staleness log {str(path)[:200]}: {str(exc)[:200]}") from None
+    if data.ndim != 2 or data.shape[0] == 0 or data.shape[1] != 5:
         raise LawError(f"staleness log {path} must have columns update,worker,time,staleness,warmup")
+    ints = data[:, [0, 1, 3]]
+    if not np.all(np.isfinite(data)) or np.any(ints < 0) or np.any(ints != np.round(ints)) or np.any(ints > 2 ** 53) \
+            or not np.all(np.isin(data[:, 4], (0, 1))):
+        raise LawError(f"staleness log {path}: update, worker and staleness must be non-negative integers, time "
+                       "finite and warmup 0 or 1 on every row")
     return Schedule(staleness=data[:, 3].astype(np.int64), worker=data[:, 1].astype(np.int64), time=data[:, 2],
                     warmup=data[:, 4].astype(bool), n_workers=int(data[:, 1].max()) + 1)
 

@@ -228,3 +228,17 @@ def test_channels_last_computes_the_same_losses(tiny):
         np.testing.assert_allclose(a.losses, b.losses, rtol=1e-4)
     with pytest.raises(ValueError, match="layout"):
         train(specs, tiny, replace(SETTINGS, layout="nhcw"))
+
+
+def test_a_cifar_batch_of_shared_lists_is_refused_before_it_expands(tmp_path):
+    """6 KB of pickle that would expand to gigabytes (one list shared a million times): refused at once."""
+    import time
+    x = [0] * 3072
+    for _ in range(6):
+        x = [x] * 10
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        (tmp_path / name).write_bytes(pickle.dumps({b"data": x, b"labels": [0]}))
+    start = time.time()
+    with pytest.raises(data_mod.DatasetError, match="not a uint8 array"):
+        data_mod.load("cifar10", tmp_path)
+    assert time.time() - start < 5

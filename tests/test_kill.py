@@ -31,7 +31,7 @@ def _start(results: Path, names: list[str], *extra: str) -> subprocess.Popen:
 
 def _loadable(results: Path) -> set[str]:
     cfgs, exps, store = configs("quick"), experiments(), Store(results)
-    return {n for n in FAST if store.load(exps[n].kind, n, cfgs[n], exps[n].store_version()) is not None}
+    return {n for n in FAST if store.load(exps[n].kind, n, cfgs[n], exps[n].store_version(cfgs[n])) is not None}
 
 
 def _result_folders(results: Path):
@@ -79,3 +79,41 @@ def test_kill_9_at_random_moments_never_loses_or_corrupts_a_result(tmp_path):
     killed = compute("quick", results, only=FAST, quiet=True)  # all cached: loads what survived the kills
     for name in FAST:
         assert compare(killed[name], clean[name]) == [], name
+
+
+def test_kill_9_on_the_save_path_without_atomic_exchange_loses_nothing(tmp_path):
+    """As on NFS (no RENAME_EXCHANGE): kills at random moments of --force runs; the newest complete result always
+    survives, promoted from the copy a kill left (the store's own temporary names say where each belongs)."""
+    rng = np.random.default_rng(7)
+    results = tmp_path / "results"
+    assert _start(results, ["theory"]).wait(timeout=300) == 0
+    store, loadable, kills = Store(results), {"theory"}, 0
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SUITE_NO_EXCHANGE": "1"}
+    while kills < 8:
+        proc = subprocess.Popen([sys.executable, "-m", "reports.run", "--results", str(results), "--only", "theory",
+                                 "--force"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        kills += _kill_at_random(proc, rng, 2.0, 9.0)
+        store.clean()  # what the next run does first
+        loadable = _check(results, store, loadable) & {"theory"}
+        assert "theory" in loadable
+
+
+def test_a_kill_between_the_two_renames_leaves_a_result_the_next_run_promotes(tmp_path):
+    """The exact window: the old result moved aside, the new complete one not yet renamed into place."""
+    from reports.harness.store import OLD, TMP
+    results = tmp_path / "results"
+    exp = experiments()["theory"]
+    config = exp.profiles["quick"]
+    assert _start(results, ["theory"]).wait(timeout=300) == 0
+    store = Store(results)
+    final = store.folder(exp.kind, exp.name, config, exp.store_version(config))
+    dead = 2 ** 22 + 12345                             # a pid no process has
+    new = final.parent / f"{TMP}{dead}-{final.name}-abc"
+    old = final.parent / f"{OLD}{dead}-{final.name}-def"
+    import shutil
+    shutil.copytree(final, new)
+    os.replace(final, old)
+    assert store.load(exp.kind, exp.name, config, exp.store_version(config)) is None
+    store.clean()
+    assert store.load(exp.kind, exp.name, config, exp.store_version(config)) is not None
+    assert not new.exists() and not old.exists()

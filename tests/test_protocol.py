@@ -28,8 +28,8 @@ def test_smoke_run_round_trips_and_every_check_and_control_gives_a_verdict(exp, 
         from tests.conftest import tiny_dataset
         monkeypatch.setattr("cnn_experiments.data.load", lambda name, data_dir=None: tiny_dataset(n=256))
     store = Store(tmp_path)
-    store.save(exp.kind, exp.name, exp.smoke, exp.run(exp.smoke), exp.store_version())
-    result = store.load(exp.kind, exp.name, exp.smoke, exp.store_version())
+    store.save(exp.kind, exp.name, exp.smoke, exp.run(exp.smoke), exp.store_version(exp.smoke))
+    result = store.load(exp.kind, exp.name, exp.smoke, exp.store_version(exp.smoke))
     assert result is not None, "the stored smoke result does not load back"
     for claim in exp.claims:
         verdict = claim.verdict(result)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cnn_experiments import cluster as cluster_mod
 from cnn_experiments import param_server as ps
 from cnn_experiments.real_async import schedule_of
 from cnn_experiments.workloads import LogReg
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def client():
-    client, cluster = ps.local_client(3)
+    client, cluster = cluster_mod.local_client(3)
     yield client
     client.close()
     cluster.close()
@@ -57,7 +58,7 @@ def test_a_nonfinite_gradient_is_recorded_and_skipped(client):
 
 
 def test_a_killed_worker_loses_its_gradient_and_the_run_goes_on():
-    client, cluster = ps.local_client(3)
+    client, cluster = cluster_mod.local_client(3)
     try:
         killed = {}
 

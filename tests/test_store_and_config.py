@@ -89,7 +89,7 @@ def test_runner_recomputes_a_corrupted_result(tmp_path, monkeypatch):
     runner.compute("quick", tmp_path, only=["theory"], quiet=True)
     runner.compute("quick", tmp_path, only=["theory"], quiet=True)
     assert len(calls) == 1  # the second call reused the cache
-    folder = Store(tmp_path).folder(theory.kind, theory.name, theory.profiles["quick"], theory.store_version())
+    folder = Store(tmp_path).folder(theory.kind, theory.name, theory.profiles["quick"], theory.store_version(theory.profiles["quick"]))
     (folder / "log.jsonl").write_text("tampered\n")
     runner.compute("quick", tmp_path, only=["theory"], quiet=True)
     assert len(calls) == 2
@@ -157,3 +157,47 @@ def test_an_interrupted_dask_sweep_resumes_computing_only_what_is_missing(tmp_pa
     finally:
         client.close()
         cluster.close()
+
+
+def test_the_cleaner_deletes_only_its_own_leftovers_and_never_through_a_link(tmp_path):
+    """A user's .old-drafts or .tmp-notes beside the results, a dead process's leftover behind a symlinked folder,
+    and a folder the suite did not make are never touched; the store's own leftovers of dead processes are."""
+    store = Store(tmp_path / "results")
+    store.save("k", "e", Cfg(), make_result())
+    root, parent = tmp_path / "results", tmp_path / "results" / "k" / "e"
+    mine = [root / ".old-drafts", root / ".tmp-notes", parent / ".tmp-999999-keep", root / ".suite-tmp-1-x"]
+    for path in mine:
+        path.mkdir()
+        (path / "f").write_text("mine")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / ".suite-tmp-4194999-x").mkdir(parents=True)
+    (parent.parent / "linked").symlink_to(elsewhere)
+    dead_leftover = parent / ".suite-tmp-4194999-abc"
+    dead_leftover.mkdir()
+    removed = store.clean()
+    assert removed == [dead_leftover] and all(p.exists() for p in mine)  # pid 1 is alive: kept
+    assert (elsewhere / ".suite-tmp-4194999-x").exists()
+    foreign = tmp_path / "foreign"
+    (foreign / "k" / "e" / ".suite-tmp-4194999-y").mkdir(parents=True)
+    assert Store(foreign).clean() == []  # no marker: not a store this suite made
+
+
+def test_nested_or_non_zip_stored_files_are_recomputed_not_a_traceback(tmp_path):
+    store = Store(tmp_path)
+    folder = store.save("k", "e", Cfg(), make_result())
+    (folder / "summary.json").write_text("[" * 200_000 + "]" * 200_000)
+    assert store.load("k", "e", Cfg()) is None and "unreadable" in store.verify(folder)
+
+
+def test_a_failed_save_in_a_new_folder_removes_what_it_made(tmp_path):
+    store = Store(tmp_path / "new" / "results")
+    with pytest.raises(ValueError):
+        store.save("k", "e", Cfg(), Result(summary={}, arrays={"x": np.array([object()], dtype=object)}))
+    assert not (tmp_path / "new").exists() or not any((tmp_path / "new").rglob("*"))
+
+
+def test_deep_or_huge_overrides_are_one_line_errors():
+    for text in ["a.b=" + "[" * 50_000 + "]" * 50_000, "a.b=" + "9" * 5000, "a.b=" + "x" * 20_000]:
+        with pytest.raises(ConfigError) as exc:
+            parse_override(text)
+        assert "\n" not in str(exc.value) and len(str(exc.value)) < 300

@@ -205,6 +205,7 @@ def _efficiency_phase(ps, client, config: Config, m: int) -> dict:
 def run(config: Config, checkpoint=None) -> Result:
     """Phase by phase (each law, each M); `checkpoint` stores each phase as it finishes, so a killed run resumes
     with the phases it has (their timings are those of the run that measured them)."""
+    from cnn_experiments import cluster as cluster_mod
     from cnn_experiments import param_server as ps
     from reports.harness.checkpoint import Memory
 
@@ -222,7 +223,7 @@ def run(config: Config, checkpoint=None) -> Result:
             if stored is None:
                 checkpoint.check_deadline(done, len(phases))
                 if client is None:  # a cluster only when something is left to measure
-                    client, cluster = ps.local_client(n_procs)
+                    client, cluster = cluster_mod.local_client(n_procs)
                 stored = phase(ps, client, config, *args)
                 checkpoint.put(name, stored)
             out[name] = stored

@@ -61,6 +61,8 @@ class Config:
     seed: int = 0
 
     def validate(self) -> None:
+        if not self.laws or len(set(self.laws)) != len(self.laws):
+            raise ValueError(f"laws must be a non-empty list of distinct named laws ({', '.join(NAMED_LAWS)})")
         for name in self.laws:
             law_params(name, 2)
         if not 10 <= self.n_replicas <= 10 ** 5 or not 20 <= self.n_steps <= 10 ** 4:
@@ -498,4 +500,5 @@ EXPERIMENT = Experiment(
     smoke=Config(laws=("exponential", "constant", "gamma-2"), workers=(2, 4), n_replicas=40, n_steps=30,
                  pmf_updates=300, pmf_replicas=4, max_delay=3, mu_explicit_grid=(-0.3, 0.0, 0.3, 0.6),
                  lr_per_worker_grid=(0.1, 0.3), fit_steps=40, stationary_rounds=2),
-    run=run, figures=figures, claims=CLAIMS, power_seeds=10, slow=True)  # slow: its verdicts are results
+    run=run, figures=figures, claims=CLAIMS, power_seeds=10, slow=True,  # slow: its verdicts are results
+    inputs=lambda c: [MEASURED_TRACE] if "trace" in c.laws else [])

@@ -67,7 +67,7 @@ class Folder(Memory):
             if hashlib.sha256(body.encode()).hexdigest() != record["sha256"]:
                 return None
             return record["payload"]
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             return None  # absent, truncated or edited: computed again
 
     def put(self, name: str, payload: dict, info: dict | None = None) -> None:
@@ -89,5 +89,5 @@ def progress(folder: Path) -> tuple[int, int] | None:
     try:
         doc = json.loads((Path(folder) / "progress.json").read_text())
         return int(doc["done"]), int(doc["total"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None

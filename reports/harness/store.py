@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +25,10 @@ SCHEMA_VERSION = 1
 FILES = ("config.json", "arrays.npz", "log.jsonl", "provenance.json")
 
 
-LEFTOVER_PREFIXES = (".tmp-", ".old-")  # this store's own temporary folders: .tmp-<pid>-..., .old-<pid>-...
-LEGACY_LEFTOVER_AGE_S = 3600             # a leftover without an owner pid is removed once it is this old
+TMP, OLD = ".suite-tmp-", ".suite-old-"   # this store's own temporary names: <prefix><pid>-[<final>-]<random>
+LEFTOVER_PREFIXES = (TMP, OLD)
+OWN = re.compile(r"^\.suite-(tmp|old)-(\d+)-(?:([0-9a-f]{16})-)?")
+MARKER = ".suite-store"                  # a results folder this suite created: the only kind it ever cleans
 
 
 class StoreError(RuntimeError):
@@ -33,6 +37,8 @@ class StoreError(RuntimeError):
 
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where the system cannot."""
+    if os.environ.get("SUITE_NO_EXCHANGE"):  # as on NFS: the fallback path (tests)
+        return False
     try:
         import ctypes
         import ctypes.util
@@ -51,26 +57,23 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def write_json(path: Path, doc: Any) -> None:
-    """Write a JSON file atomically (temporary file named as this store's leftovers, then one rename)."""
+    """Write a JSON file atomically (a temporary file named as this store's own, then one rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{os.getpid()}-")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TMP}{os.getpid()}-")
     try:
         with os.fdopen(fd, "w") as handle:
             json.dump(doc, handle, indent=1)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def _owner_alive(name: str) -> bool | None:
-    """Whether the process that made a leftover folder still runs (None: the name carries no pid)."""
-    parts = name.split("-")
-    if len(parts) < 3 or not parts[1].isdigit():
-        return None
+def _owner_alive(pid: int) -> bool:
     try:
-        os.kill(int(parts[1]), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
@@ -78,29 +81,43 @@ def _owner_alive(name: str) -> bool | None:
     return True
 
 
-def clean_leftovers(folder: Path) -> list[Path]:
-    """Remove this store's temporary folders in `folder` whose owner process is gone; returns what was removed."""
-    import time
-    removed = []
+def _own_leftovers(folder: Path) -> list[tuple[os.DirEntry, re.Match]]:
+    """This store's temporary entries in `folder` whose process is gone (never through a symbolic link)."""
     try:
-        entries = list(Path(folder).iterdir())
+        entries = list(os.scandir(folder))
     except OSError:
-        return removed
+        return []
+    out = []
     for entry in entries:
-        if not entry.name.startswith(LEFTOVER_PREFIXES) or entry.is_symlink():
-            continue
-        alive = _owner_alive(entry.name)
-        try:
-            stale = alive is False or (alive is None and time.time() - entry.stat().st_mtime > LEGACY_LEFTOVER_AGE_S)
-        except OSError:
-            continue
-        if stale:
-            if entry.is_dir():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
-            removed.append(entry)
-    return removed
+        match = OWN.match(entry.name)
+        if match and not entry.is_symlink() and not _owner_alive(int(match.group(2))):
+            out.append((entry, match))
+    return out
+
+
+def _remove(entry: os.DirEntry) -> None:
+    if entry.is_dir(follow_symlinks=False):
+        shutil.rmtree(entry.path, ignore_errors=True)
+    else:
+        Path(entry.path).unlink(missing_ok=True)
+
+
+def clean_leftovers(folder: Path, verify=None) -> list[Path]:
+    """Remove this store's leftovers in `folder` (temporary names of dead processes); where a kill left a complete
+    result beside no final one (the save path without atomic exchange), promote the newest complete copy instead
+    of deleting it. `verify(path) -> None` when a folder holds an intact result. Returns what was removed."""
+    leftovers = _own_leftovers(folder)
+    if verify is not None:
+        for kind in ("tmp", "old"):  # the new copy first: it is the newest complete result
+            for entry, match in leftovers:
+                final = match.group(3)
+                if (match.group(1) == kind and final and entry.is_dir(follow_symlinks=False)
+                        and not (Path(folder) / final).exists() and verify(Path(entry.path)) is None):
+                    os.replace(entry.path, Path(folder) / final)
+        leftovers = _own_leftovers(folder)
+    for entry, _ in leftovers:
+        _remove(entry)
+    return [Path(entry.path) for entry, _ in leftovers]
 
 
 @dataclass
@@ -152,27 +169,30 @@ class Store:
         while not probe.exists() and probe != probe.parent:
             probe = probe.parent
         if not probe.is_dir():
-            raise StoreError(f"results folder {self.root} is not writable ({probe} is not a folder); pass a "
-                             "writable folder with --results DIR")
+            raise StoreError(f"results folder {str(self.root)[:200]} is not writable ({str(probe)[:200]} is not a "
+                             "folder); pass a writable folder with --results DIR")
         try:  # a real probe (permissions alone do not tell, e.g. for root or on /proc), removed at once
-            os.rmdir(tempfile.mkdtemp(dir=probe, prefix=f".tmp-{os.getpid()}-probe-"))
+            os.rmdir(tempfile.mkdtemp(dir=probe, prefix=f"{TMP}{os.getpid()}-probe-"))
         except OSError as exc:
-            raise StoreError(f"results folder {self.root} is not writable ({probe}: {exc.strerror}); pass a "
+            raise StoreError(f"results folder {str(self.root)[:200]} is not writable ({exc.strerror}); pass a "
                              "writable folder with --results DIR") from None
 
+    def is_ours(self) -> bool:
+        """Whether the root is a results folder this suite made (its marker file): the only kind it cleans."""
+        return (self.root / MARKER).is_file() and not (self.root / MARKER).is_symlink()
+
     def clean(self) -> list[Path]:
-        """Remove leftovers of killed saves (temporary folders whose process is gone) everywhere in the store."""
-        removed = []
-        if not self.root.is_dir():
-            return removed
-        removed += clean_leftovers(self.root)
-        for kind in self.root.iterdir():
-            if kind.is_dir() and not kind.name.startswith("."):
-                for experiment in kind.iterdir():
-                    if experiment.is_dir():
-                        removed += clean_leftovers(experiment)
-                        for chunks in experiment.glob(".chunks-*"):
-                            removed += clean_leftovers(chunks)
+        """Remove leftovers of killed saves (this store's temporary names whose process is gone) in the store's own
+        folders — never through a symbolic link, never in a folder the suite did not make — promoting a complete
+        result a kill left beside no final one."""
+        if not self.root.is_dir() or self.root.is_symlink() or not self.is_ours():
+            return []
+        removed = clean_leftovers(self.root)
+        for kind in _dirs(self.root):
+            for experiment in _dirs(kind):
+                removed += clean_leftovers(experiment, verify=self.verify)
+                for chunks in _dirs(experiment, ".chunks-"):
+                    removed += clean_leftovers(chunks)
         return removed
 
     def load(self, kind: str, experiment: str, config: Any, version: int | str = 1) -> Result | None:
@@ -186,6 +206,8 @@ class Store:
         if not summary_path.is_file():
             return "no summary.json (missing or interrupted run)"
         try:
+            if any((folder / n).stat().st_size > MAX_FILE_BYTES for n in FILES + ("summary.json",)):
+                return f"a file is larger than {MAX_FILE_BYTES >> 20} MB"
             record = json.loads(summary_path.read_text())
             digests = record["sha256"]
             body = {k: v for k, v in record.items() if k != "self_sha256"}
@@ -198,59 +220,125 @@ class Store:
                 stored = json.loads((folder / "config.json").read_text())["config"]
                 if stored != json.loads(canonical_json(expected_config)):
                     return "config.json does not match the requested config"
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            return f"unreadable result ({type(exc).__name__}: {exc})"
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            return f"unreadable result ({type(exc).__name__})"
         return None
 
     def load_folder(self, folder: Path, expected_config: dict | None = None) -> Result | None:
+        """The intact result in `folder`, or None (absent, damaged, edited, or holding what this store never
+        writes, such as pickled arrays): it is then computed again, never trusted."""
         if self.verify(folder, expected_config) is not None:
             return None
-        record = json.loads((folder / "summary.json").read_text())
-        with np.load(folder / "arrays.npz", allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-        log = [json.loads(line) for line in (folder / "log.jsonl").read_text().splitlines() if line]
-        provenance = json.loads((folder / "provenance.json").read_text())
+        try:
+            record = json.loads((folder / "summary.json").read_text())
+            with np.load(folder / "arrays.npz", allow_pickle=False) as data:
+                arrays = {k: data[k] for k in data.files}
+            log = [json.loads(line) for line in (folder / "log.jsonl").read_text().splitlines() if line]
+            provenance = json.loads((folder / "provenance.json").read_text())
+        except (OSError, ValueError, KeyError, TypeError, RecursionError, zipfile.BadZipFile, EOFError):
+            return None
         return Result(summary=record["summary"], arrays=arrays, log=log, provenance=provenance, path=folder)
 
     def save(self, kind: str, experiment: str, config: Any, result: Result, version: int | str = 1) -> Path:
-        """Write the result atomically: into a temporary folder, then one rename."""
+        """Write the result atomically: into a temporary folder, then one exchange (or, where the file system
+        cannot exchange, two renames that a kill at any moment leaves recoverable: see clean_leftovers)."""
         final = self.folder(kind, experiment, config, version)
         for name, value in result.arrays.items():
             if np.asarray(value).dtype.hasobject:
                 raise ValueError(f"array {name!r} has dtype object; results are stored without pickle")
+        made = _missing_parents(final.parent, self.root)
         final.parent.mkdir(parents=True, exist_ok=True)
-        clean_leftovers(final.parent)
-        tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".tmp-{os.getpid()}-"))
         try:
-            (tmp / "config.json").write_text(json.dumps(
-                {"schema": SCHEMA_VERSION, "version": version, "kind": kind, "experiment": experiment,
-                 "config": as_dict(config)},
-                indent=1, sort_keys=True))
-            np.savez(tmp / "arrays.npz", **{k: np.asarray(v) for k, v in result.arrays.items()})
-            (tmp / "log.jsonl").write_text("".join(
-                json.dumps(_json_safe(row), allow_nan=False) + "\n" for row in result.log))
-            (tmp / "provenance.json").write_text(json.dumps(_json_safe(result.provenance), indent=1, sort_keys=True))
-            body = {"schema": SCHEMA_VERSION, "summary": _json_safe(result.summary),
-                    "sha256": {name: _sha256(tmp / name) for name in FILES}}
-            body["self_sha256"] = hashlib.sha256(canonical_json(body).encode()).hexdigest()
-            (tmp / "summary.json").write_text(json.dumps(body, indent=1, sort_keys=True))
-            if final.exists() and _exchange(tmp, final):
-                # the new result is installed in one step; `tmp` now holds the old one (a kill here leaves a
-                # leftover that the next save cleans, never a missing result)
-                shutil.rmtree(tmp, ignore_errors=True)
-            else:
-                if final.exists():  # no atomic exchange on this system: move the old one aside first
-                    trash = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".old-{os.getpid()}-"))
-                    os.replace(final, trash / "x")
-                    shutil.rmtree(trash, ignore_errors=True)
-                try:
-                    os.replace(tmp, final)
-                except OSError:
-                    if self.verify(final) is not None:  # not another process's identical, intact result
-                        raise
-                    shutil.rmtree(tmp, ignore_errors=True)
+            self._mark()
+            clean_leftovers(final.parent, verify=self.verify)
+            tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f"{TMP}{os.getpid()}-{final.name}-"))
+        except BaseException:
+            self._unmake(made)
+            raise
+        try:
+            self._write(tmp, kind, experiment, config, result, version)
+            self._install(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
+            self._unmake(made)
             raise
         result.path = final
         return final
+
+    def _unmake(self, made: list[Path]) -> None:
+        """After a failed save: remove the folders (and the marker) this save created."""
+        if self.root in made or self.root.absolute() in [m.absolute() for m in made]:
+            (self.root / MARKER).unlink(missing_ok=True)
+        _remove_empty(made)
+
+    def _mark(self) -> None:
+        if not self.is_ours():
+            (self.root / MARKER).write_text("results of the asynchrony-momentum suite: `reports.run` may clean "
+                                            "its own temporary entries (.suite-tmp-*, .suite-old-*) here\n")
+
+    @staticmethod
+    def _write(tmp: Path, kind, experiment, config, result: Result, version) -> None:
+        (tmp / "config.json").write_text(json.dumps(
+            {"schema": SCHEMA_VERSION, "version": version, "kind": kind, "experiment": experiment,
+             "config": as_dict(config)}, indent=1, sort_keys=True))
+        np.savez(tmp / "arrays.npz", **{k: np.asarray(v) for k, v in result.arrays.items()})
+        (tmp / "log.jsonl").write_text("".join(
+            json.dumps(_json_safe(row), allow_nan=False) + "\n" for row in result.log))
+        (tmp / "provenance.json").write_text(json.dumps(_json_safe(result.provenance), indent=1, sort_keys=True))
+        body = {"schema": SCHEMA_VERSION, "summary": _json_safe(result.summary),
+                "sha256": {name: _sha256(tmp / name) for name in FILES}}
+        body["self_sha256"] = hashlib.sha256(canonical_json(body).encode()).hexdigest()
+        (tmp / "summary.json").write_text(json.dumps(body, indent=1, sort_keys=True))
+        os.chmod(tmp, 0o755)  # mkdtemp makes it 0700: others sharing the results folder could not read it
+
+    def _install(self, tmp: Path, final: Path) -> None:
+        if final.exists() and _exchange(tmp, final):
+            # the new result is installed in one step; `tmp` now holds the old one (a kill here leaves a
+            # leftover that the next save cleans, never a missing result)
+            shutil.rmtree(tmp, ignore_errors=True)
+            return
+        old = None
+        if final.exists():  # no atomic exchange here: the old one aside first (its name says where it belongs)
+            old = Path(tempfile.mkdtemp(dir=final.parent, prefix=f"{OLD}{os.getpid()}-{final.name}-"))
+            os.rmdir(old)
+            os.replace(final, old)
+        try:
+            os.replace(tmp, final)
+        except OSError:
+            if self.verify(final) is not None:  # not another process's identical, intact result
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+MAX_FILE_BYTES = 2 ** 30
+
+
+def _dirs(folder: Path, prefix: str = "") -> list[Path]:
+    """Sub-folders (not links, not dot-folders unless `prefix` asks for them) of a folder."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    return [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False) and
+            (e.name.startswith(prefix) if prefix else not e.name.startswith("."))]
+
+
+def _missing_parents(folder: Path, root: Path) -> list[Path]:
+    """The folders from `folder` up to (and with) the root that do not exist yet, deepest first."""
+    out, probe = [], Path(folder)
+    while not probe.exists():
+        out.append(probe)
+        if probe == root or probe == probe.parent:
+            break
+        probe = probe.parent
+    return out
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            break

@@ -7,7 +7,7 @@ the seeds each claim needs and its power record, figures.py the figures.
 
 Cost (2-core CPU, one torch thread per process, two processes): see the provenance of each committed chunk.
 """
-from cnn_experiments.data import check_available
+from cnn_experiments.data import check_available, input_files
 from reports.experiments.cnn_momentum import claims, config, figures, run, sizing
 from reports.registry import Chunked, Experiment
 
@@ -31,4 +31,5 @@ EXPERIMENT = Experiment(
     name="cnn_momentum", kind="cnn", version=8, config=config.Config, profiles=config.PROFILES, smoke=config.SMOKE,
     run=run.run, figures=figures.figures, claims=CLAIMS, needs_gpu=("full",), slow=True, resumable=True,
     committed=("quick",), chunked=CHUNKED,
-    preflight=lambda c: check_available(c.dataset, c.data_dir or None))
+    preflight=lambda c: check_available(c.dataset, c.data_dir or None),
+    inputs=lambda c: input_files(c.dataset, c.data_dir or None))
