@@ -134,8 +134,16 @@ def test_dependencies_point_one_way(package):
                 assert top in ALLOWED[package], f"{path.relative_to(ROOT)} imports {name}"
 
 
+def _experiment_files(name: str) -> list[Path]:
+    """The file of an experiment, or every file of its package."""
+    base = ROOT / name.replace(".", "/")
+    return sorted(base.rglob("*.py")) if base.is_dir() else [base.with_suffix(".py")]
+
+
 def test_experiment_files_do_not_import_each_other():
     modules = set(EXPERIMENT_MODULES)
     for name in EXPERIMENT_MODULES:
-        path = ROOT / (name.replace(".", "/") + ".py")
-        assert not (_imports(path) & modules) - {name}, f"{name} imports another experiment"
+        for path in _experiment_files(name):
+            imported = {m for m in _imports(path) if any(m == e or m.startswith(e + ".") for e in modules)}
+            others = {m for m in imported if not (m == name or m.startswith(name + "."))}
+            assert not others, f"{path.relative_to(ROOT)} imports another experiment: {others}"

@@ -89,8 +89,8 @@ def test_log_round_trip(tmp_path):
     ({"n_workers": 0, "n_updates": 10}, "n_workers"),
     ({"n_workers": 4, "n_updates": 0}, "n_updates"),
     ({"n_workers": 4, "n_updates": 10, "work_time": "weibull"}, "unknown work-time law"),
-    ({"n_workers": 4, "n_updates": 10, "rate": -1.0}, "rate must be a positive"),
-    ({"n_workers": 4, "n_updates": 10, "rate": float("nan")}, "rate must be a positive"),
+    ({"n_workers": 4, "n_updates": 10, "rate": -1.0}, "rate must be a number in"),
+    ({"n_workers": 4, "n_updates": 10, "rate": float("nan")}, "rate must be a number in"),
     ({"n_workers": 4, "n_updates": 10, "work_time": "gamma", "shape": 0}, "shape"),
     ({"n_workers": 4, "n_updates": 10, "work_time": "lognormal", "sigma": float("nan")}, "sigma"),
     ({"n_workers": 2, "n_updates": 10, "rates": [1.0, 2.0, 3.0]}, "one per worker"),
@@ -103,7 +103,7 @@ def test_bad_input_gives_a_clear_error(kwargs, message):
 
 
 @pytest.mark.parametrize("content, message", [("", "holds no work times"), ("work\n1.0\nabc\n", "not a number"),
-                                              ("1.0\n-2.0\n", "non-positive")])
+                                              ("1.0\n-2.0\n", "outside")])
 def test_bad_trace_files(tmp_path, content, message):
     trace = tmp_path / "t.csv"
     trace.write_text(content)
