@@ -21,4 +21,4 @@ for name in ("cnn_momentum", "cnn_closed_loop"):
     show_figures(name)
 
 # %%
-claims_table(["cnn"], of=("cnn_momentum", "cnn_closed_loop"))
+claims_table(["cnn"])

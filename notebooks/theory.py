@@ -31,4 +31,4 @@ show_figures("quadratic_rates")
 
 # %%
 show_figures("quadratic_limit")
-claims_table(["symbolic", "quadratic", "finding"])
+claims_table(["symbolic", "quadratic"])

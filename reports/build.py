@@ -57,7 +57,8 @@ def evaluate(profile: str, results: Path) -> tuple[list[dict], dict, list[str]]:
         result, source = loaded[claim.experiment]
         random = exps[claim.experiment].kind in RANDOM_KINDS
         record = {"id": claim.id, "aliases": list(claim.aliases), "paper_ref": claim.paper_ref,
-                  "statement": claim.statement, "kind": claim.kind, **judge(claim, result),
+                  "statement": claim.statement, "kind": claim.kind, "role": claim.role, "evidence_kind": claim.evidence,
+                  **judge(claim, result),
                   "tolerance": claim.tolerance.text(), "why": claim.tolerance.why, "evidence": None,
                   "power": (power.get(claim.id, {"seeds": 0, "note": "no power study in this results folder: run "
                                                  "`python -m reports.power`"}) if random else None),
@@ -250,8 +251,13 @@ def _first_screen(records: list[dict]) -> str:
         items = [r for r in records if r["id"].startswith(prefix)]
         return "".join(f"<li><a href='#{esc(r['id'])}'>{esc(r['id'])}</a> <span class='badge {r['status']}'>"
                        f"{r['status']}</span>: {esc(r['statement'])}</li>" for r in items) or "<li>none</li>"
+    roles = "".join(f"<tr><td><b>{role}</b></td>" + "".join(
+        f"<td class='n'>{sum(r['status'] == st and r['role'] == role for r in records)}</td>" for st in STATUSES)
+        + "</tr>" for role in ("paper", "finding", "extension"))
     return (f"<section id='summary'><h2>Does the paper hold up?</h2><table class='parts'><tr><th>part</th>{head}"
             f"<th>claims</th></tr>{''.join(rows)}</table>"
+            f"<p>By role (paper: the paper states it; finding: the paper is wrong or imprecise; extension: beyond "
+            f"it):</p><table class='roles'><tr><th>role</th>{head}</tr>{roles}</table>"
             f"<h3>Findings: where the paper is wrong or imprecise</h3><ul class='findings'>{listing('finding-')}</ul>"
             f"<h3>Extensions: results beyond the paper</h3><ul class='extensions'>{listing('extension-')}</ul>"
             "</section>")
@@ -303,6 +309,10 @@ def render(profile: str, records: list[dict], figures: list[str], notebooks: dic
     parts = []
     for key, title, _, what in PARTS:
         cards = "".join(_card(r, figures) for r in records if r["part"] == key)
+        if key == "cnn" and "cnn_best_momentum" in figures:  # the CNN part opens with the figure to read first
+            cards = ("<figure><img src='figures/cnn_best_momentum.png' alt='best momentum and measured momentum vs "
+                     "M'><figcaption>Best momentum vs M (both seed sets, beside the paper's Fig. 3) and the measured "
+                     "total momentum vs 1 - 1/M</figcaption></figure>") + cards
         parts.append(f"<section class='part' id='part-{key}'><h2>{title}</h2><p>{esc(what)}.</p>{cards}</section>")
     toc = " · ".join(f"<a href='#part-{key}'>{title}</a>" for key, title, _, _ in PARTS)
     nb = "".join(f"<li><a href='notebooks/{n}.html'>{n}</a>: {esc(s)}</li>" for n, s in notebooks.items()) or \

@@ -29,10 +29,10 @@ def show_figures(name: str) -> None:
         del fig
 
 
-def claims_table(kinds: list[str], of: tuple = ()) -> None:
-    """Status of the claims of these kinds (and of every claim of the experiments `of`)."""
+def claims_table(evidence: list[str]) -> None:
+    """Status of the claims decided by this evidence (symbolic, quadratic, monte_carlo, cnn, real_async), by role."""
     _, loaded = _loaded()
     for claim in claims():
-        if claim.kind in kinds or claim.experiment in of:
+        if claim.evidence in evidence:
             record = judge(claim, loaded[claim.experiment][0])
-            print(f"{record['status']:12s} {claim.id}")
+            print(f"{record['status']:12s} {claim.role:10s} {claim.id}")

@@ -30,6 +30,10 @@ EXPERIMENT_MODULES = (
 )
 KINDS = ("symbolic", "quadratic", "monte_carlo", "cnn", "real_async", "laws", "compensation", "finding",
          "extension")
+ROLES = ("paper", "finding", "extension")   # what a claim is for
+EVIDENCE = ("symbolic", "quadratic", "monte_carlo", "cnn", "real_async")   # what decides it
+EVIDENCE_OF = {"symbolic": "symbolic", "quadratic": "quadratic", "monte_carlo": "monte_carlo", "cnn": "cnn",
+               "real_async": "real_async", "laws": "monte_carlo", "compensation": "monte_carlo"}
 EXPERIMENT_KINDS = ("symbolic", "quadratic", "monte_carlo", "cnn", "real_async", "laws", "compensation")
 PROFILES = ("quick", "full")
 STATUSES = ("pass", "fail", "cannot_fail", "not_run")
@@ -83,6 +87,8 @@ class Claim:
     figure: str | None = None
     aliases: tuple = ()       # former ids, still accepted by `make claim` and the report's anchors
     experiment: str = ""      # filled in from the declaring Experiment
+    role: str = ""            # paper / finding / extension (from the id), filled in by claims()
+    evidence: str = ""        # symbolic / quadratic / monte_carlo / cnn / real_async (from the experiment)
     power: Callable | None = None  # (result, tolerance) -> power record from the check's sampling distribution,
     #                               for claims whose experiment is too costly to re-run on many seeds
 
@@ -168,8 +174,15 @@ def experiments() -> dict[str, Experiment]:
     return out
 
 
+def role_of(claim_id: str) -> str:
+    return "finding" if claim_id.startswith("finding-") else "extension" if claim_id.startswith("extension-") else \
+        "paper"
+
+
 def claims() -> list[Claim]:
-    out = [replace(claim, experiment=name) for name, exp in experiments().items() for claim in exp.claims]
+    """Every claim, in report order, with its experiment, role and evidence filled in."""
+    out = [replace(claim, experiment=name, role=role_of(claim.id), evidence=EVIDENCE_OF[exp.kind])
+           for name, exp in experiments().items() for claim in exp.claims]
     ids = [i for c in out for i in (c.id, *c.aliases)]
     duplicated = {i for i in ids if ids.count(i) > 1}
     if duplicated:

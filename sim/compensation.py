@@ -32,7 +32,7 @@ import numpy as np
 
 from sim import estimators
 from sim.stats import batch_se
-from theory import laws, quadratic
+from theory import laws, predictions, rates
 
 CLAMP = 0.9
 
@@ -100,10 +100,10 @@ def controller(mu_implicit_estimate: float, condition_number: float, rule: str =
     """(mu_L, alpha) from an estimate of mu_S and the curvature range Q; mu_L clamped to [-0.9, 0.9]."""
     mu_s = float(np.clip(mu_implicit_estimate, 0.0, 0.999))
     if rule == "theorem7":
-        mu, lr, _ = quadratic.best_explicit_momentum(mu_s, condition_number, mu_range=(-CLAMP, CLAMP))
+        mu, lr, _ = rates.best_explicit_momentum(mu_s, condition_number, mu_range=(-CLAMP, CLAMP))
         return mu, lr
     if rule == "first_order":
-        mu_star = quadratic.polyak_momentum(condition_number)
+        mu_star = rates.polyak_momentum(condition_number)
         mu = float(np.clip(mu_star - mu_s, -CLAMP, CLAMP))
         # heavy ball's step for momentum mu*: alpha (1 - mu_S) = (1 + sqrt(mu*))^2 / lambda_max
         lr = (1 + math.sqrt(mu_star)) ** 2 / condition_number / (1 - mu_s)
@@ -173,7 +173,7 @@ def schedule_controls(staleness: np.ndarray, warmup: np.ndarray, condition_numbe
     staleness, warmup = np.asarray(staleness), np.asarray(warmup, dtype=bool)
     mu, lr = np.empty(staleness.size), np.empty(staleness.size)
     current = ((mu_start, lr_start) if n_workers is None else
-               control_at(1 - 1 / n_workers, n_workers - 1, condition_number, lr_start, step_rule, mu_sync))
+               control_at(predictions.implicit_momentum(n_workers), n_workers - 1, condition_number, lr_start, step_rule, mu_sync))
     for t in range(staleness.size):
         if t and t % every == 0:
             steady = staleness[:t][~warmup[:t]]
@@ -193,21 +193,21 @@ def omnivore(max_workers: int, condition_number: float, time_per_update, target:
              halve: bool = True) -> dict:
     """The Omnivore rule on the quadratic model (exact rates): returns the chosen M, mu_L, alpha and its wall time.
     `halve=False` keeps the most workers whatever the momentum (a control)."""
-    lam = quadratic.spread_eigenvalues(condition_number)
+    lam = rates.spread_eigenvalues(condition_number)
     m = max_workers
     while True:
-        mu_s = 1 - 1 / m
-        coarse = {mu: quadratic.best_explicit_momentum(mu_s, condition_number, mu_explicit=mu) for mu in
+        mu_s = predictions.implicit_momentum(m)
+        coarse = {mu: rates.best_explicit_momentum(mu_s, condition_number, mu_explicit=mu) for mu in
                   (0.0, 0.3, 0.6, 0.9)}
         best = min(coarse, key=lambda mu: coarse[mu][2])
         if best > 0 or m == 1 or not halve:
             break
         m //= 2
     fine = [round(best + d, 3) for d in (-0.2, -0.1, 0.0, 0.1, 0.2) if 0 <= best + d <= 0.95]
-    options = {mu: quadratic.best_explicit_momentum(mu_s, condition_number, mu_explicit=mu) for mu in fine}
+    options = {mu: rates.best_explicit_momentum(mu_s, condition_number, mu_explicit=mu) for mu in fine}
     mu = min(options, key=lambda v: options[v][2])
     _, lr, rate = options[mu]
-    rate = quadratic.rate(mu_s, mu, lr, lam)
+    rate = rates.rate(mu_s, mu, lr, lam)
     updates = updates_to_target(rate, target)
     return {"n_workers": m, "mu_explicit": mu, "lr": lr, "rate": rate, "updates": updates,
             "wall_time": updates * time_per_update(m)}

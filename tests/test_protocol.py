@@ -147,3 +147,30 @@ def test_experiment_files_do_not_import_each_other():
             imported = {m for m in _imports(path) if any(m == e or m.startswith(e + ".") for e in modules)}
             others = {m for m in imported if not (m == name or m.startswith(name + "."))}
             assert not others, f"{path.relative_to(ROOT)} imports another experiment: {others}"
+
+
+def _one_minus_one_over(node: ast.AST) -> bool:
+    """1 - 1 / x (or 1.0 - 1.0 / x): the implicit momentum typed again."""
+    def one(n):
+        return isinstance(n, ast.Constant) and n.value in (1, 1.0) and not isinstance(n.value, bool)
+    return (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and one(node.left)
+            and isinstance(node.right, ast.BinOp) and isinstance(node.right.op, ast.Div) and one(node.right.left))
+
+
+def test_the_implicit_momentum_is_written_once_in_theory():
+    """mu_S = 1 - 1/M lives in theory.predictions.implicit_momentum: no other package types it again."""
+    sites = []
+    for package in ("sim", "cnn_experiments", "reports", "notebooks"):
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if _one_minus_one_over(node):
+                    sites.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert sites == [], sites
+
+
+def test_the_numpy_predictions_do_not_import_sympy():
+    import subprocess
+    import sys
+    code = "import sys, theory.predictions, sim.queue, sim.compensation; print('sympy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.stdout.strip() == "False", out.stderr[-500:]

@@ -2,5 +2,4 @@
 
 Imports nothing of the suite: sim, cnn_experiments and reports build on it, never the reverse.
 """
-from theory import quadratic  # noqa: F401  (theory.quadratic.rate, theory.quadratic.best_explicit_momentum)
 from theory.predictions import effective_step, implicit_momentum  # noqa: F401

@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from theory import quadratic
+from theory import rates
 
 GEOMETRIC_TAIL_RTOL = 1e-6
 TAIL_MASS = 1e-12
@@ -146,19 +146,19 @@ def equivalent_implicit_momentum(pmf) -> float:
 def best_explicit_momentum(pmf, condition_number: float, n_eigenvalues: int = 17,
                            mu_range: tuple[float, float] = (-0.95, 0.95)) -> tuple[float, float, float]:
     """(mu_L, lr, rate) minimising the worst-case rate over eigenvalues spread over [1, Q] for this law: the same
-    search as theory.quadratic.best_explicit_momentum (so Geom(1/M) gives its numbers); for polynomials of degree
+    search as theory.rates.best_explicit_momentum (so Geom(1/M) gives its numbers); for polynomials of degree
     above 8 the locating grid is coarser (mu_L step 0.05, 60 steps), the Brent refinement the same."""
     q = check_pmf(pmf)
     mu_s = equivalent_implicit_momentum(q)
     small = _coefficients(q)[0].size <= 9
     lrs = np.geomspace(1e-3, 4.0, 200 if small else 60) / condition_number / (1 - mu_s)
     moduli = lambda mu, lr, lam: root_moduli(q, mu, lr, lam)  # noqa: E731
-    return quadratic.search_momentum(moduli, lrs, condition_number, None, n_eigenvalues, mu_range,
+    return rates.search_momentum(moduli, lrs, condition_number, None, n_eigenvalues, mu_range,
                                      step=0.02 if small else 0.05)
 
 
 def rate_at(pmf, condition_number: float, mu_explicit: float, lr: float, n_eigenvalues: int = 17) -> float:
-    return rate(pmf, mu_explicit, lr, quadratic.spread_eigenvalues(condition_number, n_eigenvalues))
+    return rate(pmf, mu_explicit, lr, rates.spread_eigenvalues(condition_number, n_eigenvalues))
 
 
 def recurrence(pmf, mu_explicit: float, lr: float, eigenvalues, n_steps: int, x0) -> np.ndarray:

@@ -27,7 +27,7 @@ from sim.objectives import Quadratic
 from sim.laws import named_law as law_params
 from sim.queue import simulate, simulate_batch, staleness_pmf, tile
 from sim.seeds import seed_tree
-from theory import laws, quadratic
+from theory import laws, predictions, quadratic
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ PROFILES = {"quick": Config(), "full": Config(workers=(2, 4, 8, 16, 32), n_updat
 
 def _updates(config: Config, m: int, mu: float, lr: float) -> float:
     lam = quadratic.spread_eigenvalues(config.condition_number)
-    return compensation.updates_to_target(quadratic.rate(1 - 1 / m, mu, lr, lam), config.target)
+    return compensation.updates_to_target(quadratic.rate(predictions.implicit_momentum(m), mu, lr, lam), config.target)
 
 
 def run(config: Config) -> Result:
@@ -108,8 +108,8 @@ def run(config: Config) -> Result:
         for name, (mu, lr) in (("closed_loop", compensation.controller(mu_low, q)),
                                ("closed_loop_point", compensation.controller(mu_hat, q)),
                                ("first_order", compensation.controller(mu_hat, q, "first_order")),
-                               ("oracle", quadratic.best_explicit_momentum(1 - 1 / m, q)[:2]),
-                               ("fixed_0.9", quadratic.best_explicit_momentum(1 - 1 / m, q, mu_explicit=0.9)[:2]),
+                               ("oracle", quadratic.best_explicit_momentum(predictions.implicit_momentum(m), q)[:2]),
+                               ("fixed_0.9", quadratic.best_explicit_momentum(predictions.implicit_momentum(m), q, mu_explicit=0.9)[:2]),
                                ("no_compensation", (sync_mu, sync_lr))):
             entry[name] = {"mu_explicit": float(mu), "lr": float(lr), "updates": _updates(config, m, mu, lr)}
         per[str(m)] = entry
@@ -117,9 +117,9 @@ def run(config: Config) -> Result:
     exhaustive = {}
     m = 1
     while m <= config.max_workers:
-        mu, lr, rate = quadratic.best_explicit_momentum(1 - 1 / m, q)
+        mu, lr, rate = quadratic.best_explicit_momentum(predictions.implicit_momentum(m), q)
         updates = compensation.updates_to_target(rate, config.target)
-        rate_nn = quadratic.best_explicit_momentum(1 - 1 / m, q, mu_range=(0.0, 0.95))[2]
+        rate_nn = quadratic.best_explicit_momentum(predictions.implicit_momentum(m), q, mu_range=(0.0, 0.95))[2]
         exhaustive[str(m)] = {"mu_explicit": mu, "lr": lr, "updates": updates, "wall_time": updates * speed(m),
                               "wall_time_non_negative": compensation.updates_to_target(rate_nn, config.target) * speed(m)}
         m *= 2
@@ -244,9 +244,9 @@ def _per(result: Result) -> dict:
 
 def _estimator(result: Result, tol: Tolerance) -> Verdict:
     per = _per(result)
-    gaps = {m: abs(v["mu_hat"] - (1 - 1 / int(m))) for m, v in per.items()}
+    gaps = {m: abs(v["mu_hat"] - predictions.implicit_momentum(int(m))) for m, v in per.items()}
     return Verdict(max(gaps.values()) <= tol.value, f"|mu_hat - (1 - 1/M)| <= {tol.value:g} at every M, one run of "
-                   "each", ", ".join(f"M={m}: {per[m]['mu_hat']:.4f} vs {1 - 1 / int(m):.4f}" for m in per),
+                   "each", ", ".join(f"M={m}: {per[m]['mu_hat']:.4f} vs {predictions.implicit_momentum(int(m)):.4f}" for m in per),
                    {f"M={m}": per[m]["mu_hat"] for m in per} | {f"M={m},gap": g for m, g in gaps.items()})
 
 
@@ -428,7 +428,7 @@ def figures(result: Result) -> dict:
     fig, ax = plt.subplots(figsize=(6, 3.8))
     for m, v in s["per_workers"].items():
         line, = ax.plot(v["counts"], v["estimates"], label=f"M={m}: estimate")
-        ax.axhline(1 - 1 / int(m), color=line.get_color(), ls=":", lw=0.8)
+        ax.axhline(predictions.implicit_momentum(int(m)), color=line.get_color(), ls=":", lw=0.8)
     ax.set(xlabel="updates logged", ylabel=r"estimated $\mu_S$", title="System-side estimate vs 1 - 1/M (dotted)")
     ax.legend(fontsize=7)
     out["compensation_estimates"] = fig

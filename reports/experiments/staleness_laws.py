@@ -33,7 +33,7 @@ from sim.laws import MEASURED_TRACE, NAMED_LAWS, named_law
 from sim.queue import Schedule, simulate_batch, staleness_pmf, tile
 from sim.seeds import seed_tree
 from sim.stats import expected_iterate_rate
-from theory import laws, quadratic
+from theory import laws, predictions, quadratic
 
 LAWS = NAMED_LAWS
 TRACE = MEASURED_TRACE
@@ -252,7 +252,7 @@ def run(config: Config) -> Result:
                  "same_mean_geometric": [laws.max_stable_step(laws.geometric_pmf_with_mean(t)) for t in delays]}
     reduction = {"symbolic_difference": str(laws.geometric_reduction()),
                  "numbers": {str(m): {"laws": list(laws.best_explicit_momentum(laws.geometric_pmf(m), 10.0)),
-                                      "theorem7": list(quadratic.best_explicit_momentum(1 - 1 / m, 10.0)),
+                                      "theorem7": list(quadratic.best_explicit_momentum(predictions.implicit_momentum(m), 10.0)),
                                       "uniform_same_mean": list(laws.best_explicit_momentum(
                                           np.full(2 * m - 1, 1 / (2 * m - 1)), 10.0))}
                              for m in (2, 4)}}
@@ -465,7 +465,7 @@ def figures(result: Result) -> dict:
     for name, by_m in s["per_law"].items():
         line, = ax.plot(ms, [by_m[str(m)]["best"]["theory"]["mu_explicit"] for m in ms], "o-", label=f"{name}: law")
         ax.plot(ms, [by_m[str(m)]["best"]["mc"]["mu_explicit"] for m in ms], "x", color=line.get_color(), ms=9)
-    paper = [quadratic.best_explicit_momentum(1 - 1 / m, 10.0)[0] for m in ms]
+    paper = [quadratic.best_explicit_momentum(predictions.implicit_momentum(m), 10.0)[0] for m in ms]
     ax.plot(ms, paper, "k--", lw=2, label="paper's picture: Theorem 7 with 1 - 1/M (asymptotic)")
     ax.set(xscale="log", xlabel="workers M", ylabel=r"best explicit momentum $\mu_L$",
            title="Best mu_L per law (lines: law's recurrence, x: Monte Carlo; Q = 10, finite horizon)")
