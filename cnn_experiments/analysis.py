@@ -7,7 +7,7 @@ initial point, mini-batches and queue (common random numbers), so seeds are the 
 Score of a configuration (M, mu_L, step) on a set of seeds: the mean over them of min(time, budget of M), a lower
 bound when some seed is censored. The best step is chosen per (M, mu_L), and the strategies of Figs. 4 and 8 choose
 mu_L within their set (ties go to the larger momentum, the conservative choice for "momentum falls with M").
-Penalty = best score of a strategy at M / best score over everything at M = 1 (SPEC.md section 3).
+Penalty = best score of a strategy at M / best score over everything at M = 1 (docs/paper.md section 3).
 
 Every statistic takes `idx`, seed indices of shape (S,) or (B, S) (B bootstrap resamples), and returns one value per
 resample, so that `interval` can hand it to scipy.stats.bootstrap vectorised.

@@ -331,7 +331,7 @@ from git {sha[:12]}{' (dirty)' if dirty else ''}. <b>{counts['pass']}</b> pass, 
 wrong model. A claim passes only if its check passes and every control fails; when a control passes too, the check
 could not tell the wrong model apart and the claim shows <i>cannot_fail</i>. <code>finding-</code> claims are places
 where the paper is wrong or imprecise (<i>pass</i>: the finding is confirmed); <code>extension-</code> claims are
-results beyond the paper. Paper values in the figures are read from the paper's figures (SPEC.md).</p>
+results beyond the paper. Paper values in the figures are read from the paper's figures (docs/paper.md).</p>
 <p>The model: \\(w_{{t+1}} = w_t - \\alpha \\nabla f(w_{{t-\\tau_t}}) + \\mu_L (w_t - w_{{t-1}})\\); with M workers and
 exponential work times \\(\\tau \\sim \\mathrm{{Geom}}(1/M)\\), and in expectation
 \\(E[w_{{t+1}} - w_t] = \\mu_S E[w_t - w_{{t-1}}] - (1-\\mu_S)\\alpha E\\nabla f(w_t)\\), \\(\\mu_S = 1 - 1/M\\).</p>

@@ -1,4 +1,4 @@
-"""What the paper itself reports for each claim, as the report shows it beside ours (SPEC.md; figure values read
+"""What the paper itself reports for each claim, as the report shows it beside ours (docs/paper.md; figure values read
 from the paper's plot data). A claim not listed is a statement without a published number."""
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from reports.common import DEFAULT_RESULTS, UsageError, check_profile, fail, read_plan
-from reports.harness.config import as_dict
+from reports.harness.config import as_dict, canonical_json
 from reports.harness.provenance import timed
 from reports.harness.store import Store, StoreError, write_json
 from reports.registry import Claim, experiments, judge
@@ -107,6 +107,11 @@ def study(profile: str, results: Path, n_seeds: int | None = None, only: list[st
     return out
 
 
+def same_config(stored: dict, config: dict) -> bool:
+    """Whether a config read back from JSON is this config (tuples, inner ones too, come back as lists)."""
+    return canonical_json(stored) == canonical_json(json.loads(canonical_json(config)))
+
+
 def sample_unit(record: dict) -> str:
     """What a power record's pass rate is over: re-runs on seeds, bootstrap resamples of seeds, or samples."""
     if record["method"].startswith("re-run"):
@@ -132,7 +137,7 @@ def read(results: Path, profile: str, cfgs: dict) -> dict:
         name = by_claim.get(claim_id)
         if name is None or not isinstance(record, dict):
             continue
-        if "config" in record and record["config"] != as_dict(cfgs[name]):
+        if "config" in record and not same_config(record["config"], as_dict(cfgs[name])):
             record = {"seeds": 0, "note": "the power study ran on other settings than this report; rerun "
                                           "`python -m reports.power`"}
         out[claim_id] = {k: v for k, v in record.items() if k != "config"}

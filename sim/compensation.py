@@ -20,7 +20,7 @@ prescription) with heavy ball's step for the total momentum; both clamp mu_L to 
 (`control_at`, `control`, `schedule_controls`: the server and the replays on a queue) takes Theorem 7's mu_L, or with
 `mu_sync` the first-order rule mu_L = mu_sync - mu_S against the momentum tuned at M = 1 (no Q needed: the CNN), and
 a step rule of STEP_RULES. The Omnivore rule
-(SPEC.md section 4): start with the most workers, take the best momentum of {0, 0.3, 0.6, 0.9} (then zoom in by
+(docs/paper.md section 4): start with the most workers, take the best momentum of {0, 0.3, 0.6, 0.9} (then zoom in by
 0.1), and halve the workers while that best is 0.
 """
 from __future__ import annotations

@@ -21,7 +21,7 @@ def fit_two_term(x: np.ndarray, g: np.ndarray, start: int = 1) -> tuple[float, f
 
 
 def yellowfin_momentum(x: np.ndarray, g: np.ndarray, lr: float, beta: float = 0.0, start: int = 1) -> float:
-    """YellowFin's closed-loop estimator (SPEC.md section 4): median over t and coordinates of
+    """YellowFin's closed-loop estimator (docs/paper.md section 4): median over t and coordinates of
     (A_t + lr C_t) / (A_t - B_t), with EMAs (factor beta) A of x_{t+1} - x_t, B of x_{t+1} - 2 x_t + x_{t-1}
     and C of g_t. It assumes the undampened model x_{t+1} - x_t = mu (x_t - x_{t-1}) - lr g_t, so `lr` must be
     the step that multiplies the gradient in that model.

@@ -7,8 +7,14 @@ from reports import build, power
 from reports.registry import Control, Tolerance, Verdict, claim_by_id
 
 
-def test_power_seeds_are_disjoint_from_the_reports_seed():
-    assert power.seeds(3) == [1, 2, 3] and 0 not in power.seeds(20)
+def test_a_config_with_inner_tuples_read_back_from_json_is_the_same_config():
+    """mc_trajectories' explicit_cases holds tuples inside a tuple: JSON gives lists back, the power is kept."""
+    from reports.common import configs
+    from reports.harness.config import as_dict
+    config = as_dict(configs("quick")["mc_trajectories"])
+    assert any(isinstance(v, list) and v and isinstance(v[0], tuple) for v in config.values())
+    assert power.same_config(json.loads(json.dumps(config)), config)
+    assert not power.same_config({**json.loads(json.dumps(config)), "seed": 5}, config)
 
 
 def test_rates_count_the_check_and_the_main_control_over_results():

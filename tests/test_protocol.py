@@ -174,3 +174,12 @@ def test_the_numpy_predictions_do_not_import_sympy():
     code = "import sys, theory.predictions, sim.queue, sim.compensation; print('sympy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.strip() == "False", out.stderr[-500:]
+
+
+def test_claims_cite_the_paper_not_issues_or_files_outside_the_repository():
+    import re
+    for claim in claims():
+        for text in (claim.paper_ref, claim.statement, claim.tolerance.why):
+            assert not re.search(r"\bissue \d+", text), (claim.id, text)
+            assert "SPEC.md" not in text, (claim.id, text)
+    assert (ROOT / "docs" / "paper.md").is_file()  # the paper restated, which references may name

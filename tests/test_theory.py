@@ -39,7 +39,7 @@ def test_theorem6_fails_for_a_non_geometric_law():
 
 
 def test_theorem3_first_step_needs_consistent_history():
-    # with D_0 = 0 instead of -alpha G_0 the first step of (7) is off by -alpha mu_S G_0 (SPEC.md note)
+    # with D_0 = 0 instead of -alpha G_0 the first step of (7) is off by -alpha mu_S G_0 (docs/paper.md note)
     assert staleness.theorem3_finite()["first_step_mismatch_if_D0_is_0"] == "-G_0*alpha*mu_S"
 
 

@@ -43,7 +43,7 @@ def derived_numerator():
     return sp.expand(-(e0 + (e1 - z_i * e0) * x + (e2 - z_i * e1 + C_TERM * e0) * x ** 2))
 
 
-# App. E's numerator as printed (SPEC.md): q(x) = q_0 + q_1 x + q_2 x^2 with the e_0 term of q_2 written
+# App. E's numerator as printed (docs/paper.md): q(x) = q_0 + q_1 x + q_2 x^2 with the e_0 term of q_2 written
 # -(mu_L + mu_S) where recursion (20) gives -(mu_S + mu_L + mu_S mu_L). Transcribed, not built from the derivation.
 PAPER_Q2_E0_CONSTANT = -(mu_l + mu_s)
 

@@ -70,7 +70,7 @@ def theorem3_finite(n_steps: int = 6, undampened: bool = False) -> dict:
 
     With a constant pre-history (w_j = w_0 for j < 0) the simple form gives D_{t+1} = -alpha sum_l q_l G_{t-l}
     with G_j = G_0 for j < 0. Then (7) holds for every t >= 1 exactly; at t = 0 it holds only if D_0 is taken as
-    -alpha G_0 rather than 0, which is the note in SPEC.md.
+    -alpha G_0 rather than 0, which is the note in docs/paper.md.
     """
     q = lambda l: (1 - mu) * mu ** l  # noqa: E731
     tail = lambda l: mu ** l          # noqa: E731  P(tau >= l)

@@ -166,7 +166,7 @@ def _single_finding(result: Result, tol: Tolerance) -> Verdict:
 
 
 CLAIMS = (
-    Claim("mc-momentum-estimator", "Theorem 5; YellowFin estimator (SPEC.md section 4)", "From mean trajectories "
+    Claim("mc-momentum-estimator", "Theorem 5; YellowFin estimator (docs/paper.md section 4)", "From mean trajectories "
           "under exponential work times, the two-term least-squares fit returns mu = 1 - 1/M and step alpha/M, and "
           "YellowFin's estimator returns 1 - 1/M when given the effective step alpha/M.", "monte_carlo", _recovers,
           Tolerance(4.0, "standard errors", "batch-to-batch spread (10 batches of replicas) measures the Monte Carlo "
@@ -174,7 +174,7 @@ CLAIMS = (
           (Control("gamma-work-times", "gamma(k = 10) work times: the same mean staleness M - 1, not memoryless",
                    lambda r: with_summary(r, exponential={str(r.summary["other_laws_workers"]):
                                                           r.summary["other_laws"]["gamma"]})),)),
-    Claim("extension-yellowfin-dampening", "SPEC.md section 4 vs Theorem 3", "Beyond the paper: YellowFin's "
+    Claim("extension-yellowfin-dampening", "docs/paper.md section 4 vs Theorem 3", "Beyond the paper: YellowFin's "
           "estimator assumes an undampened gradient term -alpha grad f; fed the nominal step alpha it is badly biased, "
           "because Theorem 3's momentum is dampened (gradient term -(1 - mu_S) alpha grad f).", "extension",
           _yellowfin_finding, Tolerance(0.1, "absolute", "a bias this large cannot come from Monte Carlo error (SE < 0.01)"),
@@ -200,7 +200,7 @@ CLAIMS = (
           (Control("mean-of-runs", "the fit on the mean of many runs (the expectation the theorem is about)",
                    lambda r: with_summary(r, single_trajectory=r.summary["exponential"])),),
           aliases=("finding-momentum-only-in-expectation",)),
-    Claim("finding-estimator-non-exponential", "SPEC.md note on Assumption 4", "Finding: with gamma or constant "
+    Claim("finding-estimator-non-exponential", "docs/paper.md note on Assumption 4", "Finding: with gamma or constant "
           "work times the measured momentum is not 1 - 1/M: the estimator (and the theory) needs memoryless work.",
           "finding", _laws_finding, Tolerance(5.0, "standard errors", "SE from batches of replicas"),
           (Control("exponential-in-their-place", "exponential work times under the gamma and constant labels",

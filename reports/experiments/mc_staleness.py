@@ -198,14 +198,14 @@ CLAIMS = (
           (Control("gamma-2-work-times", "the queue with gamma(k = 2) work times: same mean staleness M - 1, not "
                    "memoryless", lambda r: with_summary(r, exponential=r.summary["controls"]["gamma_queue"], rates={})),),
           figure="staleness"),
-    Claim("mc-any-law-mean", "SPEC.md note on Assumption 4", "Any work-time law gives mean staleness M-1, but gamma "
+    Claim("mc-any-law-mean", "docs/paper.md note on Assumption 4", "Any work-time law gives mean staleness M-1, but gamma "
           "and constant laws give a far more concentrated law (constant: tau == M-1, a pure delay): the momentum "
           "form needs memoryless work times.", "monte_carlo", _any_law_mean, TOL,
           (Control("all-laws-exponential", "every law behaves like the exponential one (the skeptic: the law does not "
                    "matter)", lambda r: with_summary(r, other_laws=r.summary["controls"]["other_laws_exponential"],
                                                      constant_is_pure_delay={"any": False})),),
           figure="staleness_laws"),
-    Claim("mc-delays-dependent", "Section IV text vs proof (SPEC.md note)", "Consecutive delays are not "
+    Claim("mc-delays-dependent", "Section IV text vs proof (docs/paper.md note)", "Consecutive delays are not "
           "independent (M = 4: P(tau_t = 0, tau_t+1 = 1) = 0), yet the law of tau_t given the history up to that "
           "update's read is Geom(1/M), which is what the proof needs.", "monte_carlo", _dependence, TOL,
           (Control("independent-delays", "i.i.d. Geom(1/M) delays, as the paper's text says",

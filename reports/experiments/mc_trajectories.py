@@ -70,15 +70,46 @@ def run(config: Config) -> Result:
         paper = predictions.momentum_recursion(quad, T, config.lr, mu_s, mu_l, w0)
         undampened = predictions.undampened_recursion(quad, T, config.lr, mu_s, mu_l, w0)
         additive = predictions.additive_recursion(quad, T, config.lr, mu_s, mu_l, w0)
+        next_m = predictions.momentum_recursion(quad, T, config.lr, predictions.implicit_momentum(m + 1), mu_l, w0)
         key = f"M={m},mu_L={mu_l:g}"
         summary["cases"][key] = {"n_workers": m, "mu_explicit": mu_l, "max_z": max_abs_z(mean[1:], se[1:], paper[1:]),
                                  "max_z_undampened": max_abs_z(mean[1:], se[1:], undampened[1:]),
                                  "max_z_additive": max_abs_z(mean[1:], se[1:], additive[1:]),
+                                 "max_z_next_m": max_abs_z(mean[1:], se[1:], next_m[1:]),
+                                 "max_z_pure_delay": max_abs_z(mean[1:], se[1:], _pure_delay(quad, m, mu_l, config,
+                                                                                            w0)[1:]),
+                                 "resolution_mu_s": _resolution(quad, m, mu_l, config, w0, mean, se),
                                  "comparisons": int(mean[1:].size)}
         arrays[f"{key}/mean"], arrays[f"{key}/se"], arrays[f"{key}/prediction"] = mean, se, paper
     summary["theorem2_iid"] = theorem2_iid(config, seeds["theorem2"])
     summary["theorem3_double_well"] = theorem3_double_well(config, seeds["theorem3"])
     return Result(summary=summary, arrays=arrays, provenance=provenance({"seed": config.seed}, time.time() - start))
+
+
+def _pure_delay(quad, m: int, mu_l: float, config: Config, w0) -> np.ndarray:
+    """The nearest wrong model with the same mean staleness: every update M - 1 steps stale (a pure delay), step alpha
+    per update: its expected iterate, (T+1, d)."""
+    from theory import laws
+    pmf = np.zeros(m)
+    pmf[m - 1] = 1.0
+    return laws.recurrence(pmf, mu_l, config.lr, np.asarray(config.eigenvalues), config.n_steps, w0)
+
+
+def _resolution(quad, m: int, mu_l: float, config: Config, w0, mean, se, z: float = 4.5) -> float:
+    """The smallest departure of mu_S (above 1 - 1/M) that the check detects at this sample size: the delta at which
+    the largest |z| against the recursion with mu_S + delta reaches z (bisection)."""
+    mu_s = predictions.implicit_momentum(m)
+
+    def detects(delta):
+        other = predictions.momentum_recursion(quad, config.n_steps, config.lr, min(mu_s + delta, 0.999), mu_l, w0)
+        return max_abs_z(mean[1:], se[1:], other[1:]) > z
+    low, high = 0.0, 1.0 - mu_s
+    if not detects(high):
+        return float(high)
+    for _ in range(30):
+        mid = (low + high) / 2
+        low, high = (low, mid) if detects(mid) else (mid, high)
+    return float(high)
 
 
 def theorem2_iid(config: Config, seed: np.random.SeedSequence) -> dict:
@@ -145,7 +176,13 @@ def _cases(result: Result, tol: Tolerance, explicit: bool) -> Verdict:
             continue
         ok &= c["max_z"] <= tol.value
         values[f"{key},max_abs_z"] = c["max_z"]
-        rows.append(f"{key}: max|z| {c['max_z']:.2f} over {c['comparisons']} comparisons")
+        resolution = c.get("resolution_mu_s")
+        if resolution is not None:
+            values[f"{key},resolution_mu_s"] = resolution
+        rows.append(f"{key}: max|z| {c['max_z']:.2f} over {c['comparisons']} comparisons"
+                    + (f" (detects mu_S off by {resolution:.4f} or more; M + 1 workers' momentum at |z| "
+                       f"{c['max_z_next_m']:.0f}, a pure delay of the same mean at {c['max_z_pure_delay']:.0f})"
+                       if resolution is not None else ""))
     return Verdict(ok, f"max |z| <= {tol.value:g} at every step", "; ".join(rows), values)
 
 
@@ -181,8 +218,12 @@ CLAIMS = (
           "(M = 1..16) has mean iterates that follow the momentum recursion (7) with mu_S = 1 - 1/M and step "
           "alpha/M at every step (consistent initial history: D_1 = -alpha grad f(w_0)).", "monte_carlo",
           lambda r, tol: _cases(r, tol, explicit=False), TOL,
-          (Control("undampened", "undampened momentum: mu_S = 1 - 1/M with the full step alpha",
-                   _wrong_cases("max_z_undampened")),), figure="trajectories"),
+          (Control("M+1-workers", "the nearest miss: the momentum of M + 1 workers (mu_S = 1 - 1/(M + 1))",
+                   _wrong_cases("max_z_next_m")),
+           Control("pure-delay-same-mean", "every update M - 1 steps stale (a pure delay with the same mean staleness)",
+                   _wrong_cases("max_z_pure_delay")),
+           Control("undampened", "undampened momentum: mu_S = 1 - 1/M with the full step alpha",
+                   _wrong_cases("max_z_undampened"))), figure="trajectories"),
     Claim("mc-expected-gradients", "Theorems 2 and 3", "In terms of expected gradients, Theorem 2 holds for a "
           "non-geometric i.i.d. law (uniform on {0..5}) and Theorem 3 for the queue at mu_S = 0.5, 0.75 and 0.9, on "
           "a non-convex double well.", "monte_carlo", _expected_gradients, TOL,
@@ -193,7 +234,9 @@ CLAIMS = (
           "with mu_L + mu_S and the same step alpha/M) does not.", "monte_carlo",
           lambda r, tol: _cases(r, tol, explicit=True), TOL,
           (Control("momenta-add-exactly", "heavy ball with momentum mu_L + mu_S and step alpha/M (no mu_L mu_S term)",
-                   _wrong_cases("max_z_additive")),), figure="trajectories_explicit"),
+                   _wrong_cases("max_z_additive")),
+           Control("M+1-workers", "the nearest miss: (19) with the implicit momentum of M + 1 workers",
+                   _wrong_cases("max_z_next_m"))), figure="trajectories_explicit"),
 )
 
 def figures(result: Result) -> dict:
@@ -217,7 +260,7 @@ def figures(result: Result) -> dict:
 
 
 EXPERIMENT = Experiment(
-    name="mc_trajectories", kind="monte_carlo", version=2, config=Config,
+    name="mc_trajectories", kind="monte_carlo", version=3, config=Config,
     profiles={"quick": Config(), "full": Config(n_replicas=1_000_000, chunk=50_000)},
     smoke=Config(n_replicas=400, chunk=200, n_steps=8, workers=(1, 4), explicit_cases=((4.0, 0.5),),
                  double_well_workers=(4,)),

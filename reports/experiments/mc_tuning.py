@@ -120,18 +120,27 @@ def _per_m(result: Result, key: str) -> tuple[list[int], list[float]]:
 
 
 def _tuning(result: Result, tol: Tolerance) -> Verdict:
-    """The Monte Carlo's best mu_L (expected-iterate score, runs that converge) equals Theorem 7's prediction of the
-    same score on the same grid within tol grid steps at every M, and is lower at the largest M than at M = 1."""
+    """The paper's prescription: the Monte Carlo's best mu_L (expected-iterate score over the configurations whose
+    runs converge: a diverging run has no rate to measure) equals Theorem 7's optimum (over every configuration, as
+    the paper states it) within tol grid steps at every M, and is lower at the largest M than at M = 1. Beside it,
+    labelled as a consistency check only: Theorem 7 on the same admissible set (masked by the Monte Carlo's own
+    stability, so the two agree nearly by construction)."""
     s = result.summary
     ms, best = _per_m(result, "best")
-    _, theory = _per_m(result, "theory")
+    _, theory = _per_m(result, "theory_unrestricted")
+    _, masked = _per_m(result, "theory")
     gaps = [abs(b - t) / s["grid_step"] for b, t in zip(best, theory)]
+    masked_gaps = [abs(b - t) / s["grid_step"] for b, t in zip(best, masked)]
     ok = max(gaps) <= tol.value + 1e-9 and best[-1] < best[0]
-    listing = "; ".join(f"M={m}: Monte Carlo {b:+.2f}, Theorem 7 {t:+.2f}" for m, b, t in zip(ms, best, theory))
+    listing = "; ".join(f"M={m}: Monte Carlo {b:+.2f}, Theorem 7 {t:+.2f} (on the admissible set {k:+.2f})"
+                        for m, b, t, k in zip(ms, best, theory, masked))
     values = {f"M={m},best_mu_explicit": b for m, b in zip(ms, best)} | {
-        f"M={m},theory_mu_explicit": t for m, t in zip(ms, theory)} | {"max_gap_grid_steps": max(gaps)}
-    return Verdict(ok, f"Monte Carlo best mu_L = Theorem 7's on the same grid within {tol.value:g} grid step(s) at "
-                   f"every M, and lower at M = {ms[-1]} than at M = 1", listing, values)
+        f"M={m},theory_mu_explicit": t for m, t in zip(ms, theory)} | {
+        "max_gap_grid_steps": max(gaps), "consistency_max_gap_grid_steps": max(masked_gaps)}
+    return Verdict(ok, f"Monte Carlo best mu_L (converging runs) = Theorem 7's optimum within {tol.value:g} grid "
+                   f"step(s) at every M, and lower at M = {ms[-1]} than at M = 1", listing +
+                   f"; consistency check on the same admissible set: max gap {max(masked_gaps):.0f} grid steps "
+                   "(not a test: the mask comes from the Monte Carlo itself)", values)
 
 
 def _mean_square(result: Result, tol: Tolerance) -> Verdict:
@@ -164,12 +173,12 @@ def _reversed_labels(result: Result) -> Result:
 CLAIMS = (
     Claim("mc-tuning-under-asynchrony", "Theorem 7, Section IV", "On a quadratic (Q = 100) with queue-driven "
           "staleness, the explicit momentum that makes the expected iterate decay fastest (tuned jointly with alpha, "
-          "negative values allowed, over configurations whose runs converge) is the one Theorem 7 predicts at every "
-          "M = 1..16, and it falls as M grows.", "monte_carlo", _tuning,
+          "negative values allowed, measured on the configurations whose runs converge) is Theorem 7's optimum at "
+          "every M = 1..16, and it falls as M grows.", "monte_carlo", _tuning,
           Tolerance(1, "grid steps", "neighbouring grid points (step 0.15) differ in rate by less than the Monte Carlo "
                     "error near the flat optimum"),
           (Control("momenta-add-exactly", "the prediction of the model where the momenta add exactly (heavy ball with "
-                   "mu_L + mu_S, step alpha/M)", _swap(theory="additive")),
+                   "mu_L + mu_S, step alpha/M)", _swap(theory_unrestricted="additive")),
            Control("M-labels-reversed", "the Monte Carlo's tuned results with the M labels reversed",
                    _reversed_labels)), figure="tuning"),
     Claim("extension-tuning-in-mean-square", "Theorem 7 (beyond the paper)", "Extension: Theorem 7's optimum is "

@@ -19,7 +19,7 @@ from reports.registry import Claim, Control, Experiment, Tolerance, Verdict, wit
 from theory import predictions, quadratic
 
 
-# SPEC.md section 3, Fig. 3: the best explicit momentum per number of compute groups, and each grid's step.
+# docs/paper.md section 3, Fig. 3: the best explicit momentum per number of compute groups, and each grid's step.
 PAPER_FIG3 = {"CIFAR-10": ({1: 0.7, 2: 0.6, 4: 0.2, 8: 0.1}, 0.1),
               "ImageNet": ({1: 0.6, 2: 0.6, 4: 0.6, 8: 0.6, 16: 0.3, 32: 0.0}, 0.3)}
 
@@ -185,11 +185,11 @@ CLAIMS = (
           "it is meant (rule >= -0.2): e.g. Q = 100, M = 4: rule -0.08, optimum -0.27. What following the rule costs "
           "in rate varies (nearly nothing at Q = 100, M = 4, where the rate is flat; the largest loss is in the "
           "values).", "finding", _prescription,
-          Tolerance(0.1, "absolute", "the accuracy the prescription is stated with (issue 7); the optimum is resolved "
+          Tolerance(0.1, "absolute", "the accuracy the prescription is stated with; the optimum is resolved "
                     "to 1e-6"),
           (Control("momenta-add-exactly", "the optimum of the model where the momenta add exactly (which is the rule)",
                    _additive_prescription),), figure="prescription"),
-    Claim("finding-cnn-momentum-magnitude", "Fig. 3 vs Theorem 5 (SPEC.md note)", "Finding, on the paper's own Fig. 3 "
+    Claim("finding-cnn-momentum-magnitude", "Fig. 3 vs Theorem 5 (docs/paper.md note)", "Finding, on the paper's own Fig. 3 "
           "numbers: the best explicit momentum falls with the number of groups, but far less than the 'momenta add' "
           "prediction mu*(1) - (1 - 1/M) (CIFAR-10: 0.6, 0.2, 0.1 at 2, 4, 8 groups against 0.2, -0.05, -0.175). The "
           "suite's CNN evidence is shown beside it (cnn-momentum-magnitude).", "finding", _fig3_magnitude,

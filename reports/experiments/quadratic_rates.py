@@ -17,12 +17,12 @@ from reports.harness.store import Result
 from reports.registry import Claim, Control, Experiment, Tolerance, Verdict, with_summary
 from theory import quadratic
 
-# SPEC.md section 3, Fig. 6: optimal explicit momentum read from the paper's plot data, mu_S = 0.0 .. 0.9.
+# docs/paper.md section 3, Fig. 6: optimal explicit momentum read from the paper's plot data, mu_S = 0.0 .. 0.9.
 PAPER_FIG6 = {5.0: (0.149, 0.051, -0.062, -0.171, -0.187, -0.214, -0.236, -0.258, -0.279, -0.290),
               20.0: (0.409, 0.306, 0.198, 0.106, 0.008, -0.176, -0.258, -0.263, -0.296, -0.301)}
 PAPER_FIG6_MU = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 PAPER_FIG7_TEXT_RATIO = 1.5  # Section VI text: negative momentum gives "about 1.5x" over mu_L = 0 at mu_S > 0.3
-# SPEC.md section 3, Fig. 7: gamma^10 read from the paper's plot data at mu_S = linspace(0, 0.9, 20), Q = 10.
+# docs/paper.md section 3, Fig. 7: gamma^10 read from the paper's plot data at mu_S = linspace(0, 0.9, 20), Q = 10.
 PAPER_FIG7 = {
     "tuned": (0.001634, 0.003771, 0.005212, 0.005725, 0.005219, 0.003894, 0.001769, 0.003261, 0.006039, 0.01083,
               0.01838, 0.02957, 0.04574, 0.06822, 0.0989, 0.1396, 0.1928, 0.2611, 0.3475, 0.4663),
@@ -340,7 +340,7 @@ CLAIMS = (
           (Control("non-negative-only", "tuning restricted to mu_L >= 0 (negative momentum not allowed)",
                    lambda r: with_summary(r, fig7={**r.summary["fig7"], "tuned": r.summary["fig7_non_negative"]})),),
           figure="fig7"),
-    Claim("finding-fig7-ratio", "Section VI text vs Fig. 7 (SPEC.md note)", "Finding: the text's 'about 1.5x' "
+    Claim("finding-fig7-ratio", "Section VI text vs Fig. 7 (docs/paper.md note)", "Finding: the text's 'about 1.5x' "
           "gain of negative momentum over mu_L = 0 at mu_S > 0.3 is larger than Fig. 7's own curves give.",
           "finding", _fig7_finding, Tolerance(1.4, "ratio", "a gap of 0.1 below 1.5 is well beyond grid-search noise"),
           (Control("twenty-steps", "the text read at a horizon of 20 steps instead of Fig. 7's 10",
@@ -350,13 +350,13 @@ CLAIMS = (
           Tolerance(0.0, "absolute", "the interval is the paper's own statement; the optimum is resolved to 1e-6"),
           (Control("first-order-rule", "mu_L = mu*(Q) - mu_S, the 'momenta add' prescription", _first_order_rule),),
           figure="fig6"),
-    Claim("fig7-paper-values", "Fig. 7 (SPEC.md section 3)", "Our Theorem 7 curves for the three strategies (alpha "
+    Claim("fig7-paper-values", "Fig. 7 (docs/paper.md section 3)", "Our Theorem 7 curves for the three strategies (alpha "
           "and mu_L tuned; mu_L = 0; mu_L = 0.5; Q = 10) reproduce the values the paper plots.", "quadratic",
           _fig7_paper, Tolerance(0.10, "relative", "10 % in gamma^10 is 1 % in gamma: the precision of values read "
                                  "from a log-scale plot of a grid search"),
           (Control("momenta-add-exactly", ADDITIVE, lambda r: with_summary(r, fig7=r.summary["fig7_additive"])),),
           figure="fig7"),
-    Claim("finding-fig7-coarse-grid", "Fig. 7 (SPEC.md section 3)", "Finding: the paper's jointly tuned curve lies "
+    Claim("finding-fig7-coarse-grid", "Fig. 7 (docs/paper.md section 3)", "Finding: the paper's jointly tuned curve lies "
           "above Theorem 7's optimum by more than 10 % at some points (e.g. at mu_S = 0 the optimum is Polyak's "
           "rate, 0.00144 after 10 steps, plotted as 0.00163), while its alpha-only curves agree: its (alpha, mu_L) "
           "grid was coarse.", "finding", _fig7_coarse_grid,

@@ -307,9 +307,10 @@ def _geometric_power(result: Result, tol: Tolerance) -> dict:
     resamples = _block_bootstrap(np.array(law["staleness"]), 500, seed=1)
     q = float(np.mean([_z_var(x, m) <= tol.value and geometric_tv(x, 1 / m) <= law["tv_reference_q99"]
                        for x in resamples]))
-    return {"seeds": 500, "pass_rate": p, "control_pass_rate": q, "control": "natural-work-times",
-            "method": "computed from the sampling distribution: 1000 exact queue samples of the same size per M (the "
-                      "claim), 500 block-bootstrap resamples of the natural run (the control)"}
+    return {"kind": "sampling", "seeds": 500, "pass_rate": p, "control_pass_rate": q, "control": "natural-work-times",
+            "method": "specificity, not power: the pass rate on 1000 exact Geom(1/M) queue samples of the same size "
+                      "per M is 1 - the false-alarm rate under the null; the control's on 500 block-bootstrap "
+                      "resamples of the natural run"}
 
 
 def _not_memoryless_power(result: Result, tol: Tolerance) -> dict:
@@ -319,8 +320,8 @@ def _not_memoryless_power(result: Result, tol: Tolerance) -> dict:
     injected = result.summary["geometric"].get(str(m))
     q = (float(np.mean(np.array(injected["exact_tv"]) > tol.value * injected["tv_reference_q99"]))
          if injected else math.nan)
-    return {"seeds": 500, "pass_rate": p, "control_pass_rate": q, "control": "injected-exponential",
-            "method": "computed from the sampling distribution: 500 block-bootstrap resamples of the natural run (the "
+    return {"kind": "sampling", "seeds": 500, "pass_rate": p, "control_pass_rate": q, "control": "injected-exponential",
+            "method": "resampling stability, not power: 500 block-bootstrap resamples of the same natural run (the "
                       "finding), 1000 exact queue samples (the injected-exponential control)"}
 
 
@@ -367,9 +368,10 @@ def _momentum_power(result: Result, tol: Tolerance) -> dict:
         p *= float(within(e["model_estimates"]).mean())
         q *= float(within(sync).mean())
     n = len(sync)
-    return {"seeds": n, "pass_rate": p, "control_pass_rate": q, "control": "no-implicit-momentum",
-            "method": f"computed from the sampling distribution: {n} repetitions of the same estimator under the queue "
-                      "model (and at M = 1 for the control)"}
+    return {"kind": "sampling", "seeds": n, "pass_rate": p, "control_pass_rate": q, "control": "no-implicit-momentum",
+            "method": f"circular, not power: {n} repetitions of the estimator under the queue model judged against "
+                      "their own mean and SD (at M = 1 for the control); the real system's run-to-run spread is not "
+                      "in it"}
 
 
 def _efficiency(result: Result, tol: Tolerance) -> Verdict:
@@ -409,8 +411,9 @@ def _efficiency_power(result: Result, tol: Tolerance) -> dict:
         predicted = {m: e[m]["predicted_time_ratio"] or math.nan for m in ms}
         passed.append(err(predicted) <= tol.value)
         control.append(err({m: e[m]["statistical_efficiency"] or math.nan for m in ms}) <= tol.value)
-    return {"seeds": 2000, "pass_rate": float(np.mean(passed)), "control_pass_rate": float(np.mean(control)),
-            "control": "no-speedup", "method": "computed from the sampling distribution: 2000 draws of one simulated "
+    return {"kind": "sampling", "seeds": 2000, "pass_rate": float(np.mean(passed)),
+            "control_pass_rate": float(np.mean(control)),
+            "control": "no-speedup", "method": "not power (model draws): 2000 draws of one simulated "
                                                "schedule per M (the spread of a single run's updates to target); "
                                                "the run-to-run noise of the measured times is not in it, so this "
                                                "is an upper bound on the power"}

@@ -152,7 +152,7 @@ CLAIMS = (
           "and step alpha(1-mu_S); its two roots multiply to mu_S, so the rate cannot go below sqrt(mu_S).",
           "symbolic", _all_hold("thm7_heavy_ball", extra="root_product"), EXACT,
           (_wrong("thm7_heavy_ball", model="heavy ball with the nominal step alpha (undampened)"),)),
-    Claim("finding-appE-q2-constant", "App. E (SPEC.md note)", "Finding: App. E writes the constant term of q_2 "
+    Claim("finding-appE-q2-constant", "App. E (docs/paper.md note)", "Finding: App. E writes the constant term of q_2 "
           "as -(mu_L + mu_S); recursion (20) gives -(mu_S + mu_L + mu_S mu_L). The paper's q(x)/g(x), transcribed "
           "as printed, misses the iterates from x^2 on; the rate (denominator) is unaffected.", "finding", _app_e,
           Tolerance(0, "exact", "a series either reproduces the iterates of (20) term by term or it does not"),

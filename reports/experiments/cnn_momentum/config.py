@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-FIG8_MU = tuple(round(-0.9 + 0.225 * i, 3) for i in range(9))   # Fig. 8's momentum grid (SPEC.md section 3)
+FIG8_MU = tuple(round(-0.9 + 0.225 * i, 3) for i in range(9))   # Fig. 8's momentum grid (docs/paper.md section 3)
 LR_HALF_DECADES = (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3)   # alpha, the same at every mu_L and M (as Fig. 8)
 WORK_TIMES = ("exponential", "gamma", "constant", "lognormal")
 # fields that do not change what a chunk holds (which chunks exist, how the chunks are read): not in their key
