@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cnn_experiments import workloads
+from sim import step_rules
 from sim.laws import make_sampler
 
 
@@ -51,6 +52,7 @@ class RealConfig:
     condition_number: float = 100.0  # the closed loop's curvature range Q (a guess: the user's)
     step_rule: str = "keep"         # closed loop: the step tuned at M = 1 kept, or scaled (sim.compensation.STEP_RULES)
     momentum_rule: str = "theorem7"  # closed loop: mu_L from Theorem 7 and Q, or "first_order": mu_explicit - mu_S
+    per_update: str = "constant"    # the step of each update scaled by its own staleness (sim.step_rules.RULES)
 
     def validate(self) -> None:
         if isinstance(self.n_workers, bool) or not isinstance(self.n_workers, int) or not 1 <= self.n_workers <= MAX_WORKERS:
@@ -75,6 +77,9 @@ class RealConfig:
         if self.step_rule not in STEP_RULES or self.momentum_rule not in MOMENTUM_RULES:
             raise ValueError(f"step_rule must be one of {', '.join(STEP_RULES)} and momentum_rule one of "
                              f"{', '.join(MOMENTUM_RULES)}, got {self.step_rule!r}, {self.momentum_rule!r}")
+        from sim.step_rules import RULES
+        if self.per_update not in RULES:
+            raise ValueError(f"per_update must be one of {', '.join(RULES)}, got {self.per_update!r}")
         if self.momentum_rule == "first_order" and self.step_rule == "theorem7":
             raise ValueError("the theorem7 step rule needs Theorem 7's momentum rule (the first-order rule has no "
                              "curvature range); choose --step-rule keep or delay")
@@ -203,7 +208,9 @@ def run(client, config: RealConfig, on_update=None, poison_tasks=(), loss_every:
             continue
         in_a_row = 0
         staleness = version - result["version"]
-        w, previous = (w - lr * grad) + mu_explicit * (w - previous), w
+        step = lr if config.per_update == "constant" else float(
+            step_rules.step(config.per_update, lr, staleness, config.n_workers))
+        w, previous = (w - step * grad) + mu_explicit * (w - previous), w
         version += 1
         out.staleness.append(staleness)
         out.slot.append(slot)

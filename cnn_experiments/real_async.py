@@ -18,6 +18,7 @@ import numpy as np
 
 from cnn_experiments import cluster as cluster_mod
 from cnn_experiments import param_server as ps
+from sim import step_rules
 from sim.queue import Schedule, save_log, warmup_mask
 from sim.stats import geometric_tv
 from sim.cli import Parser, add_tls_arguments, path_arg, tls_files
@@ -78,6 +79,10 @@ def main(argv=None) -> int:
     parser.add_argument("--step-rule", default="keep", choices=["keep", "theorem7", "delay"],
                         help="with --compensate: keep the step tuned at M = 1 (default), scale it by Theorem 7's ratio, "
                              "or by the pure delay's stability bound at the mean staleness (see the README)")
+    parser.add_argument("--per-update", default="constant", choices=list(step_rules.RULES),
+                        help="scale each update's step by its own staleness (delay_adaptive: alpha M / max(M, tau); "
+                             "staleness_aware: alpha / max(1, tau); threshold: alpha min(1, M / tau)); with or "
+                             "without --compensate")
     parser.add_argument("--rescale-step", action="store_const", const="theorem7", dest="step_rule",
                         help="the same as --step-rule theorem7")
     parser.add_argument("--momentum-rule", default="theorem7", choices=["theorem7", "first_order"],
@@ -99,7 +104,7 @@ def main(argv=None) -> int:
                            work_mean=WORK_MEAN if args.work_mean is None else args.work_mean, seed=args.seed,
                            compensate_every=100 if args.compensate else 0, condition_number=args.condition_number,
                            step_rule=args.step_rule,
-                           momentum_rule=args.momentum_rule)
+                           momentum_rule=args.momentum_rule, per_update=args.per_update)
     try:
         config.validate()
         ps._sleep_sampler(config)

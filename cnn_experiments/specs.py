@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sim import compensation
 
-CONTROLLERS = compensation.FIRST_ORDER_STEP_RULES  # the closed loop's step rules that need no curvature range
+CONTROLLERS = compensation.LOOP_CONTROLLERS  # the closed loop's step rules that need no curvature range
 LAYOUTS = ("auto", "nchw", "nhwc")
 
 

@@ -155,12 +155,15 @@ class _Batch:
 
 def controls(spec: RunSpec, queue) -> tuple[np.ndarray, np.ndarray]:
     """(mu_L, alpha) for every update of a run: the spec's, or its closed loop replayed on its queue (the first-order
-    rule mu_L = mu_sync - mu_S from the logged staleness, the step by the controller's rule)."""
+    rule mu_L = mu_sync - mu_S from the logged staleness; the step by the controller's rule: reset with the loop, or
+    kept and scaled per update by a rule of sim.step_rules)."""
     n = queue.worker.shape[-1]
     if spec.controller is None:
         return np.full(n, spec.mu_explicit), np.full(n, spec.lr)
-    return compensation.schedule_controls(queue.staleness, queue.warmup, None, spec.mu_explicit, spec.lr,
-                                          spec.controller, n_workers=spec.n_workers, mu_sync=spec.mu_explicit)
+    reset, per_update = ((spec.controller, "constant") if spec.controller in compensation.FIRST_ORDER_STEP_RULES
+                         else ("keep", spec.controller))
+    return compensation.schedule_controls(queue.staleness, queue.warmup, None, spec.mu_explicit, spec.lr, reset,
+                                          n_workers=spec.n_workers, mu_sync=spec.mu_explicit, per_update=per_update)
 
 
 def channels_last(settings: Settings, device) -> bool:

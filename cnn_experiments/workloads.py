@@ -7,54 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.objectives import LogReg  # noqa: F401  (the numpy workload; re-exported for the server)
+
 _CACHE: dict = {}
-
-
-class LogReg:
-    """Logistic regression on a synthetic, seeded, linearly structured data set (d features, n examples)."""
-
-    def __init__(self, seed: int = 0, n: int = 4096, dim: int = 20):
-        rng = np.random.default_rng(seed)
-        self.x = rng.standard_normal((n, dim)) * np.linspace(0.2, 2.0, dim)
-        w_true = rng.standard_normal(dim)
-        self.y = (rng.random(n) < 1 / (1 + np.exp(-self.x @ w_true))).astype(float)
-        self.dim = dim
-
-    def init(self) -> np.ndarray:
-        return np.zeros(self.dim)
-
-    def _grad(self, w: np.ndarray, idx) -> np.ndarray:
-        x, y = self.x[idx], self.y[idx]
-        p = 1 / (1 + np.exp(-np.clip(x @ w, -50, 50)))
-        return x.T @ (p - y) / len(y)
-
-    def gradient(self, w: np.ndarray, batch_seed: int, batch_size: int) -> np.ndarray:
-        """Mini-batch gradient (with replacement); a batch_size >= n means the full gradient."""
-        if batch_size >= len(self.y):
-            return self._grad(w, slice(None))
-        idx = np.random.default_rng(batch_seed).integers(0, len(self.y), batch_size)
-        return self._grad(w, idx)
-
-    def full_gradient(self, w: np.ndarray) -> np.ndarray:
-        return self._grad(w, slice(None))
-
-    def batched_full_gradient(self, w: np.ndarray) -> np.ndarray:
-        """Full gradients at many points at once, w of shape (R, d): the workload as a sim.async_sgd objective."""
-        p = 1 / (1 + np.exp(-np.clip(w @ self.x.T, -50, 50)))
-        return (p - self.y) @ self.x / len(self.y)
-
-    def optimum(self, n_newton: int = 30) -> np.ndarray:
-        """The minimiser w* by Newton's method from 0 (d is small; the loss is strictly convex on this data)."""
-        w = self.init()
-        for _ in range(n_newton):
-            p = 1 / (1 + np.exp(-np.clip(self.x @ w, -50, 50)))
-            hessian = (self.x * (p * (1 - p))[:, None]).T @ self.x / len(self.y)
-            w = w - np.linalg.solve(hessian, self.full_gradient(w))
-        return w
-
-    def loss(self, w: np.ndarray) -> float:
-        z = np.clip(self.x @ w, -50, 50)
-        return float(np.mean(np.log1p(np.exp(z)) - self.y * z))
 
 
 class CNN:

@@ -27,6 +27,7 @@ EXPERIMENT_MODULES = (
     "reports.experiments.real_async",
     "reports.experiments.staleness_laws",
     "reports.experiments.compensation",
+    "reports.experiments.step_rules",
 )
 KINDS = ("symbolic", "quadratic", "monte_carlo", "cnn", "real_async", "laws", "compensation", "finding",
          "extension")

@@ -30,7 +30,7 @@ import math
 
 import numpy as np
 
-from sim import estimators
+from sim import estimators, step_rules
 from sim.stats import batch_se
 from theory import laws, predictions, rates
 
@@ -114,6 +114,9 @@ def controller(mu_implicit_estimate: float, condition_number: float, rule: str =
 STEP_RULES = ("keep", "theorem7", "delay")
 MOMENTUM_RULES = ("theorem7", "first_order")  # mu_L from Theorem 7 and Q, or mu_sync - mu_S (control_at's mu_sync)
 FIRST_ORDER_STEP_RULES = ("keep", "delay")  # the step rules that need no curvature range (with the first-order rule)
+# the closed loop's controllers without a curvature range: a reset rule above, or the step kept and scaled per update
+# by a rule of sim.step_rules (delay-adaptive, staleness-aware, threshold)
+LOOP_CONTROLLERS = FIRST_ORDER_STEP_RULES + tuple(r for r in step_rules.RULES if r != "constant")
 MIN_DELAYS = 50  # the loop keeps its settings until it has logged this many steady-state delays
 RESOLUTION = 1e-3  # the loop rounds its lower bound of mu_S down to this (below its SE; Theorem 7's search is cached)
 
@@ -164,12 +167,13 @@ def control(steady_staleness: np.ndarray, condition_number: float | None, mu_sta
 
 def schedule_controls(staleness: np.ndarray, warmup: np.ndarray, condition_number: float | None, mu_start: float,
                       lr_start: float, step_rule: str = "keep", every: int = 100, n_workers: int | None = None,
-                      mu_sync: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+                      mu_sync: float | None = None, per_update: str = "constant") -> tuple[np.ndarray, np.ndarray]:
     """The loop replayed on a logged run: (mu_L, alpha) for every update, reset every `every` updates from the
     steady-state staleness logged before it (as the server does online). Before the first reset: (mu_start,
     lr_start), or with `n_workers` the rule applied to what M alone says (mu_S = 1 - 1/M, mean staleness M - 1: the
-    mean of any queue). `mu_sync`: the first-order momentum rule instead of Theorem 7 (control_at). Arrays of the
-    log's length."""
+    mean of any queue). `mu_sync`: the first-order momentum rule instead of Theorem 7 (control_at). `per_update`: a
+    rule of sim.step_rules applied to each update's own staleness on top (needs n_workers). Arrays of the log's
+    length."""
     staleness, warmup = np.asarray(staleness), np.asarray(warmup, dtype=bool)
     mu, lr = np.empty(staleness.size), np.empty(staleness.size)
     current = ((mu_start, lr_start) if n_workers is None else
@@ -181,6 +185,10 @@ def schedule_controls(staleness: np.ndarray, warmup: np.ndarray, condition_numbe
                 current = control_at(lower_bound(steady), float(steady.mean()), condition_number, lr_start, step_rule,
                                      mu_sync)
         mu[t], lr[t] = current
+    if per_update != "constant":
+        if n_workers is None:
+            raise ValueError("a per-update step rule needs n_workers (M)")
+        lr = step_rules.step(per_update, lr, staleness, n_workers)
     return mu, lr
 
 

@@ -11,7 +11,7 @@ import pytest
 from cnn_experiments import cluster as cluster_mod
 from cnn_experiments import param_server as ps
 from cnn_experiments.real_async import schedule_of
-from cnn_experiments.workloads import LogReg
+from sim.objectives import LogReg
 from sim import async_sgd
 from sim.queue import Schedule, load_log
 
@@ -27,10 +27,7 @@ def client():
     cluster.close()
 
 
-class FullBatchLogReg:
-    """The same workload as the real runs, as a sim objective (vectorised over replicas)."""
-    dim = LogReg(0).dim
-    gradient = staticmethod(LogReg(0).batched_full_gradient)
+FullBatchLogReg = LogReg(0).as_objective()  # the same workload as the real runs, vectorised over replicas
 
 
 def test_real_run_is_the_simulator_replaying_its_schedule(client):

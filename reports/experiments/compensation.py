@@ -142,13 +142,10 @@ def _logreg(config: Config) -> dict:
     (step tuned per M), no compensation (the M = 1 tuning at every M), and the closed loop replayed on each replica's
     queue (compensation.schedule_controls: mu_L and the step reset every 100 updates) with the step tuned at M = 1
     kept (the server's default), scaled by Theorem 7's ratio, or by the pure delay's stability bound."""
-    from cnn_experiments.workloads import LogReg
+    from sim.objectives import LogReg
     work = LogReg(0, n=config.logreg_examples)
     w_star = work.optimum()
-
-    class Objective:
-        dim = work.dim
-        gradient = staticmethod(work.batched_full_gradient)
+    Objective = work.as_objective()
 
     def updates(x: np.ndarray, n_configs: int) -> np.ndarray:
         """x: (T+1, n_configs * R, d) -> the first checked update with the mean relative distance below target."""

@@ -60,16 +60,13 @@ PROFILES = {"quick": Config(), "full": Config(geometric_updates=2000, natural_up
 
 def _model_estimates(n_workers: int, config: Config, replicas: int | None = None, repeats: int | None = None):
     """What the same estimator returns under the queue model (exponential work, same workload, same R)."""
-    from cnn_experiments.workloads import LogReg
     from sim import async_sgd
     from sim.estimators import fit_two_term
+    from sim.objectives import LogReg
     from sim.queue import simulate_batch
 
     work = LogReg(0)  # RealConfig.data_seed's default: the same workload as the real runs
-
-    class Objective:  # the same workload as the real runs, full batch, vectorised over replicas
-        dim = work.dim
-        gradient = staticmethod(work.batched_full_gradient)
+    Objective = work.as_objective()  # full batch, vectorised over replicas
 
     out = []
     for k in range(repeats or config.momentum_model_repeats):
@@ -118,15 +115,12 @@ def _block_bootstrap(x: np.ndarray, n: int, seed: int, block: int = 20) -> list[
 def _predicted_efficiency(config: Config, workers, seeds: int = 20) -> dict:
     """Updates to the target loss under the queue model (exponential work, same workload, full batch): the
     simulator's statistical efficiency, averaged over schedules."""
-    from cnn_experiments.workloads import LogReg
     from sim import async_sgd
+    from sim.objectives import LogReg
     from sim.queue import simulate_batch
 
     work = LogReg(0)
-
-    class Objective:
-        dim = work.dim
-        gradient = staticmethod(work.batched_full_gradient)
+    Objective = work.as_objective()
 
     def losses(x):  # (T+1, R, d) -> (T+1, R)
         return np.array([[work.loss(w) for w in xt] for xt in x])
