@@ -58,6 +58,7 @@ def evaluate(profile: str, results: Path) -> tuple[list[dict], dict, list[str]]:
         random = exps[claim.experiment].kind in RANDOM_KINDS
         record = {"id": claim.id, "aliases": list(claim.aliases), "paper_ref": claim.paper_ref,
                   "statement": claim.statement, "kind": claim.kind, "role": claim.role, "evidence_kind": claim.evidence,
+                  "expect": claim.expect,
                   **judge(claim, result),
                   "tolerance": claim.tolerance.text(), "why": claim.tolerance.why, "evidence": None,
                   "power": (power.get(claim.id, {"seeds": 0, "note": "no power study in this results folder: run "
@@ -434,6 +435,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{counts['cannot_fail']} cannot fail, {counts['not_run']} not run)")
     for c in doc["claims"]:
         print(f"  {c['status']:11s} {c['id']}")
+    regressions = [c["id"] for c in doc["claims"] if c["expect"] == "pass" and c["status"] in ("fail", "cannot_fail")]
+    if regressions:  # a claim the suite expects to pass did not: the report is written, the exit status says so
+        print(f"error: {len(regressions)} claims expected to pass did not: {', '.join(regressions)}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -88,6 +88,8 @@ class Claim:
     figure: str | None = None
     aliases: tuple = ()       # former ids, still accepted by `make claim` and the report's anchors
     experiment: str = ""      # filled in from the declaring Experiment
+    expect: str = "pass"      # "pass": the suite expects it to pass at the quick profile (a failure is a regression:
+    #                           tests and `reports.build`'s exit status); "result": either verdict is a finding
     role: str = ""            # paper / finding / extension (from the id), filled in by claims()
     evidence: str = ""        # symbolic / quadratic / monte_carlo / cnn / real_async (from the experiment)
     power: Callable | None = None  # (result, tolerance) -> power record from the check's sampling distribution,
@@ -298,5 +300,7 @@ def validate_experiment(exp: Experiment) -> None:
             raise ValueError(f"{where}: finding {claim.id!r} must have an id starting with 'finding-'")
         if claim.kind == "extension" and not claim.id.startswith("extension-"):
             raise ValueError(f"{where}: extension {claim.id!r} must have an id starting with 'extension-'")
+        if claim.expect not in ("pass", "result"):
+            raise ValueError(f"{where}: claim {claim.id!r} has expect {claim.expect!r}, not pass or result")
         if not (claim.id and claim.paper_ref and claim.statement):
             raise ValueError(f"{where}: claim {claim.id!r} lacks an id, a paper reference or a statement")

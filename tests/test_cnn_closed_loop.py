@@ -62,3 +62,10 @@ def test_its_resampling_record_is_labelled_not_power():
     record = CLAIM.power(synthetic(1.05), CLAIM.tolerance)
     assert record["kind"] == "resampling" and "not power" in record["method"]
     assert record["pass_rate"] >= 0.9 and record["control_pass_rate"] == 0.0
+
+
+def test_the_best_step_rule_within_a_fifth_of_the_oracle_passes():
+    claim = L.CLAIMS[1]
+    assert judge(claim, synthetic(1.05))["status"] == "pass"
+    verdict = claim.verdict(synthetic(1.6))      # the delay-step loop is 1.5x the oracle by construction
+    assert not verdict.passed and "closest: loop_delay" in verdict.measured

@@ -27,7 +27,17 @@ def test_rates_count_the_check_and_the_main_control_over_results():
     assert not out["meets_target"] and out["control"] == "doubled"
 
 
+SMALL = ["mc_staleness.n_updates=2000", "mc_staleness.workers=[2,4,16]", "mc_staleness.dependence_workers=4"]
+
+
+def _small_plan(results):
+    """A small mc_staleness plan in `results` (the power study re-runs the plan the last run executed)."""
+    from reports.run import compute
+    compute("quick", results, only=["mc_staleness"], settings=SMALL, quiet=True)
+
+
 def test_study_reruns_on_independent_seeds_and_the_report_shows_power(tmp_path, capsys):
+    _small_plan(tmp_path)
     out = power.study("quick", tmp_path, n_seeds=2, only=["mc_staleness"], jobs=1, quiet=True)
     record = out["mc-queue-geometric"]
     assert record["seeds"] == 2 and 0 <= record["pass_rate"] <= 1 and "control_pass_rate" in record
@@ -43,6 +53,7 @@ def test_study_reruns_on_independent_seeds_and_the_report_shows_power(tmp_path, 
 
 
 def test_power_from_other_settings_is_not_shown(tmp_path):
+    _small_plan(tmp_path)
     power.study("quick", tmp_path, n_seeds=2, only=["mc_staleness"], jobs=1, quiet=True)
     from reports.common import configs
     other = configs("quick", ["mc_staleness.n_updates=20000"])

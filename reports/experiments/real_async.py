@@ -446,7 +446,7 @@ CLAIMS = (
           (Control("natural-work-times", "the same system with natural (not injected) work times: mean M - 1, nearly "
                    "round-robin", lambda r: with_summary(r, geometric={str(r.summary["natural"]["n_workers"]):
                                                                        r.summary["natural"]["law_stats"]})),),
-          figure="real_staleness", power=_geometric_power),
+          figure="real_staleness", power=_geometric_power, expect="result"),
     Claim("finding-real-async-not-memoryless", "Assumption 4 vs a real system", "Finding: with natural work times a "
           "real parameter server is not memoryless: its staleness has mean M - 1 (as for any law) but a law far from "
           "Geom(1/M), which even the queue model fed with the measured cycle times (as independent draws) misses; how "
@@ -456,7 +456,7 @@ CLAIMS = (
                                                 "once in a hundred"),
           (Control("injected-exponential", "the injected exponential run with the same M in place of the natural one",
                    _natural_as_injected),), figure="real_staleness", aliases=("real-async-model-predicts",),
-          power=_not_memoryless_power),
+          power=_not_memoryless_power, expect="result"),
     Claim("real-async-momentum", "Theorem 5 on a real system", "The total momentum measured from real runs (mean "
           "of runs from one initial point, two-term fit) matches 1 - 1/M + mu_L (mu_L = 0), as seen through the "
           "same estimator at the same number of runs.", "real_async", _momentum,
@@ -467,7 +467,7 @@ CLAIMS = (
                    lambda r: with_summary(r, momentum={m: {**e, "model_mean": r.summary["synchronous_model"]["mean"],
                                                            "model_sd": r.summary["synchronous_model"]["sd"]}
                                                        for m, e in r.summary["momentum"].items()})),),
-          power=_momentum_power),
+          power=_momentum_power, expect="result"),
     Claim("real-async-efficiency", "Section IV-A (HE x SE)", "On a real system the time to target relative to one "
           "worker is HE x SE: hardware efficiency measured on one set of runs times the statistical efficiency the "
           "queue simulator predicts, checked against the time to target of separate runs.", "real_async",
@@ -475,7 +475,7 @@ CLAIMS = (
                                  "schedule by about 10-20 %"),
           (Control("no-speedup", "workers make updates no cheaper (HE = 1 for every M)", _no_speedup),
            Control("no-statistical-effect", "asynchrony costs or saves no updates (SE = 1 for every M)",
-                   _no_statistical_effect)), power=_efficiency_power),
+                   _no_statistical_effect)), power=_efficiency_power, expect="result"),
 )
 
 

@@ -224,7 +224,7 @@ CLAIMS = (
           Tolerance(STEP_TOL, "ratio", "the target set for the controller; the oracle is chosen on the same seeds, "
                     "which favours it"),
           (Control("no-compensation", "the synchronous tuning reused in place of every controller", _uncompensated),),
-          figure="step_rules", power=_no_power),
+          figure="step_rules", power=_no_power, expect="result"),
     Claim("extension-when-async-pays", "Section IV-A (HE x SE)", "Extension: the wall-clock time to target of tuned "
           "asynchronous against tuned synchronous training (a round waits for the slowest of M workers) is predicted "
           "by HE x SE — the queue's time per update (1 / the sum of the rates; E max of the work times for a round) "
@@ -234,7 +234,7 @@ CLAIMS = (
                    lambda r: with_summary(r, cases={k: {**c, "wall": {**c["wall"], "predicted_sync_time":
                                                                       c["wall"]["naive_sync_time"]}}
                                                     for k, c in r.summary["cases"].items()})),),
-          figure="step_rules", power=_no_power),
+          figure="step_rules", power=_no_power, expect="result"),
 )
 
 

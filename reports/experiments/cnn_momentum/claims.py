@@ -183,21 +183,21 @@ def claims(power) -> tuple:
               "cnn", _both(falls_on, E.grid, f"fall of the best mu_L over the range of M <= -{FALL}, its 95% interval "
                            "below 0, both seed sets"),
               Tolerance(FALL, "absolute", WHY_T), (REVERSED, INDEPENDENT), figure="cnn_best_momentum",
-              power=power("cnn-best-momentum-falls")),
+              power=power("cnn-best-momentum-falls"), expect="result"),
         Claim("cnn-fixed-momentum-penalty", "Figs. 4 and 8", f"At M = {AT}, keeping momentum at 0.9 costs more "
               "iterations than momentum tuned over non-negative values: at least halfway (log scale) to the paper's "
               f"16 / 6 (a ratio of {FIG4_FIXED:.2f}).", "cnn",
               _both(fixed_on, E.grid, f"updates(0.9) / updates(tuned >= 0) at M = {AT} >= {FIG4_FIXED:.2f}, interval "
                     "above 1, both seed sets", skip=_need(AT)),
               Tolerance(FIG4_FIXED, "ratio", WHY_T + "; a censored fixed-0.9 run makes the ratio a lower bound"),
-              (SYNC_AT_16, INDEPENDENT), figure="cnn_penalty", power=power("cnn-fixed-momentum-penalty")),
+              (SYNC_AT_16, INDEPENDENT), figure="cnn_penalty", power=power("cnn-fixed-momentum-penalty"), expect="result"),
         Claim("cnn-negative-momentum", "Fig. 8", f"At M = {AT} the best momentum is negative, and tuning over negative "
               f"values too lowers the penalty: at least halfway (log scale) to the paper's 6 / 3 "
               f"({FIG8_NEGATIVE:.2f}).", "cnn",
               _both(negative_on, E.grid, f"best mu_L at M = {AT} below 0 (interval) and updates(tuned >= 0) / "
                     f"updates(any sign) >= {FIG8_NEGATIVE:.2f}, interval above 1, both seed sets", skip=_need(AT)),
               Tolerance(FIG8_NEGATIVE, "ratio", WHY_T), (SYNC_AT_16, INDEPENDENT), figure="cnn_penalty",
-              power=power("cnn-negative-momentum")),
+              power=power("cnn-negative-momentum"), expect="result"),
         Claim("cnn-tuned-penalty-small", "Fig. 4", "With momentum tuned at every M, the statistical penalty stays small "
               "up to M = 8: nearer the paper's 1, 2, 2 (M = 2, 4, 8) than a linear slowdown's 2, 4, 8 (below their "
               "geometric means " + ", ".join(f"{v:.2f}" for v in SMALL.values()) + ").", "cnn",
@@ -205,7 +205,7 @@ def claims(power) -> tuple:
                                                                            SMALL.items()) + ", both seed sets"),
               Tolerance(SMALL[8], "ratio", "the bar at each M is the geometric mean of the paper's penalty and M (a "
                         "linear slowdown); the largest (M = 8) is shown. " + WHY_T.split(';')[0]),
-              (LINEAR,), figure="cnn_penalty", power=power("cnn-tuned-penalty-small")),
+              (LINEAR,), figure="cnn_penalty", power=power("cnn-tuned-penalty-small"), expect="result"),
         Claim("cnn-measured-momentum-grows", "Theorem 5 on a CNN", "The total momentum measured from CNN training "
               "trajectories (noise-corrected two-term fit on the mean of runs from one initial point) is 1 - 1/M: 0 "
               "at M = 1, and growing with M; measured twice, from two initial points.", "cnn", probe_check,
@@ -213,18 +213,18 @@ def claims(power) -> tuple:
                         "of the mean of R runs (errors in variables), calibrated on the queue where the truth is "
                         "known (tests)"),
               (Control("no-implicit-momentum", "asynchrony adds no momentum: every probe is the M = 1 probe",
-                       _no_implicit),), figure="cnn_best_momentum", power=power("cnn-measured-momentum-grows")),
+                       _no_implicit),), figure="cnn_best_momentum", power=power("cnn-measured-momentum-grows"), expect="result"),
         Claim("cnn-momentum-magnitude", "Fig. 3 vs Theorem 5 (finding-cnn-momentum-magnitude)", "In our CNN too the "
               "best explicit momentum at the largest M does not fall as far as mu*(1) - (1 - 1/M), the 'momenta add' "
               "prediction: it sits at least one grid step (0.225) above it.", "cnn",
               _both(magnitude_on, E.grid, "mu*(M_max) - (mu*(1) - (1 - 1/M_max)) >= 0.225, interval above 0, both "
                     "seed sets"),
               Tolerance(0.225, "absolute", "one step of Fig. 8's momentum grid; " + WHY_T),
-              (MOMENTA_ADD,), figure="cnn_landscape", power=power("cnn-momentum-magnitude")),
+              (MOMENTA_ADD,), figure="cnn_landscape", power=power("cnn-momentum-magnitude"), expect="result"),
         Claim("cnn-warm-start", "Fig. 5", f"After one epoch of synchronous warm-up, asynchronous training with tuned "
               f"momentum costs (almost) no statistical efficiency: penalty <= {WARM} up to M = 8 (the paper: 1.00, "
               "0.92, 0.99, 0.93 for 1, 2, 4, 8 groups).", "cnn", warm_check,
               Tolerance(WARM, "ratio", "the paper's statement for Fig. 5; the point decides on each seed set, the "
                         "interval is reported; the warm targets must be 3 evaluation SEs apart"),
-              (COLD,), figure="cnn_warm", power=power("cnn-warm-start")),
+              (COLD,), figure="cnn_warm", power=power("cnn-warm-start"), expect="result"),
     )
