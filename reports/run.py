@@ -15,7 +15,7 @@ from pathlib import Path
 from cnn_experiments.data import DatasetError
 from reports.common import DEFAULT_RESULTS, UsageError, check_profile, configs, fail, load_committed, write_plan
 from reports.harness.checkpoint import Folder, Incomplete
-from reports.harness.config import ConfigError, as_dict
+from reports.harness.config import ConfigError, as_dict, canonical_json
 from reports.harness.provenance import timed
 from reports.harness.store import Store, StoreError
 from reports.registry import claim_by_id, experiments, judge
@@ -47,30 +47,17 @@ def _compute_one(profile: str, name: str, config, results: str, deadline: float 
     return str(store.folder(exp.kind, name, config, exp.store_version(config)))
 
 
-def compute(profile: str, results: Path, only: list[str] | None = None, force: bool = False,
-            settings: list[str] | None = None, quiet: bool = False, errors: list | None = None,
-            client=None, deadline: float | None = None, stopped: list | None = None,
-            allow_cpu: bool = False) -> dict:
-    """Experiment name -> stored Result; computes what is missing. Side effects: writes under `results`.
-
-    With a Dask `client`, the missing experiments run as tasks on its workers (each stores its own result, so
-    an interrupted sweep keeps what finished and a restart computes only the rest).
-    """
-    cfgs = configs(profile, settings)  # validated before anything is written
-    store = Store(results)
-    store.check_writable()             # creates nothing: the folder appears with the first result
-    store.clean()                      # leftovers of killed saves whose process is gone
-    mods = experiments()
-    names = [n for n in mods if only is None or n in only]
-    out, todo = {}, []
-    errors = [] if errors is None else errors
-    say = (lambda text: None) if quiet else (lambda text: print(text, flush=True))
+def plan(profile: str, store: Store, cfgs: dict, names: list[str], force: bool, allow_cpu: bool, say
+         ) -> tuple[dict, list[str], list[str]]:
+    """What a run will do, reading only: ({name: stored or committed Result or None}, names to compute, names that
+    failed their preflight)."""
+    mods, out, todo, errors = experiments(), {}, [], []
     for i, name in enumerate(names, 1):
-        exp, config = mods[name], cfgs[name]
+        exp, config, head = mods[name], cfgs[name], f"[{i}/{len(names)}] {name}"
         if profile in exp.committed:  # computed once and committed: read, never recomputed here
             out[name], why = load_committed(exp, config)
-            say(f"[{i}/{len(names)}] {name}: committed evidence in reports/evidence/ ({why}); `make evidence` "
-                "computes what is missing, `make verify-evidence` recomputes chunks to confirm them")
+            say(f"{head}: committed evidence in reports/evidence/ ({why}); `make evidence` computes what is "
+                "missing, `make verify-evidence` recomputes chunks to confirm them")
             continue
         if exp.preflight is not None:  # e.g. the dataset is there: fail now, before anything is written
             try:
@@ -78,70 +65,92 @@ def compute(profile: str, results: Path, only: list[str] | None = None, force: b
             except DatasetError as exc:
                 print(f"error: {name}: {exc}", file=sys.stderr, flush=True)
                 errors.append(name)
-                out[name] = None
                 continue
         if profile in exp.needs_gpu and not allow_cpu and not _has_cuda():
-            say(f"[{i}/{len(names)}] {name}: skipped ({profile} needs a GPU; the report uses committed evidence "
-                f"from reports/evidence/ if there is any)")
-            out[name] = None
+            say(f"{head}: skipped ({profile} needs a GPU; the report uses committed evidence from reports/evidence/ "
+                "if there is any)")
             continue
-        result = None if force else store.load(exp.kind, name, config, exp.store_version(config))
-        if result is not None:
-            say(f"[{i}/{len(names)}] {name}: cached ({result.path})")
-            out[name] = result
+        out[name] = None if force else store.load(exp.kind, name, config, exp.store_version(config))
+        if out[name] is not None:
+            say(f"{head}: cached ({out[name].path})")
             continue
         reason = store.verify(store.folder(exp.kind, name, config, exp.store_version(config)), as_dict(config)) or \
             "the stored result changed while it was read"   # another run re-saved it: computed again
         why = "forced" if force else ("not stored yet" if reason.startswith("no summary") else reason)
-        say(f"[{i}/{len(names)}] {name}: computing ({profile}; {why}) ...")
+        say(f"{head}: computing ({profile}; {why}; config {canonical_json(as_dict(config))[:160]}) ...")
         todo.append(name)
+    return out, todo, errors
+
+
+def _report_failure(name: str, exc: BaseException, errors: list, stopped: list) -> None:
+    if isinstance(exc, Incomplete):  # the finished chunks are stored; the next run continues from them
+        print(f"stopped: {name}: {exc}", file=sys.stderr, flush=True)
+        stopped.append(name)
+    elif isinstance(exc, DatasetError):  # the other experiments still run; this one shows as not run
+        print(f"error: {name}: {exc}", file=sys.stderr, flush=True)
+        errors.append(name)
+    else:  # reported in one line; the report shows it as not run
+        print(f"error: {name} failed: {type(exc).__name__}: {str(exc)[:300]}; rerun with `python -m reports.run "
+              f"--only {name}` after fixing the cause", file=sys.stderr, flush=True)
+        errors.append(name)
+
+
+def execute(profile: str, todo: list[str], cfgs: dict, results: Path, deadline, client, say
+            ) -> tuple[list[str], list[str]]:
+    """Compute and store `todo` here or as tasks on a Dask `client` (each task stores its own result, so an
+    interrupted sweep keeps what finished); returns (names that failed, names stopped at the deadline)."""
+    errors, stopped = [], []
     if client is None:
         for name in todo:
             start = time.time()
             try:
                 _compute_one(profile, name, cfgs[name], str(results), deadline)
-            except Incomplete as exc:  # the finished chunks are stored; the next run continues from them
-                print(f"stopped: {name}: {exc}", file=sys.stderr, flush=True)
-                if stopped is not None:
-                    stopped.append(name)
-                continue
-            except DatasetError as exc:  # the other experiments still run; this one shows as not run
-                print(f"error: {name}: {exc}", file=sys.stderr, flush=True)
-                errors.append(name)
-                continue
-            except Exception as exc:  # noqa: BLE001  (reported in one line; the report shows it as not run)
-                print(f"error: {name} failed: {type(exc).__name__}: {exc}; rerun with "
-                      f"`python -m reports.run --only {name}` after fixing the cause", file=sys.stderr, flush=True)
-                errors.append(name)
+            except Exception as exc:  # noqa: BLE001  (sorted and reported by _report_failure)
+                _report_failure(name, exc, errors, stopped)
                 continue
             say(f"{name}: done in {time.time() - start:.1f} s")
-    else:
-        from distributed import as_completed
-        futures = {client.submit(_compute_one, profile, name, cfgs[name], str(results.resolve()), deadline,
-                                 pure=False,
-                                 key=f"experiment-{name}-{time.time_ns()}"): name for name in todo}
-        for future in as_completed(futures):
-            name = futures[future]
-            try:
-                future.result()
-                say(f"{name}: done on {client.scheduler.address}")
-            except Incomplete as exc:
-                print(f"stopped: {name}: {exc}", file=sys.stderr, flush=True)
-                if stopped is not None:
-                    stopped.append(name)
-            except Exception as exc:  # noqa: BLE001  (reported; the rest of the sweep goes on)
-                print(f"error: {name}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
-                errors.append(name)
+        return errors, stopped
+    from distributed import as_completed
+    futures = {client.submit(_compute_one, profile, name, cfgs[name], str(results.resolve()), deadline, pure=False,
+                             key=f"experiment-{name}-{time.time_ns()}"): name for name in todo}
+    for future in as_completed(futures):
+        name = futures[future]
+        try:
+            future.result()
+            say(f"{name}: done on {client.scheduler.address}")
+        except Exception as exc:  # noqa: BLE001  (reported; the rest of the sweep goes on)
+            _report_failure(name, exc, errors, stopped)
+    return errors, stopped
+
+
+def compute(profile: str, results: Path, only: list[str] | None = None, force: bool = False,
+            settings: list[str] | None = None, quiet: bool = False, errors: list | None = None,
+            client=None, deadline: float | None = None, stopped: list | None = None,
+            allow_cpu: bool = False) -> dict:
+    """Experiment name -> stored Result; computes what is missing (plan, then execute). Side effects: writes under
+    `results`; `errors` and `stopped` receive the names that failed or stopped at the deadline."""
+    cfgs = configs(profile, settings)  # validated before anything is written
+    store = Store(results)
+    store.check_writable()             # creates nothing: the folder appears with the first result
+    store.clean()                      # leftovers of killed saves whose process is gone
+    names = [n for n in experiments() if only is None or n in only]
+    say = (lambda text: None) if quiet else (lambda text: print(text, flush=True))
+    out, todo, failed = plan(profile, store, cfgs, names, force, allow_cpu, say)
+    more, halted = execute(profile, todo, cfgs, results, deadline, client, say)
     for name in todo:
-        exp = mods[name]
-        out[name] = (None if name in errors or name in (stopped or ()) else
+        exp = experiments()[name]
+        out[name] = (None if name in more + halted else
                      store.load(exp.kind, name, cfgs[name], exp.store_version(cfgs[name])))
-    if any(out.get(n) is not None for n in names) and Store(results).is_ours():
+    if errors is not None:
+        errors += failed + more
+    if stopped is not None:
+        stopped += halted
+    if any(out.get(n) is not None for n in names) and store.is_ours():
         write_plan(results, profile, settings or [], cfgs)  # results of this plan exist: record what it executed
     return {name: out.get(name) for name in names}
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> Parser:
     parser = Parser(prog="python -m reports.run", description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default="quick")
     parser.add_argument("--results", type=path_arg, default=DEFAULT_RESULTS)
@@ -160,31 +169,50 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deadline", type=float, metavar="SECONDS", help="stop resumable experiments cleanly "
                         "once this many seconds have passed (finished chunks are kept; exit status 3; rerun to "
                         "continue)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _check(args) -> None:
+    unknown = sorted(set(args.only or []) - set(experiments()))
+    if unknown:
+        raise UsageError(f"unknown experiment {unknown[0]!r}; choose from {', '.join(experiments())}")
+    if args.dask_workers is not None and not 1 <= args.dask_workers <= MAX_DASK_WORKERS:
+        raise UsageError(f"--dask-workers must be in 1..{MAX_DASK_WORKERS} (one process each), got "
+                         f"{args.dask_workers}")
+    if args.deadline is not None and not 0 < args.deadline <= MAX_DEADLINE_S:
+        raise UsageError(f"--deadline must be in (0, {MAX_DEADLINE_S}] seconds, got {args.deadline:g}")
+    if args.dask_workers is not None and args.scheduler is not None:
+        raise UsageError("pass either --scheduler ADDRESS or --dask-workers N, not both")
+
+
+def _print_verdict(claim, result, profile: str) -> int:
+    if result is None:
+        print(f"{claim.id}: not run (no evidence for the {profile} profile here)")
+        return 1
+    record = judge(claim, result)
+    print(f"{claim.id}: {record['status']}\n  expected: {record['expected']}\n  measured: {record['measured']}")
+    for control in record["controls"]:
+        print(f"  control {control['name']} ({control['model']}): {control['status']} (must fail)")
+    return 0 if record["status"] == "pass" else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    errors: list[str] = []
+    stopped: list[str] = []
     try:
         profile = check_profile(args.profile)
         claim = claim_by_id(args.claim) if args.claim else None
-        unknown = sorted(set(args.only or []) - set(experiments()))
-        if unknown:
-            raise UsageError(f"unknown experiment {unknown[0]!r}; choose from {', '.join(experiments())}")
-        if args.dask_workers is not None and not 1 <= args.dask_workers <= MAX_DASK_WORKERS:
-            raise UsageError(f"--dask-workers must be in 1..{MAX_DASK_WORKERS} (one process each), got "
-                             f"{args.dask_workers}")
-        if args.deadline is not None and not 0 < args.deadline <= MAX_DEADLINE_S:
-            raise UsageError(f"--deadline must be in (0, {MAX_DEADLINE_S}] seconds, got {args.deadline:g}")
-        if args.dask_workers is not None and args.scheduler is not None:
-            raise UsageError("pass either --scheduler ADDRESS or --dask-workers N, not both")
-        only = [claim.experiment] if claim else args.only
-        errors: list[str] = []
-        stopped: list[str] = []
+        _check(args)
         client, cluster = None, None
         if args.scheduler is not None or args.dask_workers is not None:
             from cnn_experiments.cluster import local_client
             client, cluster = local_client(args.dask_workers or 1, args.scheduler, tls_files=tls_files(args))
         try:
             deadline = time.time() + args.deadline if args.deadline is not None else None
-            results = compute(profile, args.results, only, args.force, args.set, errors=errors, client=client,
-                              deadline=deadline, stopped=stopped, allow_cpu=args.allow_cpu)
+            results = compute(profile, args.results, [claim.experiment] if claim else args.only, args.force,
+                              args.set, errors=errors, client=client, deadline=deadline, stopped=stopped,
+                              allow_cpu=args.allow_cpu)
         finally:
             if client is not None:
                 client.close()
@@ -194,20 +222,9 @@ def main(argv: list[str] | None = None) -> int:
         fail(str(exc))
     except KeyError as exc:
         fail(exc.args[0])
-    if errors:
-        return 2
-    if stopped:
-        return 3
-    if claim is not None:
-        if results[claim.experiment] is None:
-            print(f"{claim.id}: not run (needs a GPU for the {profile} profile)")
-            return 1
-        record = judge(claim, results[claim.experiment])
-        print(f"{claim.id}: {record['status']}\n  expected: {record['expected']}\n  measured: {record['measured']}")
-        for control in record["controls"]:
-            print(f"  control {control['name']} ({control['model']}): {control['status']} (must fail)")
-        return 0 if record["status"] == "pass" else 1
-    return 0
+    if errors or stopped:
+        return 2 if errors else 3
+    return _print_verdict(claim, results[claim.experiment], profile) if claim is not None else 0
 
 
 if __name__ == "__main__":

@@ -7,9 +7,6 @@ r^3 - z_i r^2 + c r - d over i (equivalently max_i 1/|t*_i| for the paper's g_i(
 """
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import sympy as sp
 
 from theory.momentum import alpha, characteristic_polynomial, mu_l, mu_s, r

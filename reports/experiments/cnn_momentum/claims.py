@@ -51,7 +51,7 @@ def falls_on(ev, tol):
     slope, (drop, low, high) = S.fall(ev)
     best = S.best_momentum(ev)
     ok = high < 0 and drop <= -tol.value
-    text = (f"best mu_L (vertex, mean over seeds) " + ", ".join(f"M={m}: {v[0]:+.2f}" for m, v in best.items())
+    text = ("best mu_L (vertex, mean over seeds) " + ", ".join(f"M={m}: {v[0]:+.2f}" for m, v in best.items())
             + f"; fall over M = {min(ev.workers)}..{max(ev.workers)}: {drop:+.2f} [{low:+.2f}, {high:+.2f}]")
     return ok, text, {"fall": drop, "fall_low": low, "fall_high": high} | {f"M={m}": v[0] for m, v in best.items()}
 

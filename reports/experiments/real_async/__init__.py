@@ -1,0 +1,14 @@
+"""Real asynchrony on Dask: a parameter server with M worker processes on this machine (LocalCluster).
+
+Logistic regression keeps the computation small, so the measured staleness reflects the system: injected
+exponential work times (Assumption 4 realised physically: each task returns when its drawn time has passed since its
+slot's previous task ended, on the server's clock) or natural ones. Timings are real, so results are not
+bit-reproducible (the reproducibility check skips this experiment). Cost (quick): about 3 min.
+"""
+from reports.experiments.real_async import claims, config, figures, run
+from reports.registry import Experiment
+
+EXPERIMENT = Experiment(
+    name="real_async", kind="real_async", version=6, config=config.Config, profiles=config.PROFILES,
+    smoke=config.SMOKE, run=run.run, figures=figures.figures, claims=claims.CLAIMS, deterministic=False, slow=True,
+    resumable=True)

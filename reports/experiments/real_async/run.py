@@ -1,0 +1,231 @@
+"""The real-asynchrony experiment, phase by phase on a Dask cluster, and the queue model's predictions beside the
+measurements (the statistics the claims read)."""
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from reports.experiments.real_async.config import Config
+from reports.harness.provenance import provenance
+from reports.harness.store import Result
+from sim.stats import batch_se, geometric_tv, law_tv
+from theory import predictions
+
+
+def _model_estimates(n_workers: int, config: Config, replicas: int | None = None, repeats: int | None = None):
+    """What the same estimator returns under the queue model (exponential work, same workload, same R)."""
+    from sim import async_sgd
+    from sim.estimators import fit_two_term
+    from sim.objectives import LogReg
+    from sim.queue import simulate_batch
+
+    work = LogReg(0)  # RealConfig.data_seed's default: the same workload as the real runs
+    Objective = work.as_objective()  # full batch, vectorised over replicas
+
+    out = []
+    for k in range(repeats or config.momentum_model_repeats):
+        schedule = simulate_batch(n_workers, config.momentum_updates, replicas or config.momentum_replicas,
+                                  seed=config.seed + 97 * k + n_workers)
+        x = async_sgd.run_workers(Objective, schedule, config.momentum_lr, 0.0, work.init()).x
+        g = np.array([Objective.gradient(xt) for xt in x])
+        out.append(fit_two_term(x.mean(axis=1), g.mean(axis=1))[0])
+    return out
+
+
+def _law_stats(x: np.ndarray, m: int, seed: int, references: int = 1000) -> dict:
+    """Staleness statistics of one run against Geom(1/M): mean and variance with batch-means SEs, and the TV to
+    Geom(1/M) beside the TV exact samples of the same size from the queue model (same dependence) reach: their
+    mean and their 99th percentile (a TV above it has a 1 % chance under the model)."""
+    from sim.queue import simulate_batch
+    exact = simulate_batch(m, x.size + 4 * m, references, seed=seed)
+    samples = [row[~w][:x.size] for row, w in zip(exact.staleness, exact.warmup)]
+    tvs = [geometric_tv(sample, 1 / m) for sample in samples]
+    return {"mean": float(x.mean()), "mean_se": batch_se(x, 20), "var": float(x.var()), "var_se": _var_se(x),
+            "tv": geometric_tv(x, 1 / m), "tv_reference": float(np.mean(tvs)),
+            "tv_reference_q99": float(np.quantile(tvs, 0.99)), "n": int(x.size),
+            "pmf": (np.bincount(x, minlength=4 * m)[:4 * m] / x.size).tolist(),
+            # the check's sampling distribution under the model, for its power: each exact sample's z and TV
+            "exact_z_var": [_z_var(sample, m) for sample in samples], "exact_tv": [float(v) for v in tvs],
+            "staleness": [int(v) for v in x]}
+
+
+def _var_se(x: np.ndarray) -> float:
+    return batch_se((x - x.mean()) ** 2, 20)
+
+
+def _z_var(x: np.ndarray, m: int) -> float:
+    se = _var_se(x)
+    return float(abs(x.var() - m * (m - 1)) / se) if se > 0 else math.inf
+
+
+def _block_bootstrap(x: np.ndarray, n: int, seed: int, block: int = 20) -> list[np.ndarray]:
+    """n resamples of a dependent series by blocks of `block` consecutive values."""
+    rng = np.random.default_rng(seed)
+    starts = np.arange(0, x.size - block + 1)
+    k = -(-x.size // block)
+    return [np.concatenate([x[i:i + block] for i in rng.choice(starts, k)])[:x.size] for _ in range(n)]
+
+
+def _predicted_efficiency(config: Config, workers, seeds: int = 20) -> dict:
+    """Updates to the target loss under the queue model (exponential work, same workload, full batch): the
+    simulator's statistical efficiency, averaged over schedules."""
+    from sim import async_sgd
+    from sim.objectives import LogReg
+    from sim.queue import simulate_batch
+
+    work = LogReg(0)
+    Objective = work.as_objective()
+
+    def losses(x):  # (T+1, R, d) -> (T+1, R)
+        return np.array([[work.loss(w) for w in xt] for xt in x])
+
+    out = {}
+    for m in workers:
+        schedule = simulate_batch(int(m), config.efficiency_updates, seeds, seed=config.seed + 31 * int(m))
+        x = async_sgd.run_workers(Objective, schedule, config.efficiency_lr, 0.0, work.init()).x
+        out[str(m)] = losses(x[::5])  # every 5th update, as the real runs log it
+    return out
+
+
+def _geometric_phase(ps, client, config: Config, m: int) -> dict:
+    from cnn_experiments.real_async import schedule_of
+    r = ps.run(client, ps.RealConfig(n_workers=m, n_updates=config.geometric_updates, work_mean=config.work_mean,
+                                     seed=config.seed + m))
+    s = schedule_of(r, m)
+    cycle = np.array(r.cycle)
+    return {**_law_stats(s.staleness[~s.warmup], m, config.seed + m), "cycle_mean_s": float(cycle.mean()),
+            "cycle_cv": float(cycle.std() / cycle.mean())}
+
+
+def _natural_phase(ps, client, config: Config) -> dict:
+    from cnn_experiments.real_async import schedule_of
+    from sim.queue import simulate
+    m = config.natural_workers
+    r = ps.run(client, ps.RealConfig(n_workers=m, n_updates=config.natural_updates, work_time="natural",
+                                     seed=config.seed + 50))
+    natural_schedule = schedule_of(r, m)
+    measured = natural_schedule.staleness[~natural_schedule.warmup]
+    with tempfile.TemporaryDirectory() as tmp:
+        trace = Path(tmp) / "cycles.csv"
+        np.savetxt(trace, np.array(r.cycle), header="work_time", comments="")
+        model = simulate(m, 20 * config.natural_updates, "trace", seed=config.seed, path=str(trace))
+    predicted = model.staleness[~model.warmup]
+    cycle_mean, cycle_cv = float(np.mean(r.cycle)), float(np.std(r.cycle) / np.mean(r.cycle))
+    return {"n_workers": m, "measured_mean": float(measured.mean()), "measured_var": float(measured.var()),
+            "predicted_mean": float(predicted.mean()), "predicted_var": float(predicted.var()),
+            "tv_measured_vs_predicted": law_tv(measured, predicted),
+            "tv_measured_vs_geometric": geometric_tv(measured, 1 / m), "cycle_mean_s": cycle_mean,
+            "cycle_cv": cycle_cv,
+            "measured_pmf": (np.bincount(measured, minlength=3 * m)[:3 * m] / measured.size).tolist(),
+            "predicted_pmf": (np.bincount(predicted, minlength=3 * m)[:3 * m] / predicted.size).tolist(),
+            "law_stats": {**_law_stats(measured, m, config.seed + 50), "cycle_mean_s": cycle_mean,
+                          "cycle_cv": cycle_cv}}
+
+
+def _momentum_phase(ps, client, config: Config, m: int) -> dict:
+    from sim.estimators import fit_two_term
+    runs = [ps.run(client, ps.RealConfig(n_workers=m, n_updates=config.momentum_updates, lr=config.momentum_lr,
+                                         batch_size=config.momentum_batch_size, work_mean=config.momentum_work_mean,
+                                         seed=config.seed + 1000 * m + rep, record_trajectory=True))
+            for rep in range(config.momentum_replicas)]
+    xs = np.array([r.trajectory for r in runs])        # (R, T+1, d), all from the same initial point
+    gs = np.array([r.full_gradients for r in runs])
+    mu, eta = fit_two_term(xs.mean(axis=0), gs.mean(axis=0))
+    halves = [fit_two_term(xs[h].mean(axis=0), gs[h].mean(axis=0))[0] for h in (slice(0, None, 2), slice(1, None, 2))]
+    model_mu = _model_estimates(m, config)
+    return {"mu": mu, "eta": eta, "mu_se": float(abs(halves[0] - halves[1]) / 2),
+            "predicted": predictions.implicit_momentum(m), "lr": config.momentum_lr, "replicas": len(runs),
+            "model_mean": float(np.mean(model_mu)), "model_sd": float(np.std(model_mu, ddof=1)),
+            "model_estimates": [float(v) for v in model_mu],
+            "model_large_r": _model_estimates(m, config, replicas=400, repeats=1)[0]}
+
+
+def _efficiency_phase(ps, client, config: Config, m: int) -> dict:
+    out = {}
+    for role, seed in (("prediction", config.seed + 7), ("measured", config.seed + 8)):  # separate runs
+        r = ps.run(client, ps.RealConfig(n_workers=m, n_updates=config.efficiency_updates, lr=config.efficiency_lr,
+                                         batch_size=config.efficiency_batch_size,
+                                         work_mean=config.efficiency_work_mean, seed=seed), loss_every=5)
+        out[role] = {"seconds_per_update": r.wall_seconds / len(r.staleness), "losses": r.losses}
+    return out
+
+
+def run(config: Config, checkpoint=None) -> Result:
+    """Phase by phase (each law, each M); `checkpoint` stores each phase as it finishes, so a killed run resumes
+    with the phases it has (their timings are those of the run that measured them)."""
+    from cnn_experiments import cluster as cluster_mod
+    from cnn_experiments import param_server as ps
+    from reports.harness.checkpoint import Memory
+
+    checkpoint = checkpoint or Memory()
+    start = time.time()
+    phases = ([(f"geometric-M{m}", _geometric_phase, (m,)) for m in config.geometric_workers]
+              + [("natural", _natural_phase, ())]
+              + [(f"momentum-M{m}", _momentum_phase, (m,)) for m in config.momentum_workers]
+              + [(f"efficiency-M{m}", _efficiency_phase, (m,)) for m in config.efficiency_workers])
+    n_procs = max(max(config.geometric_workers), max(config.efficiency_workers), config.natural_workers)
+    client, cluster, out = None, None, {}
+    try:
+        for done, (name, phase, args) in enumerate(phases):
+            stored = checkpoint.get(name)
+            if stored is None:
+                checkpoint.check_deadline(done, len(phases))
+                if client is None:  # a cluster only when something is left to measure
+                    client, cluster = cluster_mod.local_client(n_procs)
+                stored = phase(ps, client, config, *args)
+                checkpoint.put(name, stored)
+            out[name] = stored
+    finally:
+        if client is not None:
+            client.close()
+            cluster.close()
+    efficiency = {str(m): out[f"efficiency-M{m}"] for m in config.efficiency_workers}
+    synchronous = _model_estimates(1, config)  # control: the same estimator when asynchrony adds no momentum
+    efficiency, target = _efficiency_summary(config, efficiency)
+    summary = {"geometric": {str(m): out[f"geometric-M{m}"] for m in config.geometric_workers},
+               "natural": out["natural"], "momentum": {str(m): out[f"momentum-M{m}"] for m in config.momentum_workers},
+               "efficiency": efficiency, "efficiency_target_loss": target, "work_mean": config.work_mean,
+               "synchronous_model": {"mean": float(np.mean(synchronous)), "sd": float(np.std(synchronous, ddof=1)),
+                                     "estimates": [float(v) for v in synchronous]}}
+    return Result(summary=summary, provenance=provenance({"seed": config.seed, "phases": len(phases)},
+                                                         time.time() - start))
+
+
+def _efficiency_summary(config: Config, runs: dict) -> tuple[dict, float]:
+    """HE predicted from the 'prediction' runs' time per update, SE from the simulator; the product against the
+    time to target of the separate 'measured' runs. Target: the loss M = 1's measured run reaches at
+    efficiency_target_at of its updates."""
+    at = int(config.efficiency_target_at * config.efficiency_updates)
+    target = min(l for u, l, _ in runs["1"]["measured"]["losses"] if u <= at) + 1e-12
+    simulated = _predicted_efficiency(config, sorted(runs, key=int))
+
+    def each(m):  # per schedule: the first logged update at or below the target (None: never)
+        return [5 * int(h[0]) if h.size else None for h in (np.flatnonzero(col <= target) for col in simulated[m].T)]
+
+    def sim_updates(m):  # mean over schedules (censored: None)
+        hits = each(m)
+        return float(np.mean(hits)) if all(h is not None for h in hits) else None
+
+    out = {}
+    base_pred, base_meas, base_sim = runs["1"]["prediction"], runs["1"]["measured"], sim_updates("1")
+    base_seconds = next((sec for _, l, sec in base_meas["losses"] if l <= target), None)
+    for m, r in runs.items():
+        he = r["prediction"]["seconds_per_update"] / base_pred["seconds_per_update"]
+        sim = sim_updates(m)
+        se = sim / base_sim if sim and base_sim else None
+        seconds = next((sec for _, l, sec in r["measured"]["losses"] if l <= target), None)
+        out[m] = {"hardware_efficiency": he, "statistical_efficiency": se, "simulated_updates_to_target": sim,
+                  "simulated_updates_each": each(m),
+                  "predicted_time_ratio": he * se if se else None,
+                  "measured_updates_to_target": next((u for u, l, _ in r["measured"]["losses"] if l <= target), None),
+                  "measured_seconds_per_update_ratio": (r["measured"]["seconds_per_update"]
+                                                        / base_meas["seconds_per_update"]),
+                  "measured_time_ratio": seconds / base_seconds if seconds and base_seconds else None}
+    return out, target
+
+
+# ------------------------------------------------------------------ checks ----------------------------------
