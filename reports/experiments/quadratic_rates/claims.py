@@ -1,130 +1,13 @@
-"""Theorem 7 on quadratics: Fig. 6 (optimal mu_L vs mu_S), Fig. 7 (three tuning strategies, against the values the
-paper plots), the mu_L = 0 equality gamma = sqrt(mu_S), and the closed-form rate checked against iterating the
-store's expected update on a rotated quadratic. Controls: the first-order rule mu* - mu_S, tuning restricted to
-mu_L >= 0, momenta that add exactly, Polyak's formula without its square. Cost: about 40 s on one CPU core.
-The limit of asynchrony and the first-order prescription live in quadratic_limit.py.
-"""
+"""The experiment's claims: checks, controls, power."""
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import dataclass
-
 import numpy as np
-
-from reports.harness.provenance import provenance
 from reports.harness.store import Result
-from reports.registry import Claim, Control, Experiment, Tolerance, Verdict, with_summary
+from reports.registry import Claim, Control, Tolerance, Verdict, with_summary
 from theory import quadratic
+from reports.experiments.quadratic_rates.config import C7_FROM, C7_RANGE, PAPER_FIG6, PAPER_FIG6_MU, PAPER_FIG7, PAPER_FIG7_TEXT_RATIO
 
-# docs/paper.md section 3, Fig. 6: optimal explicit momentum read from the paper's plot data, mu_S = 0.0 .. 0.9.
-PAPER_FIG6 = {5.0: (0.149, 0.051, -0.062, -0.171, -0.187, -0.214, -0.236, -0.258, -0.279, -0.290),
-              20.0: (0.409, 0.306, 0.198, 0.106, 0.008, -0.176, -0.258, -0.263, -0.296, -0.301)}
-PAPER_FIG6_MU = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
-PAPER_FIG7_TEXT_RATIO = 1.5  # Section VI text: negative momentum gives "about 1.5x" over mu_L = 0 at mu_S > 0.3
-# docs/paper.md section 3, Fig. 7: gamma^10 read from the paper's plot data at mu_S = linspace(0, 0.9, 20), Q = 10.
-PAPER_FIG7 = {
-    "tuned": (0.001634, 0.003771, 0.005212, 0.005725, 0.005219, 0.003894, 0.001769, 0.003261, 0.006039, 0.01083,
-              0.01838, 0.02957, 0.04574, 0.06822, 0.0989, 0.1396, 0.1928, 0.2611, 0.3475, 0.4663),
-    "mu_L=0": (0.137, 0.1081, 0.0794, 0.05277, 0.03159, 0.01265, 0.001854, 0.004009, 0.007813, 0.01408, 0.02384,
-               0.0384, 0.05932, 0.08853, 0.1283, 0.181, 0.25, 0.3384, 0.4504, 0.5904),
-    "mu_L=0.5": (0.03125, 0.04591, 0.06426, 0.08622, 0.1111, 0.1345, 0.164, 0.1929, 0.2168, 0.2492, 0.2825, 0.3168,
-                 0.3515, 0.3875, 0.4248, 0.4645, 0.5089, 0.5575, 0.5971, 0.6854)}
-C7_RANGE = (-0.35, -0.2)     # Section VI: the optimal mu_L saturates in [-0.35, -0.2] once mu_S >= 0.6
-C7_FROM = 0.6
-
-
-@dataclass(frozen=True)
-class Config:
-    fig6_condition_numbers: tuple = (5.0, 20.0)
-    fig6_mu_implicit: tuple = PAPER_FIG6_MU
-    fig7_condition_number: float = 10.0
-    fig7_points: int = 20
-    fig7_fixed_mu_explicit: tuple = (0.0, 0.5)
-    fig7_steps: int = 10
-    n_eigenvalues: int = 17
-    rate_check_cases: int = 8
-    rate_check_steps: int = 3000
-    rate_check_dim: int = 5
-    seed: int = 0
-
-    def validate(self) -> None:
-        if any(q < 1 for q in self.fig6_condition_numbers) or self.fig7_condition_number < 1:
-            raise ValueError("condition numbers must be >= 1")
-        if not 2 <= self.fig7_points <= 1000 or self.n_eigenvalues < 2:
-            raise ValueError("fig7_points must be in 2..1000 and n_eigenvalues >= 2")
-
-
-
-
-def iterate_store_update(mu_implicit: float, mu_explicit: float, lr: float, hessian: np.ndarray,
-                         n_steps: int) -> float:
-    """Rate of the expected iterate by iterating w itself, independently of the closed form's z, c, d:
-    D_{t+1} = (mu_L + mu_S) D_t - mu_L mu_S D_{t-1} - alpha (1 - mu_S) H e_t on e = w - w*, the state
-    (e_t, D_t, D_{t-1}) renormalised every step; the rate is the mean log growth over the second half."""
-    d = hessian.shape[0]
-    e, step, prev = np.ones(d), np.zeros(d), np.zeros(d)
-    logs = []
-    for _ in range(n_steps):
-        new = (mu_explicit + mu_implicit) * step - mu_explicit * mu_implicit * prev - lr * (1 - mu_implicit) * (hessian @ e)
-        e, step, prev = e + new, new, step
-        norm = math.sqrt(e @ e + step @ step + prev @ prev)
-        logs.append(math.log(norm))
-        e, step, prev = e / norm, step / norm, prev / norm
-    return float(math.exp(np.mean(logs[n_steps // 2:])))
-
-
-def _rate_checks(config: Config) -> list[dict]:
-    rng = np.random.default_rng(np.random.SeedSequence([config.seed, 7]))
-    out = []
-    for _ in range(config.rate_check_cases):
-        mu_s, mu_l = rng.uniform(0, 0.9), rng.uniform(-0.5, 0.9)
-        q = rng.uniform(2, 50)
-        lam = np.concatenate([[1.0, q], rng.uniform(1.0, q, config.rate_check_dim - 2)])
-        basis, _ = np.linalg.qr(rng.standard_normal((config.rate_check_dim, config.rate_check_dim)))
-        hessian = basis @ np.diag(lam) @ basis.T
-        lr = rng.uniform(0.05, 1.0) / q / (1 - mu_s)
-        out.append({"mu_implicit": mu_s, "mu_explicit": mu_l, "lr": lr, "condition_number": q,
-                    "closed_form": quadratic.rate(mu_s, mu_l, lr, lam),
-                    # control: heavy ball with momentum mu_S + mu_L and the same effective step (no mu_S mu_L term)
-                    "closed_form_additive": quadratic.rate(0.0, mu_s + mu_l, lr * (1 - mu_s), lam),
-                    "iterated": iterate_store_update(mu_s, mu_l, lr, hessian, config.rate_check_steps)})
-    return out
-
-
-def run(config: Config) -> Result:
-    start = time.time()
-    best = lambda mu_s, q, **kw: quadratic.best_explicit_momentum(mu_s, q, n_eigenvalues=config.n_eigenvalues, **kw)  # noqa: E731
-    fig6 = {str(q): [best(mu, q) for mu in config.fig6_mu_implicit] for q in config.fig6_condition_numbers}
-    mu7 = np.linspace(0.0, 0.9, config.fig7_points)
-    q7 = config.fig7_condition_number
-    fig7 = {"tuned": [best(mu, q7) for mu in mu7]}
-    for fixed in config.fig7_fixed_mu_explicit:
-        fig7[f"mu_L={fixed:g}"] = [best(mu, q7, mu_explicit=fixed) for mu in mu7]
-    fig7_non_negative = [best(mu, q7, mu_range=(0.0, 0.95)) for mu in mu7]
-    # control: if the momenta added exactly (heavy ball with mu_S + mu_L), with the same effective step
-    fig7_additive = {"tuned": [quadratic.best_additive_momentum(mu, q7, config.n_eigenvalues) for mu in mu7]}
-    for fixed in config.fig7_fixed_mu_explicit:
-        fig7_additive[f"mu_L={fixed:g}"] = [best(0.0, q7, mu_explicit=min(fixed + mu, 0.999)) for mu in mu7]
-    heavy = {str(q): [best(mu, q, mu_explicit=0.0)[2] for mu in config.fig6_mu_implicit] for q in (q7, 2 * q7)}
-    summary = {
-        "fig6": fig6, "fig6_mu_implicit": list(config.fig6_mu_implicit), "fig7_mu_implicit": mu7.tolist(),
-        "fig7": fig7, "fig7_non_negative": fig7_non_negative, "fig7_additive": fig7_additive,
-        "fig7_steps": config.fig7_steps, "fig6_additive": {str(q): [quadratic.best_additive_momentum(mu, q, config.n_eigenvalues)
-                                                                   for mu in config.fig6_mu_implicit]
-                                                          for q in config.fig6_condition_numbers},
-        "polyak": {str(q): quadratic.polyak_momentum(q) for q in config.fig6_condition_numbers},
-        "polyak_unsquared": {str(q): (math.sqrt(q) - 1) / (math.sqrt(q) + 1) for q in config.fig6_condition_numbers},
-        "heavy_ball_condition_number": q7,
-        "heavy_ball_best_rates": heavy[str(q7)], "heavy_ball_best_rates_twice_q": heavy[str(2 * q7)],
-        "rate_checks": _rate_checks(config),
-    }
-    log = [{"figure": "fig6", "Q": q, "mu_implicit": mu, "mu_explicit": b[0], "lr": b[1], "rate": b[2]}
-           for q, rows in fig6.items() for mu, b in zip(config.fig6_mu_implicit, rows)]
-    return Result(summary=summary, log=log, provenance=provenance({"rate_checks": config.seed}, time.time() - start))
-
-
-# ------------------------------------------------------------------ checks ----------------------------------
 
 def _fig6(result: Result, tol: Tolerance) -> Verdict:
     worst, rows, values = 0.0, [], {}
@@ -364,38 +247,3 @@ CLAIMS = (
           (Control("paper-search-exact", "the plotted tuned values taken as exact optima", _paper_search_exact),),
           figure="fig7"),
 )
-
-def figures(result: Result) -> dict:
-    import matplotlib.pyplot as plt
-    s = result.summary
-    out = {}
-    fig, ax = plt.subplots(figsize=(6, 4))
-    mus = s["fig6_mu_implicit"]
-    for q, paper in PAPER_FIG6.items():
-        line, = ax.plot(mus, [b[0] for b in s["fig6"][str(q)]], label=f"ours, Q={q:g}")
-        ax.plot(PAPER_FIG6_MU, paper, "o", color=line.get_color(), mfc="none",
-                label=f"paper Fig. 6, Q={q:g}")
-    ax.axhline(0, color="gray", lw=0.5)
-    ax.set(xlabel=r"implicit momentum $\mu_S$", ylabel=r"optimal explicit momentum $\mu_L$",
-           title="Fig. 6: optimal explicit vs implicit momentum")
-    ax.legend(fontsize=8)
-    out["fig6"] = fig
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for name, rows in s["fig7"].items():
-        line, = ax.semilogy(s["fig7_mu_implicit"], [b[2] ** s["fig7_steps"] for b in rows], marker=".",
-                            label=name if name != "tuned" else r"$\alpha$, $\mu_L$ tuned")
-        if name in PAPER_FIG7:
-            ax.semilogy(np.linspace(0.0, 0.9, 20), PAPER_FIG7[name], "o", mfc="none", ms=5, color=line.get_color(),
-                        label=f"paper Fig. 7 ({name}), read from the figure")
-    ax.set(xlabel=r"implicit momentum $\mu_S$", ylabel=r"$\gamma^{10}$ (distance after 10 steps)",
-           title="Fig. 7: three strategies, Q = 10")
-    ax.legend(fontsize=8)
-    out["fig7"] = fig
-    return out
-
-
-EXPERIMENT = Experiment(
-    name="quadratic_rates", kind="quadratic", version=3, config=Config, profiles={"quick": Config(), "full": Config()},
-    smoke=Config(fig6_mu_implicit=(0.0, 0.5), fig7_points=4, n_eigenvalues=5,
-                 rate_check_cases=2, rate_check_steps=300),
-    run=run, figures=figures, claims=CLAIMS, uses_model=False)
