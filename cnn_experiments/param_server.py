@@ -22,6 +22,7 @@ import numpy as np
 
 from cnn_experiments import workloads
 from sim import step_rules
+from sim.seeds import int_seed
 from sim.laws import make_sampler
 
 
@@ -140,100 +141,109 @@ def _sleep_sampler(config: RealConfig):
     return lambda: float(sampler(rng, (1, 1, 1))[0, 0, 0])
 
 
+class _Server:
+    """The parameter server's state during a run: the parameters, the tasks in flight, the log."""
+
+    def __init__(self, client, config: RealConfig, poison_tasks, loss_every: int):
+        self.client, self.config, self.poison, self.loss_every = client, config, poison_tasks, loss_every
+        self.work = workloads.get(config.model, config.data_seed)
+        self.w = self.work.init()
+        self.previous = self.w.copy()
+        self.version, self.next_task, self.failures, self.in_a_row = 0, 0, 0, 0
+        self.sleep = _sleep_sampler(config)
+        self.out = RealRun()
+        self.pending = {}     # future key -> (slot, submit time, task id, future)
+        self.slot_clock = {}  # slot -> when its current task ends on the server's clock (injected work times)
+        self.start, self.wall_start = time.perf_counter(), time.time()
+        self.mu_explicit, self.lr = config.mu_explicit, config.lr
+        self.loop = _closed_loop(config) if config.compensate_every else None
+        self.limit = max_failures(config)
+        self.record()
+
+    def record(self) -> None:
+        if self.config.record_trajectory:
+            self.out.trajectory.append(self.w.copy())
+            self.out.full_gradients.append(self.work.full_gradient(self.w))
+
+    def submit(self, slot: int):
+        c, task_id = self.config, self.next_task
+        self.next_task += 1
+        drawn = self.sleep()
+        if drawn > 0:  # the slot's logical clock: its previous task's end (not when the server got to it) + drawn
+            self.slot_clock[slot] = self.slot_clock.get(slot, self.wall_start) + drawn
+        future = self.client.submit(gradient_task, self.w, self.version, task_id, c.model, c.data_seed,
+                                    int_seed(c.seed, f"task-{task_id}"), c.batch_size,
+                                    self.slot_clock[slot] if drawn > 0 else 0.0, task_id in self.poison, pure=False,
+                                    key=f"grad-{c.seed}-{task_id}")
+        self.pending[future.key] = (slot, time.perf_counter(), task_id, future)
+        return future
+
+    def cancel(self) -> None:
+        self.client.cancel([entry[3] for entry in self.pending.values()])
+
+    def failed(self, event: str, slot: int, task_id: int, stream) -> None:
+        """A lost or non-finite gradient: logged, the slot resubmitted; too many abort the run."""
+        self.out.events.append({"update": self.version, "slot": slot, "task": task_id, "event": event})
+        self.failures, self.in_a_row = self.failures + 1, self.in_a_row + 1
+        if self.failures > self.limit or self.in_a_row > 2 * self.config.n_workers + 10:
+            self.cancel()
+            raise RunAborted(f"{self.failures} tasks lost or non-finite ({self.in_a_row} in a row; last: {event}) "
+                             f"after {self.version} updates; check the workers, the data and the step size (--lr)")
+        stream.add(self.submit(slot))
+
+    def apply(self, result: dict, slot: int, submitted: float, now: float) -> None:
+        """One write: the gradient taken at the version the worker read, applied with explicit momentum."""
+        c, out = self.config, self.out
+        self.in_a_row = 0
+        staleness = self.version - result["version"]
+        step = self.lr if c.per_update == "constant" else float(step_rules.step(c.per_update, self.lr, staleness,
+                                                                                c.n_workers))
+        self.w, self.previous = (self.w - step * result["grad"]) + self.mu_explicit * (self.w - self.previous), self.w
+        self.version += 1
+        out.staleness.append(staleness)
+        out.slot.append(slot)
+        out.time.append(now - self.start)
+        out.cycle.append(now - submitted)
+        out.compute.append(result["compute_s"])
+        out.applied_tasks.append(result["task_id"])
+        self.record()
+        if self.loss_every and self.version % self.loss_every == 0:
+            out.losses.append((self.version, self.work.loss(self.w), now - self.start))
+        if self.loop is not None and self.version % c.compensate_every == 0:
+            self.mu_explicit, self.lr = self.loop(out)
+
+
 def run(client, config: RealConfig, on_update=None, poison_tasks=(), loss_every: int = 0) -> RealRun:
     """Run the parameter-server loop on a Dask client; `on_update(version, run)` is called after each update."""
     from distributed import as_completed
-
     config.validate()
-    work = workloads.get(config.model, config.data_seed)
-    w = work.init()
-    previous = w.copy()
-    version, next_task = 0, 0
-    sleep = _sleep_sampler(config)
-    out = RealRun()
-    pending = {}  # future key -> (slot, submit time, task id)
-    slot_clock = {}  # slot -> when its current task ends on the server's clock (injected work times)
-    start, wall_start = time.perf_counter(), time.time()
-
-    def submit(slot: int):
-        nonlocal next_task
-        task_id = next_task
-        next_task += 1
-        drawn = sleep()
-        if drawn > 0:  # the slot's logical clock: its previous task's end (not when the server got to it) + drawn
-            slot_clock[slot] = slot_clock.get(slot, wall_start) + drawn
-        future = client.submit(gradient_task, w, version, task_id, config.model, config.data_seed,
-                               config.seed * 1_000_003 + task_id, config.batch_size,
-                               slot_clock[slot] if drawn > 0 else 0.0,
-                               task_id in poison_tasks, pure=False, key=f"grad-{config.seed}-{task_id}")
-        pending[future.key] = (slot, time.perf_counter(), task_id, future)
-        return future
-
-    if config.record_trajectory:
-        out.trajectory.append(w.copy())
-        out.full_gradients.append(work.full_gradient(w))
+    server = _Server(client, config, poison_tasks, loss_every)
     if loss_every:
-        out.losses.append((0, work.loss(w), 0.0))
-    failures, in_a_row = 0, 0
-    limit = max_failures(config)
-    mu_explicit, lr = config.mu_explicit, config.lr
-    loop = _closed_loop(config) if config.compensate_every else None
-
-    def failed(event: str, slot: int) -> None:
-        nonlocal failures, in_a_row
-        failures, in_a_row = failures + 1, in_a_row + 1
-        if failures > limit or in_a_row > 2 * config.n_workers + 10:
-            client.cancel([entry[3] for entry in pending.values()])
-            raise RunAborted(f"{failures} tasks lost or non-finite ({in_a_row} in a row; last: {event}) after "
-                             f"{version} updates; check the workers, the data and the step size (--lr)")
-        stream.add(submit(slot))
-
-    stream = as_completed([submit(slot) for slot in range(config.n_workers)])
+        server.out.losses.append((0, server.work.loss(server.w), 0.0))
+    stream = as_completed([server.submit(slot) for slot in range(config.n_workers)])
     for future in stream:
-        slot, submitted, task_id, _ = pending.pop(future.key)
+        slot, submitted, task_id, _ = server.pending.pop(future.key)
         now = time.perf_counter()
         try:
             result = future.result()
         except Exception as exc:  # the worker died or the task raised: the gradient is lost, the slot goes on
-            out.lost_updates += 1
-            event = f"lost: {type(exc).__name__}: {str(exc)[:120]}"
-            out.events.append({"update": version, "slot": slot, "task": task_id, "event": event})
-            failed(event, slot)
+            server.out.lost_updates += 1
+            server.failed(f"lost: {type(exc).__name__}: {str(exc)[:120]}", slot, task_id, stream)
             continue
-        grad = result["grad"]
-        if not np.all(np.isfinite(grad)):
-            out.skipped_nonfinite += 1
-            out.events.append({"update": version, "slot": slot, "task": task_id, "event": "non-finite gradient skipped"})
-            failed("non-finite gradient", slot)
+        if not np.all(np.isfinite(result["grad"])):
+            server.out.skipped_nonfinite += 1
+            server.failed("non-finite gradient skipped", slot, task_id, stream)
             continue
-        in_a_row = 0
-        staleness = version - result["version"]
-        step = lr if config.per_update == "constant" else float(
-            step_rules.step(config.per_update, lr, staleness, config.n_workers))
-        w, previous = (w - step * grad) + mu_explicit * (w - previous), w
-        version += 1
-        out.staleness.append(staleness)
-        out.slot.append(slot)
-        out.time.append(now - start)
-        out.cycle.append(now - submitted)
-        out.compute.append(result["compute_s"])
-        out.applied_tasks.append(result["task_id"])
-        if config.record_trajectory:
-            out.trajectory.append(w.copy())
-            out.full_gradients.append(work.full_gradient(w))
-        if loss_every and version % loss_every == 0:
-            out.losses.append((version, work.loss(w), now - start))
-        if loop is not None and version % config.compensate_every == 0:
-            mu_explicit, lr = loop(out)
+        server.apply(result, slot, submitted, now)
         if on_update is not None:
-            on_update(version, out)
-        if version >= config.n_updates:
+            on_update(server.version, server.out)
+        if server.version >= config.n_updates:
             break
-        stream.add(submit(slot))
-    client.cancel([entry[3] for entry in pending.values()])  # tasks still in flight when the run ends
-    out.wall_seconds = time.perf_counter() - start
-    out.final_params = w
-    return out
+        stream.add(server.submit(slot))
+    server.cancel()  # tasks still in flight when the run ends
+    server.out.wall_seconds = time.perf_counter() - server.start
+    server.out.final_params = server.w
+    return server.out
 
 
 def _closed_loop(config: RealConfig):

@@ -55,7 +55,7 @@ def summary(run: ps.RealRun, config: ps.RealConfig, target_loss: float | None = 
 WORK_MEAN = 0.02  # seconds: the default mean injected work time
 
 
-def main(argv=None) -> int:
+def _parser() -> Parser:
     parser = Parser(prog="python -m cnn_experiments.real_async", description=__doc__.split("\n")[0])
     parser.add_argument("--n-workers", type=int, default=4)
     parser.add_argument("--work-time", default="exponential")
@@ -93,7 +93,11 @@ def main(argv=None) -> int:
     parser.add_argument("--target-loss", type=float, default=None,
                         help="report updates_to_target: the first update (checked every 10) with the full loss below "
                              "this (default with --compensate: 0.5)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
     target = args.target_loss if args.target_loss is not None else (0.5 if args.compensate else None)
     if target is not None and not (np.isfinite(target) and target > 0):
         print("error: --target-loss must be a positive number", file=sys.stderr)

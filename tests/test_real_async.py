@@ -157,7 +157,7 @@ def test_counts_and_durations_are_bounded():
         ps.RealConfig(work_mean=1e9).validate()
 
 
-@pytest.mark.parametrize("args, message", [(["--scheduler", "tcp://127.0.0.1:9"], "no Dask scheduler answers"),
+@pytest.mark.parametrize("args, message", [(["--scheduler", "tcp://127.0.0.1:9"], "no Dask scheduler answered"),
                                            (["--n-workers", "0"], "n_workers"),
                                            (["--work-mean", "1e9"], "work_mean"),
                                            (["--lr", "nan"], "lr"),
@@ -184,9 +184,9 @@ def test_the_real_async_experiment_resumes_from_its_stored_phases(tmp_path):
 
     config = exp.EXPERIMENT.smoke
     with pytest.raises(Incomplete):
-        exp.run(config, checkpoint=StopAfterTwo(tmp_path / "chunks"))
+        exp.EXPERIMENT.run(config, checkpoint=StopAfterTwo(tmp_path / "chunks"))
     first = Folder(tmp_path / "chunks").get("geometric-M2")
     assert first is not None and progress(tmp_path / "chunks") == (2, 5)
-    result = exp.run(config, checkpoint=Folder(tmp_path / "chunks"))
+    result = exp.EXPERIMENT.run(config, checkpoint=Folder(tmp_path / "chunks"))
     assert result.summary["geometric"]["2"] == first  # reused, not measured again
     assert set(result.summary["efficiency"]) == {"1", "2"} and result.summary["natural"]["n_workers"] == 2

@@ -80,21 +80,7 @@ def _one(config: Config, name: str, m: int, seed) -> dict:
     pred_se = _recurrence_se(config, pmf, se, lr, quad, path_seed)
     z = {}
     for start, queue in (("", sched), ("_stationary", stationary)):
-        runs = async_sgd.run_workers(quad, queue, lr, 0.0, np.ones(2)).x
-        traj_mean, se_mean = runs.mean(axis=1), runs.std(axis=1, ddof=1) / np.sqrt(R)
-        for label, law_pmf in (("max_abs_z", q), ("max_abs_z_picture", geometric)):
-            pred = laws.recurrence(law_pmf, 0.0, lr, quad.eigenvalues, config.n_steps, np.ones(2))
-            diff = traj_mean[1:] - pred[1:]
-            se_t = np.sqrt(se_mean[1:] ** 2 + (pred_se[1:] ** 2 if law_pmf is q else 0.0))
-            # every replica equal (early steps): no spread to scale by. Lags of probability below 3 / R are missed by
-            # R replicas 95 % of the time (rule of three) and move the mean by at most 3 / R times 2 max |x|: a
-            # difference within that is unresolved (z = 0), one beyond it is a departure (z = inf)
-            resolved = np.abs(diff) > 3 / R * 2 * np.maximum(np.abs(pred[1:]), np.abs(traj_mean[1:]))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                zz = np.where(se_t > 1e-13, diff / se_t, np.where(resolved, np.inf, 0.0))
-            z[label + start] = float(np.abs(zz).max())
-        z["max_abs_diff" + start] = float(np.abs(traj_mean[1:] - laws.recurrence(
-            q, 0.0, lr, quad.eigenvalues, config.n_steps, np.ones(2))[1:]).max())
+        z |= _trajectory_z(config, quad, queue, q, geometric, pred_se, lr, start)
     two_term = _two_term(config, q, m, quad, theory)
     masked = {key: np.where(stable, v, np.inf) for key, v in (("mc", mc), ("theory", theory), ("picture", picture))}
     return {"pmf": [float(v) for v in q], "pmf_se_max": float(se.max()), "mean_staleness": laws.mean_staleness(q),
@@ -104,6 +90,27 @@ def _one(config: Config, name: str, m: int, seed) -> dict:
             "best": {key: _best(config, v, m) for key, v in masked.items()},
             "predicted_under_pmf_error": _prediction_spread(config, pmf, se, m, quad, stable, draw_seed),
             "trajectory": {"lr": lr, **z}, "two_term": two_term}
+
+
+def _trajectory_z(config: Config, quad: Quadratic, queue, q, geometric, pred_se, lr: float, start: str) -> dict:
+    """The mean trajectory at mu_L = 0 on the queue against the law's recurrence and the momentum picture: max |z|."""
+    R, z = config.n_replicas, {}
+    runs = async_sgd.run_workers(quad, queue, lr, 0.0, np.ones(2)).x
+    traj_mean, se_mean = runs.mean(axis=1), runs.std(axis=1, ddof=1) / np.sqrt(R)
+    for label, law_pmf in (("max_abs_z", q), ("max_abs_z_picture", geometric)):
+        pred = laws.recurrence(law_pmf, 0.0, lr, quad.eigenvalues, config.n_steps, np.ones(2))
+        diff = traj_mean[1:] - pred[1:]
+        se_t = np.sqrt(se_mean[1:] ** 2 + (pred_se[1:] ** 2 if law_pmf is q else 0.0))
+        # every replica equal (early steps): no spread to scale by. Lags of probability below 3 / R are missed by
+        # R replicas 95 % of the time (rule of three) and move the mean by at most 3 / R times 2 max |x|: a
+        # difference within that is unresolved (z = 0), one beyond it is a departure (z = inf)
+        resolved = np.abs(diff) > 3 / R * 2 * np.maximum(np.abs(pred[1:]), np.abs(traj_mean[1:]))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            zz = np.where(se_t > 1e-13, diff / se_t, np.where(resolved, np.inf, 0.0))
+        z[label + start] = float(np.abs(zz).max())
+    z["max_abs_diff" + start] = float(np.abs(traj_mean[1:] - laws.recurrence(
+        q, 0.0, lr, quad.eigenvalues, config.n_steps, np.ones(2))[1:]).max())
+    return z
 
 
 PMF_DRAWS = 4  # pmfs redrawn within their standard errors, to carry the sampling error into the predicted best mu_L
