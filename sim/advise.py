@@ -22,6 +22,7 @@ from sim.cli import Parser, path_arg
 from sim.laws import LawError
 from sim.queue import load_log, simulate, simulate_batch
 from sim.stats import batch_se, geometric_tv
+from theory.predictions import implicit_momentum
 
 CLAMP = 0.9
 REFERENCES = 200
@@ -110,7 +111,7 @@ def _text(a: dict) -> str:
     r, h = a["recommended"], a.get("hardware", {})
     lines = [f"M = {a['n_workers']} workers, {a['steady_updates']} steady-state updates of {a['updates']}",
              f"implicit momentum mu_S = {a['mu_implicit']:.3f} [{a['low']:.3f}, {a['high']:.3f}] "
-             f"(1 - 1/M = {1 - 1 / a['n_workers']:.3f}); staleness mean {a['mean_staleness']:.2f}, variance "
+             f"(1 - 1/M = {implicit_momentum(a['n_workers']):.3f}); staleness mean {a['mean_staleness']:.2f}, variance "
              f"{a['var_staleness']:.1f} (geometric: {a['n_workers'] * (a['n_workers'] - 1)}), max {a['max_staleness']}",
              f"geometric staleness: {'yes' if a['geometric'] else 'NO'} (TV {a['tv_to_geometric']:.3f}; exact queue "
              f"samples of this size reach {a['tv_q99_exact']:.3f} at their 99th percentile)",

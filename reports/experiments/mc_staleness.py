@@ -7,12 +7,10 @@ Cost (quick): about 20 s on one CPU core.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from reports.harness.provenance import provenance
 from sim.queue import simulate
 from sim.stats import geometric_tv
 from sim.stats import batch_se as _batch_se
@@ -88,7 +86,6 @@ def dependence(tau: np.ndarray, warmup: np.ndarray, m: int, reference_seed) -> d
 
 
 def run(config: Config) -> Result:
-    start = time.time()
     seeds = seed_tree(config.seed, "reference", "exponential", "rates", "other_laws", "dependence", "control")
     rng = np.random.default_rng(seeds["reference"])
     exponential, control = {}, {}
@@ -126,7 +123,7 @@ def run(config: Config) -> Result:
                "dependence": {"n_workers": m, **dependence(queue.staleness, queue.warmup, m, ref_seed)},
                "controls": {"gamma_queue": control, "other_laws_exponential": other_exponential,
                             "dependence_iid": {"n_workers": m, **dependence(iid, np.zeros(iid.size, bool), m, ref_seed)}}}
-    return Result(summary=summary, provenance=provenance({"seed": config.seed}, time.time() - start))
+    return Result(summary=summary)
 
 
 # ------------------------------------------------------------------ checks ----------------------------------

@@ -11,12 +11,10 @@ Cost (quick): about 15 s on one CPU core.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from reports.harness.provenance import provenance
 from reports.harness.store import Result
 from reports.registry import Claim, Control, Experiment, Tolerance, Verdict, with_summary
 from sim import async_sgd
@@ -91,7 +89,6 @@ def _best(config: Config, table: np.ndarray, n_workers: int) -> dict:
 
 
 def run(config: Config) -> Result:
-    start = time.time()
     per_m, arrays = {}, {}
     mu0 = list(config.mu_explicit_grid).index(0.0)
     for m, seed in zip(config.workers, seed_tree(config.seed, "queues")["queues"].spawn(len(config.workers))):
@@ -110,7 +107,7 @@ def run(config: Config) -> Result:
     mu_star = quadratic.polyak_momentum(config.condition_number)
     summary = {"per_workers": per_m, "mu_star": mu_star, "m0": math.ceil(1 / (1 - mu_star)),
                "grid_step": float(np.diff(config.mu_explicit_grid).max())}
-    return Result(summary=summary, arrays=arrays, provenance=provenance({"seed": config.seed}, time.time() - start))
+    return Result(summary=summary, arrays=arrays)
 
 
 def _per_m(result: Result, key: str) -> tuple[list[int], list[float]]:

@@ -16,6 +16,7 @@ times. Cost (quick): about 2 min on one core.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -165,17 +166,25 @@ def _wall(config: Config, study: _Study, schedule, oracle_updates, rates, m: int
 STEP_TOL = 1.2
 
 
+def _n(value) -> float:
+    """A stored number: JSON keeps a censored (infinite) median as null."""
+    return math.inf if value is None else float(value)
+
+
+def _ratio(case: dict, name: str) -> float:
+    with np.errstate(invalid="ignore"):
+        return _n(case["strategies"][name]["median"]) / _n(case["oracle"]["median"])
+
+
 def _step_rules(result: Result, tol: Tolerance) -> Verdict:
     """The best controller (no per-M grid) within tol of the per-M oracle's median at every case."""
     cases = result.summary["cases"]
     controllers = [n for n in result.summary["strategies"] if "+" in n]
-    worst = {n: max(c["strategies"][n]["median"] / c["oracle"]["median"] for c in cases.values())
-             for n in controllers}
+    worst = {n: max(_ratio(c, n) for c in cases.values()) for n in controllers}
     best = min(worst, key=worst.get)
-    rows = [f"{label}: oracle {c['oracle']['median']:.0f} [{c['oracle']['low']:.0f}, {c['oracle']['high']:.0f}] "
-            f"(mu_L {c['oracle']['mu_explicit']:+.1f}, alpha {c['oracle']['lr']:g}); " + ", ".join(
-                f"{n} x{c['strategies'][n]['median'] / c['oracle']['median']:.2f}" for n in result.summary["strategies"])
-            for label, c in cases.items()]
+    rows = [f"{label}: oracle {_n(c['oracle']['median']):.0f} [{_n(c['oracle']['low']):.0f}, "
+            f"{_n(c['oracle']['high']):.0f}] (mu_L {c['oracle']['mu_explicit']:+.1f}, alpha {c['oracle']['lr']:g}); "
+            + ", ".join(f"{n} x{_ratio(c, n):.2f}" for n in result.summary["strategies"]) for label, c in cases.items()]
     values = {f"{n},worst_ratio": v for n, v in worst.items()} | {"best_worst_ratio": worst[best]}
     return Verdict(worst[best] <= tol.value, f"the best controller (momentum rule x step rule, no per-M grid) within "
                    f"{tol.value:g}x of the per-M oracle's median updates at every case",
@@ -197,9 +206,10 @@ def _pays(result: Result, tol: Tolerance, key: str = "predicted_sync_time") -> V
     ok, rows, values = True, [], {}
     for label, c in result.summary["cases"].items():
         w = c["wall"]
-        simulated = w["async_time"] / w["sync_time"]
-        predicted = w["predicted_async_time"] / w[key]
-        err = abs(predicted - simulated) / simulated
+        with np.errstate(invalid="ignore", divide="ignore"):
+            simulated = _n(w["async_time"]) / _n(w["sync_time"])
+            predicted = _n(w["predicted_async_time"]) / _n(w[key])
+            err = abs(predicted - simulated) / simulated
         ok &= err <= tol.value and (predicted < 1) == (simulated < 1)
         values |= {f"{label},simulated_ratio": simulated, f"{label},predicted_ratio": predicted,
                    f"{label},error": err}
@@ -244,7 +254,7 @@ def figures(result: Result) -> dict:
     fig, ax = plt.subplots(figsize=(9, 4))
     names = result.summary["strategies"]
     for k, (label, c) in enumerate(cases.items()):
-        ratios = [c["strategies"][n]["median"] / c["oracle"]["median"] for n in names]
+        ratios = [_ratio(c, n) for n in names]
         ax.plot(range(len(names)), ratios, "o-", label=label)
     ax.axhline(STEP_TOL, color="gray", ls=":", lw=0.8)
     ax.set_xticks(range(len(names)), names, rotation=70, fontsize=6)

@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import math
-import time
 import numpy as np
 
-from reports.harness.provenance import provenance
 from reports.harness.store import Result
 
 from theory import quadratic
@@ -48,7 +46,6 @@ def _rate_checks(config: Config) -> list[dict]:
 
 
 def run(config: Config) -> Result:
-    start = time.time()
     best = lambda mu_s, q, **kw: quadratic.best_explicit_momentum(mu_s, q, n_eigenvalues=config.n_eigenvalues, **kw)  # noqa: E731
     fig6 = {str(q): [best(mu, q) for mu in config.fig6_mu_implicit] for q in config.fig6_condition_numbers}
     mu7 = np.linspace(0.0, 0.9, config.fig7_points)
@@ -76,7 +73,7 @@ def run(config: Config) -> Result:
     }
     log = [{"figure": "fig6", "Q": q, "mu_implicit": mu, "mu_explicit": b[0], "lr": b[1], "rate": b[2]}
            for q, rows in fig6.items() for mu, b in zip(config.fig6_mu_implicit, rows)]
-    return Result(summary=summary, log=log, provenance=provenance({"rate_checks": config.seed}, time.time() - start))
+    return Result(summary=summary, log=log)
 
 
 # ------------------------------------------------------------------ checks ----------------------------------

@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import math
-import time
 import numpy as np
 
-from reports.harness.provenance import provenance
 from reports.harness.store import Result
 
 from sim import async_sgd
@@ -174,7 +172,6 @@ FLOOR_DRAWS = 4  # independent estimates of the exponential law's pmf: the two-t
 
 
 def run(config: Config) -> Result:
-    start = time.time()
     seeds = seed_tree(config.seed, "laws")["laws"].spawn(len(config.laws) * len(config.workers))
     per = {}
     for i, name in enumerate(config.laws):
@@ -203,7 +200,7 @@ def run(config: Config) -> Result:
     summary = {"per_law": per, "stability": stability, "reduction": reduction, "workers": list(config.workers),
                "fit_noise_floor": floor,
                "grid_step": float(np.diff(config.mu_explicit_grid).max()), "laws": list(config.laws)}
-    return Result(summary=summary, arrays={}, provenance=provenance({"seed": config.seed}, time.time() - start))
+    return Result(summary=summary, arrays={})
 
 
 # ------------------------------------------------------------------ checks ----------------------------------
