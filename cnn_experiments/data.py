@@ -35,14 +35,6 @@ class Dataset:
     test_x: np.ndarray
     test_y: np.ndarray
 
-    @property
-    def channels(self) -> int:
-        return self.train_x.shape[1]
-
-    @property
-    def size(self) -> int:
-        return self.train_x.shape[2]
-
 
 def read_idx(path: Path) -> np.ndarray:
     """An IDX file (optionally gzipped): magic, dims, big-endian uint8 data."""

@@ -23,6 +23,7 @@ from pathlib import Path
 from reports.common import (DEFAULT_OUT, DEFAULT_RESULTS, EVIDENCE, ROOT, UsageError, check_profile, fail, load,
                             load_committed, read_plan)
 from reports.harness.checkpoint import progress
+from reports.harness.paths import MATHJAX
 from reports.harness.store import Store
 from reports.harness.provenance import git_state
 from reports.power import RANDOM_KINDS
@@ -32,7 +33,6 @@ from reports.render import power_text, render  # noqa: F401  (power_text: read h
 from reports.registry import STATUSES, claims, experiments, judge
 from sim.cli import Parser, path_arg
 
-MATHJAX = Path("/usr/share/javascript/mathjax")
 # the parts of MathJax 2 the report's configuration (TeX-AMS_CHTML-full, Safe) loads: copied, so the report folder
 # is self-contained (about 1.5 MB of the package's 54 MB)
 MATHJAX_PARTS = ("MathJax.js", "config/TeX-AMS_CHTML-full.js", "config/Safe.js", "extensions", "jax/output/CommonHTML",

@@ -10,10 +10,7 @@ from reports.harness.config import ConfigError, as_dict, override, parse_overrid
 from reports.harness.store import Store, write_json
 from reports.registry import PROFILES, experiments
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_RESULTS = ROOT / "results"
-DEFAULT_OUT = ROOT / "reports" / "out"
-EVIDENCE = ROOT / "reports" / "evidence"
+from reports.harness.paths import DEFAULT_OUT, DEFAULT_RESULTS, EVIDENCE, ROOT  # noqa: F401  (re-exported)
 
 
 class UsageError(ValueError):

@@ -19,9 +19,6 @@ class Quadratic:
     def gradient(self, w: np.ndarray) -> np.ndarray:
         return w * np.asarray(self.eigenvalues)
 
-    def value(self, w: np.ndarray) -> np.ndarray:
-        return 0.5 * (w ** 2 * np.asarray(self.eigenvalues)).sum(axis=-1)
-
 
 @dataclass(frozen=True)
 class DoubleWell:
@@ -30,9 +27,6 @@ class DoubleWell:
 
     def gradient(self, w: np.ndarray) -> np.ndarray:
         return w ** 3 - w
-
-    def value(self, w: np.ndarray) -> np.ndarray:
-        return ((w ** 2 - 1) ** 2 / 4).sum(axis=-1)
 
 
 class LogReg:

@@ -36,7 +36,6 @@ def theorem6_nine_equals_nineteen(c_term=None) -> dict:
     from_nine = w2 + (mu_l + mu_s) * (w2 - w1) - mu_l * mu_s * (w1 - w0) - alpha * (1 - mu_s) * g
     from_nineteen = ((1 + mu_s + mu_l) * w2 - alpha * (1 - mu_s) * g - c * w1
                      + mu_s * mu_l * w0)
-    _ = w3
     return identity("Theorem 6: eq. (9) == eq. (19)", from_nine, from_nineteen)
 
 

@@ -5,11 +5,11 @@ import platform
 import subprocess
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[2]
+from reports.harness.paths import ROOT
+
 
 
 def git_state() -> tuple[str, bool]:

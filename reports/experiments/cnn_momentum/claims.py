@@ -22,6 +22,22 @@ SMALL = {m: math.sqrt(S.PAPER_FIG4["any_sign"][m] * m) for m in (2, 4, 8)}  # be
 WARM = 1.2
 
 
+def regime(result: Result) -> str:
+    """What this evidence is, and what differs from the paper (stated on every CNN card)."""
+    s = result.summary
+    sc, per_epoch = s.get("scale", {}), s.get("scale", {}).get("n_train", 1) / max(s.get("scale", {}).get(
+        "batch_size", 1), 1)
+    side = 28 // sc.get("pool", 1) if sc else "?"
+    at = ", ".join(f"{u} updates ({u / per_epoch:.2f} epoch)" for u in s.get("target_updates", []))
+    return (f"Regime: Fashion-MNIST {side} x {side}, cifar10_quick at width {sc.get('width')}, batch "
+            f"{sc.get('batch_size')}, {sc.get('n_train')} images; targets = the best synchronous mean loss at {at}; "
+            f"alpha on half-decades {min(s['lr_grid']):g}..{max(s['lr_grid']):g} and mu_L {min(s['mu_grid']):+.3f}.."
+            f"{max(s['mu_grid']):+.3f} at every M; runs stop at {s.get('stop_factor')} x the seed's best time. "
+            "Differs from the paper: the data set and input size (CIFAR-10 32 x 32 there), the width (1), the batch "
+            "(128), the training length, and asynchrony simulated by the exponential queue rather than Omnivore's "
+            "compute groups.") if "lr_grid" in s else ""
+
+
 def _both(on, ev_of, expected: str, skip=None, size=lambda ev: f"n = {ev.n_seeds}"):
     """A check decided on every seed set of the evidence; it passes only when every set passes."""
     def check(result: Result, tol: Tolerance) -> Verdict:
@@ -39,7 +55,8 @@ def _both(on, ev_of, expected: str, skip=None, size=lambda ev: f"n = {ev.n_seeds
             values |= {f"{which},{k}": v for k, v in vals.items()} | {f"{which},passed": bool(ok)}
         agree = "confirmed by the replication" if all(oks) and len(oks) > 1 else (
             "not confirmed: the seed sets disagree" if len(set(oks)) > 1 else "")
-        return Verdict(all(oks), expected, "; ".join(rows) + (f" ({agree})" if agree else ""), values)
+        return Verdict(all(oks), expected, "; ".join(rows) + (f" ({agree})" if agree else "") + ". " + regime(result),
+                       values)
     return check
 
 
