@@ -22,7 +22,7 @@ import numpy as np
 
 from cnn_experiments import workloads
 from sim import step_rules
-from sim.seeds import int_seed
+from sim.seeds import int_seed, seed_tree
 from sim.laws import make_sampler
 
 
@@ -137,7 +137,7 @@ def _sleep_sampler(config: RealConfig):
         raise ValueError(f"unknown work time {config.work_time!r}; choose natural, exponential, constant, gamma "
                          "or lognormal")
     sampler = make_sampler(config.work_time, config.n_workers, **law_params)
-    rng = np.random.default_rng(config.seed + 12345)
+    rng = np.random.default_rng(seed_tree(config.seed, "work-times")["work-times"])
     return lambda: float(sampler(rng, (1, 1, 1))[0, 0, 0])
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from reports.experiments.real_async.config import Config
 from reports.harness.store import Result
 from sim.stats import batch_se, geometric_tv, law_tv
+from sim.seeds import int_seed
 from theory import predictions
 
 
@@ -27,7 +28,7 @@ def _model_estimates(n_workers: int, config: Config, replicas: int | None = None
     out = []
     for k in range(repeats or config.momentum_model_repeats):
         schedule = simulate_batch(n_workers, config.momentum_updates, replicas or config.momentum_replicas,
-                                  seed=config.seed + 97 * k + n_workers)
+                                  seed=int_seed(config.seed, f"model-M{n_workers}-{k}"))
         x = async_sgd.run_workers(Objective, schedule, config.momentum_lr, 0.0, work.init()).x
         g = np.array([Objective.gradient(xt) for xt in x])
         out.append(fit_two_term(x.mean(axis=1), g.mean(axis=1))[0])
@@ -83,7 +84,7 @@ def _predicted_efficiency(config: Config, workers, seeds: int = 20) -> dict:
 
     out = {}
     for m in workers:
-        schedule = simulate_batch(int(m), config.efficiency_updates, seeds, seed=config.seed + 31 * int(m))
+        schedule = simulate_batch(int(m), config.efficiency_updates, seeds, seed=int_seed(config.seed, f"efficiency-model-M{m}"))
         x = async_sgd.run_workers(Objective, schedule, config.efficiency_lr, 0.0, work.init()).x
         out[str(m)] = losses(x[::5])  # every 5th update, as the real runs log it
     return out
@@ -92,10 +93,10 @@ def _predicted_efficiency(config: Config, workers, seeds: int = 20) -> dict:
 def _geometric_phase(ps, client, config: Config, m: int) -> dict:
     from cnn_experiments.real_async import schedule_of
     r = ps.run(client, ps.RealConfig(n_workers=m, n_updates=config.geometric_updates, work_mean=config.work_mean,
-                                     seed=config.seed + m))
+                                     seed=int_seed(config.seed, f"geometric-M{m}")))
     s = schedule_of(r, m)
     cycle = np.array(r.cycle)
-    return {**_law_stats(s.staleness[~s.warmup], m, config.seed + m), "cycle_mean_s": float(cycle.mean()),
+    return {**_law_stats(s.staleness[~s.warmup], m, int_seed(config.seed, f"geometric-reference-M{m}")), "cycle_mean_s": float(cycle.mean()),
             "cycle_cv": float(cycle.std() / cycle.mean())}
 
 
@@ -104,7 +105,7 @@ def _natural_phase(ps, client, config: Config) -> dict:
     from sim.queue import simulate
     m = config.natural_workers
     r = ps.run(client, ps.RealConfig(n_workers=m, n_updates=config.natural_updates, work_time="natural",
-                                     seed=config.seed + 50))
+                                     seed=int_seed(config.seed, "natural")))
     natural_schedule = schedule_of(r, m)
     measured = natural_schedule.staleness[~natural_schedule.warmup]
     with tempfile.TemporaryDirectory() as tmp:
@@ -120,7 +121,7 @@ def _natural_phase(ps, client, config: Config) -> dict:
             "cycle_cv": cycle_cv,
             "measured_pmf": (np.bincount(measured, minlength=3 * m)[:3 * m] / measured.size).tolist(),
             "predicted_pmf": (np.bincount(predicted, minlength=3 * m)[:3 * m] / predicted.size).tolist(),
-            "law_stats": {**_law_stats(measured, m, config.seed + 50), "cycle_mean_s": cycle_mean,
+            "law_stats": {**_law_stats(measured, m, int_seed(config.seed, "natural-reference")), "cycle_mean_s": cycle_mean,
                           "cycle_cv": cycle_cv}}
 
 
@@ -128,14 +129,17 @@ def _momentum_phase(ps, client, config: Config, m: int) -> dict:
     from sim.estimators import fit_two_term
     runs = [ps.run(client, ps.RealConfig(n_workers=m, n_updates=config.momentum_updates, lr=config.momentum_lr,
                                          batch_size=config.momentum_batch_size, work_mean=config.momentum_work_mean,
-                                         seed=config.seed + 1000 * m + rep, record_trajectory=True))
+                                         seed=int_seed(config.seed, f"momentum-M{m}-{rep}"),
+                                         record_trajectory=True))
             for rep in range(config.momentum_replicas)]
     xs = np.array([r.trajectory for r in runs])        # (R, T+1, d), all from the same initial point
     gs = np.array([r.full_gradients for r in runs])
     mu, eta = fit_two_term(xs.mean(axis=0), gs.mean(axis=0))
     halves = [fit_two_term(xs[h].mean(axis=0), gs[h].mean(axis=0))[0] for h in (slice(0, None, 2), slice(1, None, 2))]
     model_mu = _model_estimates(m, config)
+    fewer = _model_estimates(m - 1, config) if m > 1 else model_mu   # the nearest miss: one worker fewer
     return {"mu": mu, "eta": eta, "mu_se": float(abs(halves[0] - halves[1]) / 2),
+            "model_mean_fewer": float(np.mean(fewer)), "model_sd_fewer": float(np.std(fewer, ddof=1)),
             "predicted": predictions.implicit_momentum(m), "lr": config.momentum_lr, "replicas": len(runs),
             "model_mean": float(np.mean(model_mu)), "model_sd": float(np.std(model_mu, ddof=1)),
             "model_estimates": [float(v) for v in model_mu],
@@ -144,7 +148,8 @@ def _momentum_phase(ps, client, config: Config, m: int) -> dict:
 
 def _efficiency_phase(ps, client, config: Config, m: int) -> dict:
     out = {}
-    for role, seed in (("prediction", config.seed + 7), ("measured", config.seed + 8)):  # separate runs
+    for role in ("prediction", "measured"):  # separate runs, each its own seed
+        seed = int_seed(config.seed, f"efficiency-{role}")
         r = ps.run(client, ps.RealConfig(n_workers=m, n_updates=config.efficiency_updates, lr=config.efficiency_lr,
                                          batch_size=config.efficiency_batch_size,
                                          work_mean=config.efficiency_work_mean, seed=seed), loss_every=5)
