@@ -76,6 +76,20 @@ def eval_losses(params: dict, data: Data, nhwc: bool = False) -> torch.Tensor:
     return total / data.eval_x.shape[0]
 
 
+def resolve_device(name: str):
+    """"auto": CUDA when there is one, else the CPU; otherwise the named device."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def load_data(dataset: str, data_dir: str | None, n_train: int, n_eval: int, device: str, pool: int) -> Data:
+    """The data set on the device, normalised (a sweep's backend); torch's global seed fixed first."""
+    from cnn_experiments.data import load
+    torch.manual_seed(0)
+    return Data(load(dataset, data_dir or None), n_train, n_eval, resolve_device(device), pool)
+
+
 def eval_se(params: dict, data: Data, nhwc: bool = False) -> list[float]:
     """Standard error of each of the K models' evaluation loss: the SD of its per-example losses / sqrt(n_eval)."""
     K = next(iter(params.values())).shape[0]

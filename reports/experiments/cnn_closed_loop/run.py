@@ -68,15 +68,9 @@ def sync_tuning(config: Config, ev: Evidence) -> tuple[float, float]:
 
 class Backend:
     def __init__(self, config: Config):
-        import torch
-
-        from cnn_experiments.data import load
-        from cnn_experiments.train import Data
-        torch.manual_seed(0)
-        device = torch.device("cuda" if config.device == "auto" and torch.cuda.is_available() else
-                              ("cpu" if config.device == "auto" else config.device))
-        self.data = Data(load(config.dataset, config.data_dir or None), config.n_train, config.n_eval, device,
-                         config.pool)
+        from cnn_experiments.train import load_data
+        self.data = load_data(config.dataset, config.data_dir, config.n_train, config.n_eval, config.device,
+                              config.pool)
         self.settings = Settings(batch_size=config.batch_size, budget=config.budget, eval_every=config.eval_every,
                                  width=config.width, work_time=config.work_time, max_batch=config.max_batch,
                                  init=config.init)

@@ -86,14 +86,10 @@ class Backend:
     def __init__(self, config: Config):
         import torch
 
-        from cnn_experiments.data import load
-        from cnn_experiments.train import Data
+        from cnn_experiments.train import load_data
         torch.set_num_threads(config.threads)   # the bits depend on it: verify-evidence sets the same
-        torch.manual_seed(0)
-        device = torch.device("cuda" if config.device == "auto" and torch.cuda.is_available() else
-                              ("cpu" if config.device == "auto" else config.device))
-        self.data = Data(load(config.dataset, config.data_dir or None), config.n_train, config.n_eval, device,
-                         config.pool)
+        self.data = load_data(config.dataset, config.data_dir, config.n_train, config.n_eval, config.device,
+                              config.pool)
         self.settings = Settings(batch_size=config.batch_size, width=config.width, work_time=config.work_time,
                                  init=config.init, precision=config.precision, compile=config.compile,
                                  layout=config.layout)
