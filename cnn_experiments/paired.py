@@ -88,8 +88,12 @@ def power(rule, effect: float, sd: float, n: int, draws: int = 4000, seed: int =
 
 
 def seeds_needed(rule, effect: float, sd: float, target: float = 0.8, smallest: int = 3, largest: int = 64) -> int:
-    """The smallest number of seeds whose decision has power >= target at the effect size (largest + 1: none)."""
-    for n in range(smallest, largest + 1):
-        if power(rule, effect, sd, n) >= target:
-            return n
-    return largest + 1
+    """The smallest number of seeds whose decision has power >= target at the effect size (largest + 1: none);
+    bisection, power growing with n."""
+    if power(rule, effect, sd, largest) < target:
+        return largest + 1
+    low, high = smallest - 1, largest          # power(high) >= target; low: below it (or below the range)
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if power(rule, effect, sd, mid) >= target else (mid, high)
+    return high

@@ -66,11 +66,15 @@ def design_power(result: Result, claim_id: str, n: int, which: str = "decision",
 
 
 def seeds_needed(result: Result, claim_id: str, pilot: int, largest: int = 48) -> int:
-    """The smallest n whose design power (spread from the pilot seeds) reaches TARGET_POWER; largest + 1: none."""
-    for n in range(3, largest + 1):
-        if design_power(result, claim_id, n, pilot=pilot) >= TARGET_POWER:
-            return n
-    return largest + 1
+    """The smallest n whose design power (spread from the pilot seeds) reaches TARGET_POWER; largest + 1: none
+    (bisection: the power grows with n)."""
+    if design_power(result, claim_id, largest, pilot=pilot) < TARGET_POWER:
+        return largest + 1
+    low, high = 2, largest
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if design_power(result, claim_id, mid, pilot=pilot) >= TARGET_POWER else (mid, high)
+    return high
 
 
 def record(claim, result: Result, pilot: int) -> dict:
