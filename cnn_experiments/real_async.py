@@ -66,6 +66,8 @@ def _parser() -> Parser:
     parser.add_argument("--lr", type=float, default=None)
     parser.add_argument("--mu-explicit", type=float, default=0.0)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--full-batch", action="store_const", const=ps.MAX_BATCH, dest="batch_size",
+                        help="full-batch gradients (the workload the queue-model experiments score controllers on)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler (tcp://HOST:PORT, or "
                         "tls://HOST:PORT with the --tls-* files)")
