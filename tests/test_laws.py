@@ -94,7 +94,7 @@ def test_a_pure_delay_is_not_momentum():
 def test_the_measured_trace_is_a_law_of_the_queue():
     """The committed trace of a real run (data/traces) drives the queue; its staleness has mean M - 1 and is far less
     spread than the geometric law's (work times with CV 0.25: near round-robin)."""
-    from reports.experiments.staleness_laws import TRACE
+    from sim.laws import MEASURED_TRACE as TRACE
     pmf, se = staleness_pmf(4, "trace", n_updates=1000, n_replicas=8, seed=2, path=str(TRACE))
     mean = laws.mean_staleness(pmf)
     assert abs(mean - 3.0) < 0.05 and se.max() > 0

@@ -183,3 +183,13 @@ def test_claims_cite_the_paper_not_issues_or_files_outside_the_repository():
             assert not re.search(r"\bissue \d+", text), (claim.id, text)
             assert "SPEC.md" not in text, (claim.id, text)
     assert (ROOT / "docs" / "paper.md").is_file()  # the paper restated, which references may name
+
+
+@pytest.mark.parametrize("exp", [pytest.param(e, id=e.name) for e in experiments().values()])
+def test_every_config_round_trips_through_a_run_plan(exp):
+    """The runner records configs as JSON and the report reads them back through the strict override."""
+    import json
+
+    from reports.harness.config import as_dict, override
+    for config in [*exp.profiles.values(), exp.smoke]:
+        assert override(exp.profiles["quick"], json.loads(json.dumps(as_dict(config)))) == config

@@ -32,7 +32,8 @@ from sim.seeds import seed_tree
 @dataclass(frozen=True)
 class Config:
     workers: tuple = (4, 8, 16)
-    straggler: tuple = (8, 0.1)     # (M, rate of the one slow worker; the others have rate 1)
+    straggler_workers: int = 8      # the straggler case: M workers ...
+    straggler_rate: float = 0.1     # ... of which one works at this rate (the others at rate 1)
     n_seeds: int = 10
     updates: int = 1200             # the slowest case (M = 16) needs about 550
     every: int = 10                 # updates between checks of the distance to w*
@@ -48,8 +49,8 @@ class Config:
     def validate(self) -> None:
         if not self.workers or min(self.workers) < 2 or max(self.workers) > 64:
             raise ValueError("workers must be in 2..64")
-        if not (2 <= self.straggler[0] <= 64 and 0 < self.straggler[1] <= 1):
-            raise ValueError("straggler must be (M in 2..64, the slow worker's rate in (0, 1])")
+        if not (2 <= self.straggler_workers <= 64 and 0 < self.straggler_rate <= 1):
+            raise ValueError("straggler_workers must be in 2..64 and straggler_rate in (0, 1]")
         if not (3 <= self.n_seeds <= 1000 and 100 <= self.updates <= 10 ** 5 and 1 <= self.every <= self.updates
                 and 0 < self.target < 1 and 0 <= self.noise_std <= 1 and 2 <= self.sync_seeds <= 1000):
             raise ValueError("n_seeds in 3..1000, updates in 100..10^5, every in 1..updates, target in (0, 1), "
@@ -66,7 +67,7 @@ def strategies() -> list[str]:
 
 
 def _cases(config: Config) -> list[tuple[str, int, list]]:
-    m, slow = config.straggler
+    m, slow = config.straggler_workers, config.straggler_rate
     return [(f"M={m}", m, [1.0] * m) for m in config.workers] + \
         [(f"straggler M={m}", m, [slow] + [1.0] * (m - 1))]
 
@@ -267,6 +268,6 @@ def figures(result: Result) -> dict:
 EXPERIMENT = Experiment(
     name="step_rules", kind="compensation", version=1, config=Config,
     profiles={"quick": Config(), "full": Config(n_seeds=30, sync_seeds=15)},
-    smoke=Config(workers=(4,), straggler=(4, 0.1), n_seeds=3, updates=200, sync_seeds=2, mu_grid=(0.0, 0.6),
+    smoke=Config(workers=(4,), straggler_workers=4, n_seeds=3, updates=200, sync_seeds=2, mu_grid=(0.0, 0.6),
                  lr_grid=(1.0, 4.0), target=0.2),
     run=run, figures=figures, claims=CLAIMS)
