@@ -58,6 +58,7 @@ def test_the_claim_is_not_run_without_loop_evidence_at_m4_or_more():
     assert CLAIM.verdict(synthetic(workers=(1, 2))).passed is None
 
 
+@pytest.mark.slow
 def test_its_resampling_record_is_labelled_not_power():
     record = CLAIM.power(synthetic(1.05), CLAIM.tolerance)
     assert record["kind"] == "resampling" and "not power" in record["method"]

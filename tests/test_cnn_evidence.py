@@ -159,6 +159,7 @@ def test_the_nearest_miss_controls_are_models_a_skeptic_would_propose():
     np.testing.assert_allclose(linear.arrays["times_decision"][:, 3], 8 * result.arrays["times_decision"][:, 0])
 
 
+@pytest.mark.slow
 def test_the_power_record_is_replication_with_a_design_power():
     c = claim("cnn-best-momentum-falls")
     record = c.power(synthetic(), c.tolerance)
@@ -176,6 +177,7 @@ def test_design_power_follows_the_t_test():
     assert paired.seeds_needed(rule, 1.0, 1.0) in (10, 11)
 
 
+@pytest.mark.slow
 def test_sizing_uses_the_pilot_seeds_only():
     result = synthetic(noise=0.3)
     assert sizing.seeds_needed(result, "cnn-fixed-momentum-penalty", pilot=4) >= 3

@@ -84,7 +84,7 @@ def test_runner_recomputes_a_corrupted_result(tmp_path, monkeypatch):
     from reports import run as runner
     theory = registry.experiments()["theory"]
     calls = []
-    counted = dataclasses.replace(theory, run=lambda c: calls.append(1) or theory.run(c))
+    counted = dataclasses.replace(theory, run=lambda c: calls.append(1) or theory.run(theory.smoke))  # fast
     monkeypatch.setattr(runner, "experiments", lambda: {"theory": counted})
     runner.compute("quick", tmp_path, only=["theory"], quiet=True)
     runner.compute("quick", tmp_path, only=["theory"], quiet=True)
@@ -122,6 +122,7 @@ def test_store_writes_nothing_outside_its_root(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["r"]
 
 
+@pytest.mark.slow
 def test_an_interrupted_dask_sweep_resumes_computing_only_what_is_missing(tmp_path, monkeypatch):
     import dataclasses
 
