@@ -6,9 +6,10 @@
 #
 # The sweep is resumable: it stores one chunk per (M, seed) as it finishes and stops cleanly once DEADLINE
 # seconds have passed (exit status 3, "k of n chunks stored"); running the script again with the same $OUT
-# continues from the stored chunks. DRY_RUN=1 runs the same command on the CPU at the full configuration (width,
-# batch, grids, chunk plan) for two updates per run, one seed and a small evaluation set: it proves the script,
-# its imports (nothing the GPU machine lacks) and the dataset path before any GPU time is spent.
+# continues from the stored chunks. DRY_RUN=1 runs the same command on the CPU at the full network (width, batch,
+# image size, all 60k images) for two updates per run, one seed, a small evaluation set and 2 x 2 grids at M = 1, 2
+# (the full grids cost ~7 CPU minutes a chunk there): it proves the script, its imports (nothing the GPU machine
+# lacks) and the dataset path before any GPU time is spent.
 set -euo pipefail
 OUT=${OUT:-gpu-out}
 DEADLINE=${DEADLINE:-480}
@@ -23,7 +24,9 @@ if [ "${DRY_RUN:-0}" = "1" ]; then
          --set cnn_momentum.n_eval=64 --set cnn_momentum.decision_seeds=[0] --set cnn_momentum.replication_seeds=[]
          --set cnn_momentum.target_seeds=1 --set cnn_momentum.probe_steps=3 --set cnn_momentum.probe_replicas=3
          --set cnn_momentum.probe_examples=64 --set cnn_momentum.warm_updates=2 --set cnn_momentum.warm_budget=3
-         --set cnn_momentum.warm_target_updates=[1])
+         --set cnn_momentum.warm_target_updates=[1] --set cnn_momentum.workers=[1,2] --set cnn_momentum.mu_grid=[0.0,0.9]
+         --set cnn_momentum.lr_grid=[0.01,0.1] --set cnn_momentum.warm_workers=[1,2] --set cnn_momentum.warm_mu_grid=[0.0]
+         --set cnn_momentum.warm_lr_grid=[0.1] --set cnn_momentum.probe_workers=[1,2])
   BENCH=(--models 2 --steps 2)
 else
   nvidia-smi --query-gpu=name,memory.total --format=csv,noheader > "$OUT/device.txt" 2>/dev/null || true
