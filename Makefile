@@ -12,7 +12,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CHECK := bash scripts/check_make_vars.sh
 
-.PHONY: report test test-slow test-browser claim repro bench cnn-bench gpu-evidence evidence verify-evidence \
+.PHONY: report test test-slow test-ci test-browser claim repro bench cnn-bench gpu-evidence evidence verify-evidence \
 	system-deps clean
 
 $(STAMP): requirements.txt pyproject.toml
@@ -38,7 +38,11 @@ test: $(STAMP) system-deps
 	$(PY) -m pytest -q -n 2 -m "not slow and not browser"
 
 test-slow: $(STAMP) system-deps
-	$(PY) -m pytest -q -n 2 -m "slow and not browser"
+	$(PY) -m pytest -q -n 2 -m "slow and not browser" --durations=20
+
+# CI's share of the slow set: all but the long tests (real Dask clusters, kill -9 loops; the report runs real Dask)
+test-ci: $(STAMP) system-deps
+	$(PY) -m pytest -q -n 2 -m "slow and not browser and not long" --durations=20
 
 # the built report in Chromium (Playwright): run after `make report`
 test-browser: $(STAMP) system-deps

@@ -43,10 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     from reports.run import _has_cuda
     gpu_only = {n for n, e in experiments().items() if profile in e.needs_gpu and not _has_cuda()}
     timed = {n for n, e in experiments().items() if not e.deterministic}
+    committed = {n for n, e in experiments().items() if profile in e.committed}
     for name in sorted(timed):
         print(f"{name}: skipped (real wall-clock timings: not bit-reproducible by nature)")
+    for name in sorted(committed):
+        print(f"{name}: committed evidence, not recomputed here (`make verify-evidence` recomputes its chunks)")
     stored = {n: v for n, v in load(profile, args.results, use_evidence=False).items()
-              if n not in gpu_only | timed}
+              if n not in gpu_only | timed | committed}
     missing = [name for name, (result, _) in stored.items() if result is None]
     if missing:
         fail(f"no stored {profile} results for {', '.join(missing)} in {args.results}; run `make report` first")

@@ -169,6 +169,7 @@ def test_the_power_record_is_replication_with_a_design_power():
     assert noisy["seeds_needed"] > record["seeds_needed"]
 
 
+@pytest.mark.slow
 def test_design_power_follows_the_t_test():
     """n seeds, effect d = 1 SD: the power of 'the 95 % t interval excludes 0' is about 0.8 at n = 10."""
     def rule(x):

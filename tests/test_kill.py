@@ -19,7 +19,7 @@ from reports.run import compute
 ROOT = Path(__file__).resolve().parent.parent
 FAST = ["theory", "mc_staleness", "mc_trajectories", "mc_momentum", "mc_tuning"]  # about 30 s in all
 SLOWER = ["theory", "mc_trajectories", "mc_momentum", "mc_tuning"]  # 5-11 s each: a kill usually lands mid-run
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 
 def _start(results: Path, names: list[str], *extra: str) -> subprocess.Popen:

@@ -16,7 +16,7 @@ from sim import async_sgd
 from sim.queue import Schedule, load_log
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from theory import momentum, quadratic, staleness
     staleness.geometric_moments, staleness.theorem5_momentum, momentum.theorem6_generating,
     momentum.theorem6_nine_equals_nineteen, momentum.theorem6_roots_at_zero_step,
     momentum.momenta_add_to_first_order, quadratic.theorem7_growth_polynomial, quadratic.heavy_ball_limit,
-    quadratic.app_e_slip])
+    pytest.param(quadratic.app_e_slip, marks=pytest.mark.slow)])   # ~30 s of SymPy
 def test_each_symbolic_result_holds(check):
     assert check()["holds"] is True
 
@@ -43,6 +43,7 @@ def test_theorem3_first_step_needs_consistent_history():
     assert staleness.theorem3_finite()["first_step_mismatch_if_D0_is_0"] == "-G_0*alpha*mu_S"
 
 
+@pytest.mark.slow
 def test_app_e_as_printed_misses_the_x2_iterate_by_the_product_of_momenta():
     result = quadratic.app_e_slip()
     assert result["paper_series_error_at_x2"] == "-e_0*mu_L*mu_S" and result["paper_first_wrong_iterate"] == 2

@@ -245,4 +245,4 @@ EXPERIMENT = Experiment(
     name="quadratic_limit", kind="quadratic", version=1, config=Config, profiles={"quick": Config(), "full": Config()},
     smoke=Config(limit_max_workers=5, small_mu_implicit=(0.0, 0.1), prescription_condition_numbers=(100.0,),
                  prescription_max_workers=4, n_eigenvalues=5),
-    run=run, figures=figures, claims=CLAIMS, uses_model=False)
+    run=run, figures=figures, claims=CLAIMS, uses_model=False, slow=True)

@@ -270,4 +270,4 @@ EXPERIMENT = Experiment(
     profiles={"quick": Config(), "full": Config(n_seeds=30, sync_seeds=15)},
     smoke=Config(workers=(4,), straggler_workers=4, n_seeds=3, updates=200, sync_seeds=2, mu_grid=(0.0, 0.6),
                  lr_grid=(1.0, 4.0), target=0.2),
-    run=run, figures=figures, claims=CLAIMS)
+    run=run, figures=figures, claims=CLAIMS, slow=True)

@@ -160,4 +160,4 @@ CLAIMS = (
 
 EXPERIMENT = Experiment(
     name="theory", kind="symbolic", version=2, config=Config, profiles={"quick": Config(), "full": Config()},
-    smoke=Config(finite_support=2, finite_steps=3), run=run, figures=figures, claims=CLAIMS, uses_model=False)
+    smoke=Config(finite_support=2, finite_steps=3), run=run, figures=figures, claims=CLAIMS, uses_model=False, slow=True)
