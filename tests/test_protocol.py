@@ -193,3 +193,17 @@ def test_every_config_round_trips_through_a_run_plan(exp):
     from reports.harness.config import as_dict, override
     for config in [*exp.profiles.values(), exp.smoke]:
         assert override(exp.profiles["quick"], json.loads(json.dumps(as_dict(config)))) == config
+
+
+def test_modules_stay_small_and_functions_short():
+    """The house rule: no package module over 400 lines, no function over 60 (small modules with one job)."""
+    long_files, long_functions = [], []
+    for package in ("theory", "sim", "cnn_experiments", "reports"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            source = path.read_text()
+            if len(source.splitlines()) > 400:
+                long_files.append(str(path.relative_to(ROOT)))
+            for node in ast.walk(ast.parse(source)):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 60:
+                    long_functions.append(f"{path.relative_to(ROOT)}:{node.name}")
+    assert not long_files and not long_functions, (long_files, long_functions)
