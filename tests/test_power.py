@@ -74,3 +74,11 @@ def test_the_claims_with_power_are_the_random_ones():
     from reports.registry import experiments
     for exp in experiments().values():
         assert (exp.power_seeds > 0) <= (exp.kind in power.RANDOM_KINDS)
+
+
+@pytest.mark.slow
+def test_the_committed_cnn_evidence_gets_its_replication_records(tmp_path):
+    """The CNN's records come from its committed chunks and state their own target (no pass rate: replication)."""
+    out = power.study("quick", tmp_path, only=["cnn_momentum"], jobs=1, quiet=True)
+    assert out and {r["kind"] for r in out.values()} == {"replication"}
+    assert all(r["decision"] in ("pass", "fail") and isinstance(r["meets_target"], bool) for r in out.values())
