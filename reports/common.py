@@ -87,19 +87,21 @@ def load(profile: str, results: Path, use_evidence: bool = True, cfgs: dict | No
     """Experiment name -> (Result or None, source) for the given configs; reads only, never computes. An experiment
     whose profile is committed is assembled from its committed chunks (source 'committed')."""
     cfgs = cfgs or {name: exp.profiles[profile] for name, exp in experiments().items()}
-    out = {}
-    for name, exp in experiments().items():
-        if profile in exp.committed:
-            result, _ = load_committed(exp, cfgs[name]) if use_evidence else (None, "")
-            out[name] = (result, "committed" if result is not None else None)
-            continue
-        result = Store(results).load(exp.kind, name, cfgs[name], exp.store_version(cfgs[name]))
-        source = "local"
-        if result is None and use_evidence:
-            result = Store(EVIDENCE).load(exp.kind, name, cfgs[name], exp.store_version(cfgs[name]))
-            source = "evidence"
-        out[name] = (result, source if result is not None else None)
-    return out
+    return {name: load_one(exp, profile, cfgs[name], results, use_evidence) for name, exp in experiments().items()}
+
+
+def load_one(exp, profile: str, config, results: Path, use_evidence: bool = True):
+    """(Result or None, source) of one experiment: its committed chunks where the profile is committed, else the
+    results folder, then (use_evidence) reports/evidence/."""
+    if profile in exp.committed:
+        result, _ = load_committed(exp, config) if use_evidence else (None, "")
+        return result, "committed" if result is not None else None
+    result = Store(results).load(exp.kind, exp.name, config, exp.store_version(config))
+    source = "local"
+    if result is None and use_evidence:
+        result = Store(EVIDENCE).load(exp.kind, exp.name, config, exp.store_version(config))
+        source = "evidence"
+    return result, source if result is not None else None
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
 from pathlib import Path
 
-from reports.common import DEFAULT_RESULTS, UsageError, check_profile, fail, load_committed, read_plan
+from reports.common import DEFAULT_RESULTS, UsageError, check_profile, fail, load_one, read_plan
 from reports.harness.config import as_dict, canonical_json
 from reports.harness.provenance import timed
 from reports.harness.store import Store, StoreError, write_json
@@ -87,8 +87,7 @@ def study(profile: str, results: Path, n_seeds: int | None = None, only: list[st
     out = {}
     for name, exp in exps.items():
         if name not in plan:
-            result = (load_committed(exp, cfgs[name])[0] if profile in exp.committed else
-                      store.load(exp.kind, name, cfgs[name], exp.store_version(cfgs[name])))
+            result, _ = load_one(exp, profile, cfgs[name], results, use_evidence=profile in exp.committed)
             why = ("needs a GPU at this profile" if profile in exp.needs_gpu else
                    "not measured: too costly to re-run on 20 seeds at this profile")
             for claim in exp.claims:

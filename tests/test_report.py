@@ -1,5 +1,6 @@
 """The report: claims are data, missing evidence renders not_run, the builder never computes, bad input."""
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -62,8 +63,10 @@ def test_report_from_stored_results_has_a_table_and_figures(quick_results, tmp_p
     computed = [c for c in doc["claims"] if c["evidence"] is not None]
     assert computed and all(c["status"] in ("pass", "fail", "cannot_fail") for c in computed)
     assert all(c["values"] and c["controls"] for c in computed)
-    # what the folder lacks (the fixture computes no CNN or real-async result) shows as not run
-    assert {c["status"] for c in doc["claims"] if c["evidence"] is None} <= {"not_run"}
+    # what the folder lacks shows as not run; the fixture's own folder lacks the real-async and closed-loop results
+    missing = [c for c in doc["claims"] if c["evidence"] is None]
+    assert all(c["status"] == "not_run" for c in missing)
+    assert missing or os.environ.get("SUITE_QUICK_RESULTS")
     assert (tmp_path / "out" / "figures" / "fig6.png").is_file()
     assert all(c["evidence"]["git_sha"] for c in computed)
 
