@@ -54,6 +54,8 @@ class RealConfig:
     step_rule: str = "keep"         # closed loop: the step tuned at M = 1 kept, or scaled (sim.compensation.STEP_RULES)
     momentum_rule: str = "theorem7"  # closed loop: mu_L from Theorem 7 and Q, or "first_order": mu_explicit - mu_S
     per_update: str = "constant"    # the step of each update scaled by its own staleness (sim.step_rules.RULES)
+    examples: int = 4096            # logreg: the data set's size (the queue-model studies use 512)
+    noise_std: float = 0.0          # Gaussian noise added to each gradient, per coordinate (seeded per task)
 
     def validate(self) -> None:
         if isinstance(self.n_workers, bool) or not isinstance(self.n_workers, int) or not 1 <= self.n_workers <= MAX_WORKERS:
@@ -84,6 +86,9 @@ class RealConfig:
         if self.momentum_rule == "first_order" and self.step_rule == "theorem7":
             raise ValueError("the theorem7 step rule needs Theorem 7's momentum rule (the first-order rule has no "
                              "curvature range); choose --step-rule keep or delay")
+        if not 16 <= self.examples <= 10 ** 5 or not (np.isfinite(self.noise_std) and 0 <= self.noise_std <= 1):
+            raise ValueError(f"examples must be in 16..10^5 and noise_std in [0, 1], got {self.examples!r}, "
+                             f"{self.noise_std!r}")
         if self.work_time != "natural" and (not np.isfinite(self.work_mean) or not 0 < self.work_mean <= MAX_WORK_S):
             raise ValueError(f"work_mean must be a positive number of seconds, at most {MAX_WORK_S:g}, "
                              f"got {self.work_mean!r}")
@@ -109,7 +114,8 @@ class RealRun:
 
 
 def gradient_task(params: np.ndarray, version: int, task_id: int, model: str, seed: int, batch_seed: int,
-                  batch_size: int, finish_at: float, poison: bool = False) -> dict:
+                  batch_size: int, finish_at: float, poison: bool = False, examples: int = 4096,
+                  noise_std: float = 0.0) -> dict:
     """What a worker does: a mini-batch gradient at `params`, then (injected work times) wait until `finish_at`.
 
     `finish_at` is on the server's clock (time.time(); the worker processes share this machine's clock): the end
@@ -118,7 +124,9 @@ def gradient_task(params: np.ndarray, version: int, task_id: int, model: str, se
     it. 0: natural work time, no wait.
     """
     start = time.perf_counter()
-    grad = workloads.get(model, seed).gradient(params, batch_seed, batch_size)
+    grad = workloads.get(model, seed, examples).gradient(params, batch_seed, batch_size)
+    if noise_std:
+        grad = grad + noise_std * np.random.default_rng([batch_seed, 1]).standard_normal(grad.shape)
     if poison:
         grad = grad * np.nan
     if finish_at > 0:
@@ -146,7 +154,7 @@ class _Server:
 
     def __init__(self, client, config: RealConfig, poison_tasks, loss_every: int):
         self.client, self.config, self.poison, self.loss_every = client, config, poison_tasks, loss_every
-        self.work = workloads.get(config.model, config.data_seed)
+        self.work = workloads.get(config.model, config.data_seed, config.examples)
         self.w = self.work.init()
         self.previous = self.w.copy()
         self.version, self.next_task, self.failures, self.in_a_row = 0, 0, 0, 0
@@ -157,6 +165,8 @@ class _Server:
         self.start, self.wall_start = time.perf_counter(), time.time()
         self.mu_explicit, self.lr = config.mu_explicit, config.lr
         self.loop = _closed_loop(config) if config.compensate_every else None
+        if self.loop is not None:  # before the first reset: what M alone says (as sim.compensation's replay)
+            self.mu_explicit, self.lr = _loop_start(config)
         self.limit = max_failures(config)
         self.record()
 
@@ -173,8 +183,8 @@ class _Server:
             self.slot_clock[slot] = self.slot_clock.get(slot, self.wall_start) + drawn
         future = self.client.submit(gradient_task, self.w, self.version, task_id, c.model, c.data_seed,
                                     int_seed(c.seed, f"task-{task_id}"), c.batch_size,
-                                    self.slot_clock[slot] if drawn > 0 else 0.0, task_id in self.poison, pure=False,
-                                    key=f"grad-{c.seed}-{task_id}")
+                                    self.slot_clock[slot] if drawn > 0 else 0.0, task_id in self.poison, c.examples,
+                                    c.noise_std, pure=False, key=f"grad-{c.seed}-{task_id}")
         self.pending[future.key] = (slot, time.perf_counter(), task_id, future)
         return future
 
@@ -213,8 +223,9 @@ class _Server:
             self.mu_explicit, self.lr = self.loop(out)
 
 
-def run(client, config: RealConfig, on_update=None, poison_tasks=(), loss_every: int = 0) -> RealRun:
-    """Run the parameter-server loop on a Dask client; `on_update(version, run)` is called after each update."""
+def run(client, config: RealConfig, on_update=None, poison_tasks=(), loss_every: int = 0, stop=None) -> RealRun:
+    """Run the parameter-server loop on a Dask client; `on_update(version, run)` is called after each update, and
+    the run ends early when `stop(version, params)` is true (a target reached, or a diverged run)."""
     from distributed import as_completed
     config.validate()
     server = _Server(client, config, poison_tasks, loss_every)
@@ -237,7 +248,7 @@ def run(client, config: RealConfig, on_update=None, poison_tasks=(), loss_every:
         server.apply(result, slot, submitted, now)
         if on_update is not None:
             on_update(server.version, server.out)
-        if server.version >= config.n_updates:
+        if server.version >= config.n_updates or (stop is not None and stop(server.version, server.w)):
             break
         stream.add(server.submit(slot))
     server.cancel()  # tasks still in flight when the run ends
@@ -268,6 +279,13 @@ def _closed_loop(config: RealConfig):
         out.controls.append((len(staleness), float(steady.mean() / (1 + steady.mean())), mu, lr))
         return mu, lr
     return reset
+
+
+def _loop_start(config: RealConfig) -> tuple[float, float]:
+    """The closed loop's (mu_L, alpha) before it has logged enough delays: its rule at what M alone says."""
+    from sim import compensation
+    return compensation.start_controls(config.n_workers, config.condition_number, config.mu_explicit, config.lr,
+                                       config.step_rule, config.momentum_rule == "first_order")
 
 
 def max_failures(config: RealConfig) -> int:

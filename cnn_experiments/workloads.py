@@ -59,10 +59,11 @@ class CNN:
             return float(self.model.losses(self._params(w), x.unsqueeze(0), y.unsqueeze(0))[0])
 
 
-def get(name: str, seed: int):
+def get(name: str, seed: int, examples: int = 4096):
+    """The workload (cached per process); `examples`: logistic regression's data size (the CNN's is fixed)."""
     if name not in ("logreg", "cnn"):
         raise ValueError(f"unknown model {name!r}; choose logreg or cnn")
-    key = (name, seed)
+    key = (name, seed, examples if name == "logreg" else None)
     if key not in _CACHE:
-        _CACHE[key] = LogReg(seed) if name == "logreg" else CNN(seed)
+        _CACHE[key] = LogReg(seed, n=examples) if name == "logreg" else CNN(seed)
     return _CACHE[key]

@@ -153,6 +153,14 @@ def control_at(mu_implicit: float, mean_staleness: float, condition_number: floa
     return mu, lr_start
 
 
+def start_controls(n_workers: int, condition_number: float | None, mu_sync: float | None, lr_start: float,
+                   step_rule: str = "keep", first_order: bool = False) -> tuple[float, float]:
+    """(mu_L, alpha) before any delay is logged: the rule at what M alone says (mu_S = 1 - 1/M, mean staleness M - 1,
+    the mean of any queue); `first_order`: mu_L = mu_sync - mu_S, else Theorem 7 at Q."""
+    return control_at(predictions.implicit_momentum(n_workers), n_workers - 1, condition_number, lr_start, step_rule,
+                      mu_sync if first_order else None)
+
+
 def control(steady_staleness: np.ndarray, condition_number: float | None, mu_start: float, lr_start: float,
             step_rule: str = "keep", min_delays: int = MIN_DELAYS, mu_sync: float | None = None
             ) -> tuple[float, float]:
@@ -177,7 +185,7 @@ def schedule_controls(staleness: np.ndarray, warmup: np.ndarray, condition_numbe
     staleness, warmup = np.asarray(staleness), np.asarray(warmup, dtype=bool)
     mu, lr = np.empty(staleness.size), np.empty(staleness.size)
     current = ((mu_start, lr_start) if n_workers is None else
-               control_at(predictions.implicit_momentum(n_workers), n_workers - 1, condition_number, lr_start, step_rule, mu_sync))
+               start_controls(n_workers, condition_number, mu_sync, lr_start, step_rule, mu_sync is not None))
     for t in range(staleness.size):
         if t and t % every == 0:
             steady = staleness[:t][~warmup[:t]]

@@ -23,9 +23,9 @@ import numpy as np
 
 from reports.harness.store import Result
 from reports.registry import Claim, Control, Experiment, Tolerance, Verdict, with_summary
-from sim import async_sgd, compensation, scoring, step_rules
-from sim.objectives import LogReg
-from sim.queue import simulate_batch, tile
+from sim import compensation, scoring, step_rules
+from sim.queue import simulate_batch
+from sim.tuning import Sweep, summary as _summary
 from sim.seeds import seed_tree
 
 
@@ -72,35 +72,6 @@ def _cases(config: Config) -> list[tuple[str, int, list]]:
         [(f"straggler M={m}", m, [slow] + [1.0] * (m - 1))]
 
 
-class _Study:
-    """The workload and the sweeps of one config (numpy)."""
-
-    def __init__(self, config: Config):
-        self.c, self.work = config, LogReg(0, n=config.examples)
-        self.w_star, self.objective = self.work.optimum(), self.work.as_objective()
-        mu, lr = np.meshgrid(config.mu_grid, config.lr_grid, indexing="ij")
-        self.grid_mu, self.grid_lr = mu.ravel(), lr.ravel()
-
-    def runs(self, schedule, lr, mu, noise: float, seed) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            x = async_sgd.run_workers(self.objective, schedule, lr, mu, self.work.init(), noise, seed=seed).x
-        return scoring.updates_to_target(x, self.w_star, self.c.target, self.c.every)
-
-    def grid(self, schedule, noise: float, seed) -> np.ndarray:
-        """(configs, seeds) updates to target of every grid configuration on every queue (common random numbers)."""
-        r, n = schedule.worker.shape[0], self.grid_mu.size
-        return self.runs(tile(schedule, n), np.repeat(self.grid_lr, r), np.repeat(self.grid_mu, r), noise,
-                         seed).reshape(n, r)
-
-    def best(self, table: np.ndarray) -> int:
-        return int(np.argmin(np.median(table, axis=1)))
-
-
-def _summary(times) -> dict:
-    median, low, high = scoring.median_interval(times)
-    return {"median": median, "low": low, "high": high, "each": [float(v) for v in times]}
-
-
 def _controls(config: Config, name: str, schedule, m: int, mu_sync, lr_sync, lr0):
     """(mu, lr) per replica and update of a strategy (no per-M grid)."""
     shape = schedule.staleness.shape
@@ -116,35 +87,33 @@ def _controls(config: Config, name: str, schedule, m: int, mu_sync, lr_sync, lr0
     return np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
 
 
+def sweep_of(config: Config) -> Sweep:
+    return Sweep(config.examples, config.target, config.every, config.mu_grid, config.lr_grid)
+
+
 def run(config: Config) -> Result:
-    study = _Study(config)
+    study = sweep_of(config)
     roles = seed_tree(config.seed, "sync", "cases", "noise", "wall")
-    m1 = simulate_batch(1, config.updates, config.n_seeds, seed=roles["sync"])
     noise_seeds = roles["noise"].spawn(64)
-    sync_table = study.grid(m1, config.noise_std, noise_seeds[0])
-    i = study.best(sync_table)
-    mu_sync, lr_sync = float(study.grid_mu[i]), float(study.grid_lr[i])
-    lr0 = float(study.grid_lr[np.argmin(np.where(study.grid_mu == 0, np.median(sync_table, axis=1), np.inf))])
+    sync = study.synchronous(config.updates, config.n_seeds, config.noise_std, roles["sync"], noise_seeds[0])
+    mu_sync, lr_sync, lr0 = sync["mu_explicit"], sync["lr"], sync["lr_mu0"]
     rng = np.random.default_rng(roles["wall"])
-    out = {"synchronous": {"mu_explicit": mu_sync, "lr": lr_sync, "lr_mu0": lr0}, "cases": {},
+    out = {"synchronous": sync, "cases": {},
            "strategies": strategies()}
     for k, ((label, m, rates), seed) in enumerate(zip(_cases(config), roles["cases"].spawn(len(_cases(config))))):
         schedule = simulate_batch(m, config.updates, config.n_seeds, "exponential", seed, rates=rates)
-        table = study.grid(schedule, config.noise_std, noise_seeds[1 + 3 * k])
-        j = study.best(table)
-        case = {"n_workers": m, "rates": rates,
-                "oracle": {"mu_explicit": float(study.grid_mu[j]), "lr": float(study.grid_lr[j])} | _summary(table[j]),
-                "strategies": {}}
+        oracle, oracle_runs = study.oracle(schedule, config.noise_std, noise_seeds[1 + 3 * k])
+        case = {"n_workers": m, "rates": rates, "oracle": oracle, "strategies": {}}
         for name in strategies():
             mu, lr = _controls(config, name, schedule, m, mu_sync, lr_sync, lr0)
             case["strategies"][name] = _summary(study.runs(schedule, lr, mu, config.noise_std,
                                                            noise_seeds[2 + 3 * k]))
-        case["wall"] = _wall(config, study, schedule, table[j], rates, m, noise_seeds[3 + 3 * k], rng)
+        case["wall"] = _wall(config, study, schedule, oracle_runs, rates, m, noise_seeds[3 + 3 * k], rng)
         out["cases"][label] = case
     return Result(summary=out)
 
 
-def _wall(config: Config, study: _Study, schedule, oracle_updates, rates, m: int, noise_seed, rng) -> dict:
+def _wall(config: Config, study: Sweep, schedule, oracle_updates, rates, m: int, noise_seed, rng) -> dict:
     """Time to target of the tuned asynchronous runs (the queue's own clock) and of tuned synchronous training with M
     workers (rounds of M averaged gradients, tuned on the grid; each round waits for the slowest worker), simulated,
     and as HE x SE predicts them."""
