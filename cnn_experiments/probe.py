@@ -20,7 +20,7 @@ import torch
 
 from cnn_experiments import model
 from cnn_experiments.train import Data, RunSpec, Settings, _Batch
-from sim.seeds import int_seed, int_seeds
+from sim.seeds import first_child_seed, first_child_seeds
 from sim.estimators import fit_two_term, fit_two_term_corrected, jackknife_se
 
 
@@ -39,10 +39,10 @@ def measure(data: Data, settings: Settings, n_workers: int, lr: float, n_replica
             n_directions: int = 32, init_seed: int = 0, seed: int = 0, mu_explicit: float = 0.0,
             n_examples: int | None = None) -> dict:
     specs = [RunSpec(n_workers, mu_explicit, lr, seed=s, init_seed=init_seed)
-             for s in int_seeds(seed, "replicas", n_replicas)]    # queues and mini-batches: one stream each
+             for s in first_child_seeds(seed, n_replicas)]    # queues and mini-batches: one stream each
     own = _own_examples(data, n_examples)
     batch = _Batch(specs, own, replace(settings, budget=n_steps), track_staleness=False)
-    directions = _directions(batch.w, n_directions, seed=int_seed(seed, "directions"))
+    directions = _directions(batch.w, n_directions, seed=first_child_seed(seed))
     xs, gs = [], []
 
     def record():  # gradient at the current iterate on the whole evaluation subset (close to the full gradient)

@@ -4,6 +4,8 @@ Roles never share a stream, and adding a role at the end does not change the str
 """
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 
@@ -15,15 +17,41 @@ def seed_tree(seed, *roles: str) -> dict[str, np.random.SeedSequence]:
     return dict(zip(roles, root.spawn(len(roles))))
 
 
+def _root(seed) -> np.random.SeedSequence:
+    return seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+
+
+def role_stream(seed, role: str) -> np.random.SeedSequence:
+    """The child stream of `seed` named `role`: its spawn key extends the parent's by a hash of the name, so two
+    names never share a stream (and none shares one with the children that seed_tree spawns, which are numbered)."""
+    if not isinstance(role, str) or not role:
+        raise ValueError(f"a role must be a non-empty string, got {role!r}")
+    root = _root(seed)
+    words = np.frombuffer(hashlib.sha256(role.encode()).digest()[:8], dtype=np.uint32)
+    return np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, *(int(w) | 2 ** 31 for w in words)))
+
+
 def int_seed(seed, role: str) -> int:
-    """A 32-bit integer seed for `role` from the seed tree of `seed` (for APIs that take an int, such as a torch
-    generator or a RunSpec): a child stream, never arithmetic on the parent seed."""
-    return int(seed_tree(seed, role)[role].generate_state(1)[0])
+    """A 32-bit integer seed for `role` (for APIs that take an int, such as a torch generator or a RunSpec): the
+    named child stream of `seed`, never arithmetic on the parent seed; distinct roles, distinct seeds."""
+    return int(role_stream(seed, role).generate_state(1)[0])
 
 
 def int_seeds(seed, role: str, n: int) -> list[int]:
     """n 32-bit integer seeds for the members of `role` (replicas, runs): one child stream of `role` each."""
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
-    parent = seed_tree(seed, role)[role]
-    return [int(child.generate_state(1)[0]) for child in parent.spawn(n)]
+    return [int(child.generate_state(1)[0]) for child in role_stream(seed, role).spawn(n)]
+
+
+def first_child_seed(seed) -> int:
+    """The 32-bit seed of the first child stream of `seed`, whatever the name: what the committed CNN chunks used
+    for their warm starts and probes (one stream per seed; the probes at every M share it)."""
+    return int(_root(seed).spawn(1)[0].generate_state(1)[0])
+
+
+def first_child_seeds(seed, n: int) -> list[int]:
+    """n 32-bit seeds from the children of the first child stream of `seed` (the committed CNN probes' replicas)."""
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    return [int(child.generate_state(1)[0]) for child in _root(seed).spawn(1)[0].spawn(n)]

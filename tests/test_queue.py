@@ -109,3 +109,13 @@ def test_bad_trace_files(tmp_path, content, message):
     trace.write_text(content)
     with pytest.raises(LawError, match=message):
         simulate(2, 10, "trace", path=str(trace))
+
+
+def test_named_seeds_differ_by_name_and_by_parent():
+    """int_seed(seed, role) is the role's own stream: the tasks of a server run, the repetitions of a model
+    estimate and the replicas of a probe never share a seed (they all did while the role was ignored)."""
+    from sim.seeds import first_child_seed, int_seed, int_seeds
+    tasks = [int_seed(0, f"task-{k}") for k in range(500)]
+    assert len(set(tasks)) == 500 and int_seed(0, "task-1") != int_seed(1, "task-1")
+    assert int_seed(0, "task-1") == int_seed(0, "task-1") and int_seeds(0, "a", 3) != int_seeds(0, "b", 3)
+    assert first_child_seed(0) not in tasks  # the committed CNN chunks' stream is none of the named ones

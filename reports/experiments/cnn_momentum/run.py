@@ -17,7 +17,7 @@ from cnn_experiments.specs import RunSpec, Settings
 from reports.experiments.cnn_momentum.config import Config
 from reports.harness.checkpoint import Memory
 from reports.harness.store import Result
-from sim.seeds import int_seed
+from sim.seeds import first_child_seed
 
 SETS = ("decision", "replication")
 
@@ -52,8 +52,8 @@ def grid_specs(config: Config, n_workers: int, seed: int) -> list[RunSpec]:
 
 
 def warm_specs(config: Config, seed: int) -> list[RunSpec]:
-    """The continuations after seed's warm-up: their own queue and mini-batch streams (role 'warm')."""
-    own = int_seed(seed, "warm")
+    """The continuations after seed's warm-up: their own queue and mini-batch streams (the seed's first child stream)."""
+    own = first_child_seed(seed)  # (the committed chunks' stream: one per seed)
     return [RunSpec(m, mu, lr, own) for m in config.warm_workers for mu in config.warm_mu_grid
             for lr in config.warm_lr_grid]
 
@@ -128,7 +128,7 @@ class Backend:
         c, root = self.config, seeds_of(self.config, which)[0]
         settings = replace(self.settings, budget=c.probe_steps)
         return {"probes": [probe.measure(self.data, settings, m, c.probe_step, c.probe_replicas, c.probe_steps,
-                                         init_seed=root, seed=int_seed(root, f"probe-M{m}"),
+                                         init_seed=root, seed=first_child_seed(root),
                                          n_examples=c.probe_examples) for m in c.probe_workers]}
 
 
