@@ -13,6 +13,12 @@ from theory import laws, predictions, quadratic
 from reports.experiments.compensation.config import Config
 
 
+def _roles(seed) -> dict:
+    """The streams of the three parts (the system's estimates, logistic regression, the estimators): one tree, so
+    no two parts share a stream."""
+    return seed_tree(seed, "queues", "logreg", "estimators")
+
+
 def _updates(config: Config, m: int, mu: float, lr: float) -> float:
     lam = quadratic.spread_eigenvalues(config.condition_number)
     return compensation.updates_to_target(quadratic.rate(predictions.implicit_momentum(m), mu, lr, lam), config.target)
@@ -21,7 +27,7 @@ def _updates(config: Config, m: int, mu: float, lr: float) -> float:
 def run(config: Config) -> Result:
     q = config.condition_number
     sync_mu, sync_lr, sync_rate = quadratic.best_explicit_momentum(0.0, q)
-    seeds = seed_tree(config.seed, "queues")["queues"].spawn(len(config.workers))
+    seeds = _roles(config.seed)["queues"].spawn(len(config.workers))
     per = {}
     for m, seed in zip(config.workers, seeds):
         schedule = simulate(m, config.n_updates, seed=seed)
@@ -89,7 +95,7 @@ def _logreg(config: Config) -> dict:
                                       np.repeat(grid_mu, r), w0).x
         return updates(x, grid_mu.size)
 
-    seeds = seed_tree(config.seed, "logreg")["logreg"].spawn(len(config.logreg_workers))
+    seeds = _roles(config.seed)["logreg"].spawn(len(config.logreg_workers))
     sync = sweep(simulate_batch(1, config.logreg_updates, 1))
     i = int(np.argmin(sync))
     mu_1, lr_1 = float(grid_mu[i]), float(grid_lr[i])
@@ -124,7 +130,7 @@ def _estimators(config: Config) -> dict:
     quad = Quadratic(tuple(np.geomspace(0.1, 1.0, config.estimator_dim)))
     lr, every, w0 = config.estimator_lr, config.every, np.ones(config.estimator_dim)
     names = [(law, m) for law in config.estimator_laws for m in config.estimator_workers]
-    seeds = seed_tree(config.seed, "estimators")["estimators"].spawn(len(names))
+    seeds = _roles(config.seed)["estimators"].spawn(len(names))
     out = {}
     for (name, m), seed in zip(names, seeds):
         pmf_seed, queue_seed, noise_seed, mean_seed = seed.spawn(4)

@@ -9,6 +9,6 @@ from reports.experiments.real_async import claims, config, figures, run
 from reports.registry import Experiment
 
 EXPERIMENT = Experiment(
-    name="real_async", kind="real_async", version=6, config=config.Config, profiles=config.PROFILES,
+    name="real_async", kind="real_async", version=7, config=config.Config, profiles=config.PROFILES,
     smoke=config.SMOKE, run=run.run, figures=figures.figures, claims=claims.CLAIMS, deterministic=False, slow=True,
     resumable=True)

@@ -172,12 +172,13 @@ FLOOR_DRAWS = 4  # independent estimates of the exponential law's pmf: the two-t
 
 
 def run(config: Config) -> Result:
-    seeds = seed_tree(config.seed, "laws")["laws"].spawn(len(config.laws) * len(config.workers))
+    roles = seed_tree(config.seed, "laws", "fit-floor")  # two roles, two streams (one call: they never coincide)
+    seeds = roles["laws"].spawn(len(config.laws) * len(config.workers))
     per = {}
     for i, name in enumerate(config.laws):
         per[name] = {str(m): _one(config, name, m, seeds[i * len(config.workers) + j])
                      for j, m in enumerate(config.workers)}
-    floor_seeds = seed_tree(config.seed, "fit-floor")["fit-floor"].spawn(FLOOR_DRAWS * len(config.workers))
+    floor_seeds = roles["fit-floor"].spawn(FLOOR_DRAWS * len(config.workers))
     quad = Quadratic((1.0, 1.0 / config.condition_number))
     floor = {}
     for j, m in enumerate(config.workers):  # the exponential law's pmf estimated like the others' (not exact)
