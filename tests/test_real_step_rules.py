@@ -84,7 +84,11 @@ def test_a_timed_chunk_is_confirmed_by_the_law_of_its_runs_not_its_bits():
     assert run.agree(Config(), "M8-oracle", _payload(a), _payload(b))[0]
     assert not run.agree(Config(), "M8-oracle", _payload(a), _payload([3 * v for v in b]))[0]
     assert run.agree(Config(), "M8-oracle", _payload([None] * 10), _payload([None] * 10))[0]
-    assert not run.agree(Config(), "queue", {"oracle": 1}, {"oracle": 2})[0]
+    tuned = {"synchronous": {"mu_explicit": 0.6, "lr": 4.0, "lr_mu0": 8.0},
+             "oracle": {"4": {"mu_explicit": -0.3, "lr": 4.0, "median": 155.0, "each": [150.0, 160.0]}}}
+    rounded = {**tuned, "oracle": {"4": {**tuned["oracle"]["4"], "each": [150.0, 170.0]}}}
+    other = {**tuned, "oracle": {"4": {**tuned["oracle"]["4"], "lr": 2.0}}}
+    assert run.agree(Config(), "queue", tuned, rounded)[0] and not run.agree(Config(), "queue", tuned, other)[0]
 
 
 def _result(oracle, **strategies):
@@ -106,3 +110,14 @@ def test_the_check_reads_like_the_claim_and_its_control_fails():
                                    "first_order+staleness_aware"))
     assert claims.ratio(_result(None, first_order__staleness_aware=500.0).summary["cases"]["M=8"],
                         "first_order+staleness_aware") == 0.0
+
+
+def test_verify_confirms_a_timed_chunk_by_its_law_even_on_the_same_machine():
+    from reports import committed
+    from reports.experiments.real_step_rules import EXPERIMENT
+    from reports.harness.evidence import machine
+    record = {"name": "M8-oracle", "payload": _payload([300.0, 310.0, 290.0, 320.0, 300.0] * 2),
+              "provenance": {"machine": machine()}}
+    ok, how = committed.compare(EXPERIMENT, Config(), {}, record, _payload([310.0, 300.0, 280.0, 330.0, 290.0] * 2))
+    assert ok and "Mann-Whitney" in how
+    assert not committed.compare(EXPERIMENT, Config(), {}, record, _payload([900.0] * 10))[0]

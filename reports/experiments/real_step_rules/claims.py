@@ -53,6 +53,8 @@ def _check(result: Result, tol: Tolerance) -> Verdict:
                     + ", ".join(f"{n} {_cell(c, n)}" for n in result.summary["strategies"] if n != "oracle"))
     values = {f"{n},worst_ratio": v for n, v in worst.items()} | {"best_worst_ratio": worst[best]}
     values |= {f"{label},oracle_updates": _n(c["strategies"]["oracle"]["median"]) for label, c in cases.items()}
+    values |= {f"{label},{n},seconds_to_target": _n(s["seconds_median"]) for label, c in cases.items()
+               for n, s in c["strategies"].items()}   # median wall clock of the server's single runs
     return Verdict(worst[best] <= tol.value, f"the best controller (momentum rule x step rule, no per-M grid) within "
                    f"{tol.value:g}x of the oracle's median updates on the real server at every M",
                    f"closest: {best} (worst case x{worst[best]:.2f}); " + "; ".join(rows), values)
