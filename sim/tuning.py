@@ -9,6 +9,15 @@ import numpy as np
 from sim import async_sgd, scoring
 from sim.objectives import LogReg
 from sim.queue import simulate_batch, tile
+from sim.seeds import seed_tree
+
+ROLES = ("sync", "cases", "noise", "wall")   # the design's streams: queues at M = 1, per case, noise, wall clock
+
+
+def design_seeds(seed) -> tuple[dict, list]:
+    """(the role streams, 64 noise streams): the queue study's seed tree, shared by its replay on the server."""
+    roles = seed_tree(seed, *ROLES)
+    return roles, roles["noise"].spawn(64)
 
 
 class Sweep:
@@ -20,6 +29,11 @@ class Sweep:
         self.w_star, self.objective = self.work.optimum(), self.work.as_objective()
         mu, lr = np.meshgrid(mu_grid, lr_grid, indexing="ij")
         self.grid_mu, self.grid_lr = mu.ravel(), lr.ravel()
+
+    @classmethod
+    def of(cls, config) -> "Sweep":
+        """From a config with the fields examples, target, every, mu_grid, lr_grid."""
+        return cls(config.examples, config.target, config.every, config.mu_grid, config.lr_grid)
 
     def runs(self, schedule, lr, mu, noise: float, seed) -> np.ndarray:
         with np.errstate(all="ignore"):

@@ -25,8 +25,7 @@ from reports.harness.store import Result
 from reports.registry import Claim, Control, Experiment, Tolerance, Verdict, with_summary
 from sim import compensation, scoring, step_rules
 from sim.queue import simulate_batch
-from sim.tuning import Sweep, summary as _summary
-from sim.seeds import seed_tree
+from sim.tuning import Sweep, design_seeds, summary as _summary
 
 
 @dataclass(frozen=True)
@@ -87,14 +86,9 @@ def _controls(config: Config, name: str, schedule, m: int, mu_sync, lr_sync, lr0
     return np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
 
 
-def sweep_of(config: Config) -> Sweep:
-    return Sweep(config.examples, config.target, config.every, config.mu_grid, config.lr_grid)
-
-
 def run(config: Config) -> Result:
-    study = sweep_of(config)
-    roles = seed_tree(config.seed, "sync", "cases", "noise", "wall")
-    noise_seeds = roles["noise"].spawn(64)
+    study = Sweep.of(config)
+    roles, noise_seeds = design_seeds(config.seed)
     sync = study.synchronous(config.updates, config.n_seeds, config.noise_std, roles["sync"], noise_seeds[0])
     mu_sync, lr_sync, lr0 = sync["mu_explicit"], sync["lr"], sync["lr_mu0"]
     rng = np.random.default_rng(roles["wall"])

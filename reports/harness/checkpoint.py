@@ -91,3 +91,23 @@ def progress(folder: Path) -> tuple[int, int] | None:
         return int(doc["done"]), int(doc["total"])
     except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
+
+
+def run_chunks(config, plan, compute, assemble, checkpoint=None, progress: bool = False):
+    """Every chunk of plan(config) (compute(config, name, chunks so far)), stored by `checkpoint` as it finishes, so
+    a killed or time-limited run resumes; then assemble(config, chunks, provenance)."""
+    import time
+    checkpoint = checkpoint or Memory()
+    names, chunks = plan(config), {}
+    for i, name in enumerate(names):
+        chunks[name] = checkpoint.get(name)
+        if chunks[name] is None:
+            checkpoint.check_deadline(i, len(names))
+            start = time.time()
+            chunks[name] = compute(config, name, chunks)
+            wall = time.time() - start
+            checkpoint.put(name, chunks[name], {"chunk": name, "wall_seconds": round(wall, 3)})
+            if progress:
+                print(f"  chunk {i + 1}/{len(names)} {name}: {wall:.0f} s", flush=True)
+    return assemble(config, chunks, {"chunks": len(names)})
+

@@ -7,7 +7,6 @@ one start, one mini-batch stream, one queue) and its warm-start chunk (Fig. 5), 
 """
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import numpy as np
@@ -15,7 +14,7 @@ import numpy as np
 from cnn_experiments import analysis, sweep
 from cnn_experiments.specs import RunSpec, Settings
 from reports.experiments.cnn_momentum.config import Config
-from reports.harness.checkpoint import Memory
+from reports.harness.checkpoint import run_chunks
 from reports.harness.store import Result
 from sim.seeds import first_child_seed
 
@@ -152,19 +151,7 @@ def compute(config: Config, name: str, chunks: dict) -> dict:
 def run(config: Config, checkpoint=None, progress: bool = True) -> Result:
     """Every chunk of the plan, stored by `checkpoint` as it finishes (a killed or time-limited run resumes), then
     the Result."""
-    checkpoint = checkpoint or Memory()
-    names, chunks = plan(config), {}
-    for i, name in enumerate(names):
-        chunks[name] = checkpoint.get(name)
-        if chunks[name] is None:
-            checkpoint.check_deadline(i, len(names))
-            start = time.time()
-            chunks[name] = compute(config, name, chunks)
-            wall = time.time() - start
-            checkpoint.put(name, chunks[name], {"chunk": name, "wall_seconds": round(wall, 3)})
-            if progress:
-                print(f"  chunk {i + 1}/{len(names)} {name}: {wall:.0f} s", flush=True)
-    return assemble(config, chunks, {"chunks": len(names)})
+    return run_chunks(config, plan, compute, assemble, checkpoint, progress)
 
 
 def _set_arrays(config: Config, chunks: dict, tg: tuple, which: str) -> dict:

@@ -4,16 +4,15 @@ worker processes), each to the target, the cap or divergence. The assembly is pu
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 
 from reports.experiments.real_step_rules.config import Config
-from reports.harness.checkpoint import Memory
+from reports.harness.checkpoint import run_chunks
 from reports.harness.store import Result
 from sim.queue import simulate_batch, warmup_mask
-from sim.seeds import int_seed, seed_tree
-from sim.tuning import Sweep, summary
+from sim.seeds import int_seed
+from sim.tuning import Sweep, design_seeds, summary
 
 QUEUE = "queue"
 
@@ -31,15 +30,10 @@ def parse(name: str) -> tuple[int, str]:
     return int(head[1:]), strategy
 
 
-def sweep_of(config: Config) -> Sweep:
-    return Sweep(config.examples, config.target, config.every, config.mu_grid, config.lr_grid)
-
-
 def queue_tuning(config: Config) -> dict:
     """The queue study's synchronous tuning and per-M oracles (its seed tree: the same numbers as that study)."""
-    sweep = sweep_of(config)
-    roles = seed_tree(config.seed, "sync", "cases", "noise", "wall")
-    noise_seeds = roles["noise"].spawn(64)
+    sweep = Sweep.of(config)
+    roles, noise_seeds = design_seeds(config.seed)
     out = {"synchronous": sweep.synchronous(config.updates, config.n_seeds, config.noise_std, roles["sync"],
                                             noise_seeds[0]), "oracle": {}}
     for k, (m, seed) in enumerate(zip(config.workers, roles["cases"].spawn(len(config.workers)))):
@@ -94,7 +88,7 @@ def compute(config: Config, name: str, chunks: dict) -> dict:
         return queue_tuning(config)
     from cnn_experiments import cluster
     m, strategy = parse(name)
-    queue, w_star = chunks[QUEUE], sweep_of(config).w_star
+    queue, w_star = chunks[QUEUE], Sweep.of(config).w_star
     client, local = cluster.local_client(m)
     try:
         runs = [one_run(client, config, real_config(config, queue, m, strategy, k), w_star)
@@ -155,16 +149,6 @@ def assemble(config: Config, chunks: dict, provenance: dict) -> Result:
 
 
 def run(config: Config, checkpoint=None, progress: bool = False) -> Result:
-    """Every chunk of the plan (stored by `checkpoint` as it finishes), then the Result."""
-    checkpoint = checkpoint or Memory()
-    names, chunks = plan(config), {}
-    for i, name in enumerate(names):
-        chunks[name] = checkpoint.get(name)
-        if chunks[name] is None:
-            checkpoint.check_deadline(i, len(names))
-            start = time.time()
-            chunks[name] = compute(config, name, chunks)
-            checkpoint.put(name, chunks[name], {"chunk": name, "wall_seconds": round(time.time() - start, 3)})
-            if progress:
-                print(f"  chunk {i + 1}/{len(names)} {name}: {time.time() - start:.0f} s", flush=True)
-    return assemble(config, chunks, {"chunks": len(names)})
+    """Every chunk of the plan, stored by `checkpoint` as it finishes (a killed or time-limited run resumes), then
+    the Result."""
+    return run_chunks(config, plan, compute, assemble, checkpoint, progress)
