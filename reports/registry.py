@@ -257,6 +257,14 @@ def _plain(values: dict) -> dict:
 
 # ------------------------------------------------------------ helpers the experiments share -------------------
 
+def with_controllers_replaced(result, by: str = "no_compensation"):
+    """The wrong model 'no controller': in every case of summary["cases"], each strategy named momentum+step (a
+    controller) replaced by the strategy `by` (the synchronous tuning reused)."""
+    return with_summary(result, cases={label: {**c, "strategies": {n: (c["strategies"][by] if "+" in n else v)
+                                                                     for n, v in c["strategies"].items()}}
+                                       for label, c in result.summary["cases"].items()})
+
+
 def with_summary(result, **changes):
     """A copy of `result` whose summary has `changes` (deep-copied): the evidence a control's wrong model gives."""
     new = copy.copy(result)

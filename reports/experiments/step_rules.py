@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from reports.harness.store import Result
-from reports.registry import Claim, Control, Experiment, Tolerance, Verdict, with_summary
+from reports.registry import (Claim, Control, Experiment, Tolerance, Verdict, with_controllers_replaced,
+                              with_summary)
 from sim import compensation, scoring, step_rules
 from sim.queue import simulate_batch
 from sim.tuning import Sweep, design_seeds, summary as _summary
@@ -155,12 +156,6 @@ def _step_rules(result: Result, tol: Tolerance) -> Verdict:
                    f"closest: {best} (worst case x{worst[best]:.2f}); " + "; ".join(rows), values)
 
 
-def _uncompensated(result: Result) -> Result:
-    return with_summary(result, cases={label: {**c, "strategies": {n: (c["strategies"]["no_compensation"] if "+" in n
-                                                                     else v) for n, v in c["strategies"].items()}}
-                                       for label, c in result.summary["cases"].items()})
-
-
 WALL_TOL = 0.10
 
 
@@ -197,7 +192,8 @@ CLAIMS = (
           "per-M oracle's median updates on single runs, at every case.", "extension", _step_rules,
           Tolerance(STEP_TOL, "ratio", "the target set for the controller; the oracle is chosen on the same seeds, "
                     "which favours it"),
-          (Control("no-compensation", "the synchronous tuning reused in place of every controller", _uncompensated),),
+          (Control("no-compensation", "the synchronous tuning reused in place of every controller",
+                   with_controllers_replaced),),
           figure="step_rules", power=_no_power, expect="result"),
     Claim("extension-when-async-pays", "Section IV-A (HE x SE)", "Extension: the wall-clock time to target of tuned "
           "asynchronous against tuned synchronous training (a round waits for the slowest of M workers) is predicted "

@@ -57,8 +57,9 @@ def real_config(config: Config, queue: dict, m: int, strategy: str, k: int):
     if strategy.endswith("_alone"):
         return ps.RealConfig(**base, mu_explicit=0.0, lr=sync["lr_mu0"], per_update=strategy[:-len("_alone")])
     momentum, rule = strategy.split("+")
-    return ps.RealConfig(**base, mu_explicit=sync["mu_explicit"], lr=sync["lr"], compensate_every=config.compensate_every,
-                         momentum_rule=momentum, step_rule="keep", per_update=rule)
+    return ps.RealConfig(**base, mu_explicit=sync["mu_explicit"], lr=sync["lr"],
+                         compensate_every=config.compensate_every, momentum_rule=momentum, step_rule="keep",
+                         per_update=rule)
 
 
 def one_run(client, config: Config, real, w_star: np.ndarray) -> dict:
