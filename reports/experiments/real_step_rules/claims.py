@@ -47,7 +47,8 @@ def _check(result: Result, tol: Tolerance) -> Verdict:
     for label, c in cases.items():
         o, q, s = c["strategies"]["oracle"], c["queue_oracle"], c["strategies"]["oracle"]
         rows.append(f"{label}: oracle (the queue's: mu_L {q['mu_explicit']:+.1f}, alpha {q['lr']:g}) "
-                    f"{_n(o['median']):.0f} [{_n(o['low']):.0f}, {_n(o['high']):.0f}] updates on the server ({s['seconds_median']:.1f} s; "
+                    f"{_n(o['median']):.0f} [{_n(o['low']):.0f}, {_n(o['high']):.0f}] updates on the server "
+                    f"({s['seconds_median']:.1f} s; "
                     f"staleness mean {s['staleness_mean']:.2f}, variance {s['staleness_var']:.1f}) against "
                     f"{_n(q['median']):.0f} under the queue; "
                     + ", ".join(f"{n} {_cell(c, n)}" for n in result.summary["strategies"] if n != "oracle"))
