@@ -77,7 +77,8 @@ def _parser() -> Parser:
                         help="write each update's work time (submission to arrival, seconds; CSV) here: a trace "
                              "for sim.laws' trace law")
     parser.add_argument("--compensate", action="store_true",
-                        help="closed loop: reset mu_L and the step from the measured staleness every 100 updates")
+                        help="closed loop: start from what M alone says (mu_S = 1 - 1/M), then reset mu_L and the "
+                             "step from the measured staleness every 100 updates")
     parser.add_argument("--step-rule", default="keep", choices=["keep", "theorem7", "delay"],
                         help="with --compensate: keep the step tuned at M = 1 (default), scale it by Theorem 7's ratio, "
                              "or by the pure delay's stability bound at the mean staleness (see the README)")
