@@ -32,7 +32,9 @@ def _cell(case: dict, name: str) -> str:
                  f"never (the oracle neither, within {o['cap']})")
     else:
         shown = f"x{value:.2f}" if math.isfinite(_n(o["median"])) else f"x<{_n(s['median']) / o['cap']:.2f}"
-    return shown + (f" ({s['diverged']} diverged)" if s["diverged"] else "")
+    reached = sum(v is not None and math.isfinite(v) for v in s.get("each", []))
+    return shown + f" ({reached} of {len(s.get('each', []))} reached" + (f", {s['diverged']} diverged)" if s["diverged"]
+                                                                         else ")")
 
 
 def _controllers(result: Result) -> list[str]:
@@ -42,7 +44,9 @@ def _controllers(result: Result) -> list[str]:
 def _check(result: Result, tol: Tolerance) -> Verdict:
     cases = result.summary["cases"]
     worst = {n: max(ratio(c, n) for c in cases.values()) for n in _controllers(result)}
-    best = min(worst, key=worst.get)
+    reached = {n: sum(v is not None and math.isfinite(v) for c in cases.values() for v in c["strategies"][n].get(
+        "each", [])) for n in worst}
+    best = min(worst, key=lambda n: (worst[n], -reached[n]))  # ties (censored): the one with most runs at target
     rows = []
     for label, c in cases.items():
         o, q, s = c["strategies"]["oracle"], c["queue_oracle"], c["strategies"]["oracle"]
