@@ -113,8 +113,9 @@ class Chunked:
     numbers: Callable         # (config, {name: payload}, payload) -> [float]: a chunk's times to target (or its
     #                           estimates), compared where a recomputation cannot be bit-identical (another CPU)
     seed_fields: tuple = ()   # config fields that only choose which chunks exist (not part of the chunks' key)
-    agree: Callable | None = None  # (config, name, committed payload, recomputed payload) -> (agrees, how): for
-    #                           chunks that cannot be bit-identical anywhere (timed runs of real processes)
+    agree: Callable | None = None  # (config, name, committed payload, recomputed payload) -> (agrees, how) for
+    #                           chunks that cannot be bit-identical anywhere (timed runs of real processes), None
+    #                           for a deterministic chunk (the default rules: bits, or `numbers` on another machine)
     version: int = 1          # bump when what a chunk holds changes (with sim.MODEL_VERSION: the chunks' key)
 
     def key_version(self) -> str:

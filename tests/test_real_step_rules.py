@@ -86,9 +86,7 @@ def test_a_timed_chunk_is_confirmed_by_the_law_of_its_runs_not_its_bits():
     assert run.agree(Config(), "M8-oracle", _payload([None] * 10), _payload([None] * 10))[0]
     tuned = {"synchronous": {"mu_explicit": 0.6, "lr": 4.0, "lr_mu0": 8.0},
              "oracle": {"4": {"mu_explicit": -0.3, "lr": 4.0, "median": 155.0, "each": [150.0, 160.0]}}}
-    rounded = {**tuned, "oracle": {"4": {**tuned["oracle"]["4"], "each": [150.0, 170.0]}}}
-    other = {**tuned, "oracle": {"4": {**tuned["oracle"]["4"], "lr": 2.0}}}
-    assert run.agree(Config(), "queue", tuned, rounded)[0] and not run.agree(Config(), "queue", tuned, other)[0]
+    assert run.agree(Config(), "queue", tuned, tuned) is None  # deterministic: the default rules decide
 
 
 def _result(oracle, **strategies):
@@ -121,3 +119,10 @@ def test_verify_confirms_a_timed_chunk_by_its_law_even_on_the_same_machine():
     ok, how = committed.compare(EXPERIMENT, Config(), {}, record, _payload([310.0, 300.0, 280.0, 330.0, 290.0] * 2))
     assert ok and "Mann-Whitney" in how
     assert not committed.compare(EXPERIMENT, Config(), {}, record, _payload([900.0] * 10))[0]
+    # the deterministic queue chunk must be bit-identical on a machine of the same kind
+    queue = {"synchronous": {"mu_explicit": 0.6, "lr": 4.0, "lr_mu0": 8.0},
+             "oracle": {"4": {"mu_explicit": -0.3, "lr": 4.0, "median": 155.0, "each": [150.0, 160.0]}}}
+    rounded = {**queue, "oracle": {"4": {**queue["oracle"]["4"], "each": [150.0, 170.0]}}}
+    ok, how = committed.compare(EXPERIMENT, Config(workers=(4,)), {}, {"name": "queue", "payload": queue,
+                                                                     "provenance": {"machine": machine()}}, rounded)
+    assert not ok and "same kind" in how

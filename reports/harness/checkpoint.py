@@ -96,7 +96,6 @@ def progress(folder: Path) -> tuple[int, int] | None:
 def run_chunks(config, plan, compute, assemble, checkpoint=None, progress: bool = False):
     """Every chunk of plan(config) (compute(config, name, chunks so far)), stored by `checkpoint` as it finishes, so
     a killed or time-limited run resumes; then assemble(config, chunks, provenance)."""
-    import time
     checkpoint = checkpoint or Memory()
     names, chunks = plan(config), {}
     for i, name in enumerate(names):
@@ -110,4 +109,3 @@ def run_chunks(config, plan, compute, assemble, checkpoint=None, progress: bool 
             if progress:
                 print(f"  chunk {i + 1}/{len(names)} {name}: {wall:.0f} s", flush=True)
     return assemble(config, chunks, {"chunks": len(names)})
-

@@ -4,8 +4,8 @@ The workload, the target, the grids and the queue's seeds are those of the queue
 fields, the same defaults as reports/experiments/step_rules.py), so that its per-M oracle and its synchronous
 tuning are the ones the server replays. On the server a write costs about 17 ms of Dask round trip and
 bookkeeping on this 2-core machine (about 50 writes per second at most): the injected exponential work times are
-scaled so that writes come every `seconds_per_update` on average (work mean = seconds_per_update x M), a quarter of
-the server's capacity with room for its own time, and runs stop at a cap (a multiple of the queue oracle's median)
+scaled so that writes come every `seconds_per_update` on average (work mean = seconds_per_update x M), under half
+of the server's capacity, room for its own time, and runs stop at a cap (a multiple of the queue oracle's median)
 or when the distance to w* exceeds `diverged` times ||w*||.
 """
 from __future__ import annotations
