@@ -9,6 +9,7 @@ estimate between grid values, clipped to the fitted window, the grid argmin wher
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -69,13 +70,18 @@ def slope_per_doubling(workers, values: np.ndarray) -> np.ndarray:
     return (xc[:, None] * (values - values.mean(axis=0))).sum(axis=0) / (xc ** 2).sum()
 
 
+@functools.lru_cache(maxsize=None)
+def _t_quantile(level: float, df: int) -> float:
+    return float(stats.t.ppf(0.5 + level / 2, df))
+
+
 def t_interval(x, level: float = LEVEL) -> tuple[float, float, float]:
     """(mean, low, high) of the mean of x over seeds: Student t interval (the seed is the unit)."""
     x = np.asarray(x, dtype=float)
     mean = float(x.mean())
     if x.size < 2 or not np.all(np.isfinite(x)):
         return mean, mean, mean
-    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
+    half = float(_t_quantile(level, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
     return mean, mean - half, mean + half
 
 

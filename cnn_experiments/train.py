@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
-from cnn_experiments import model, specs
+from cnn_experiments import model, specs, sweep
 from sim import compensation
 from sim.queue import simulate
 from sim.seeds import seed_tree
@@ -61,10 +61,17 @@ class Data:
         self.channels, self.size, self.n = self.x.shape[1], self.x.shape[2], self.x.shape[0]
 
 
-def eval_losses(params: dict, data: Data, nhwc: bool = False) -> torch.Tensor:
+def eval_chunk(n_models: int, images: int = 0) -> int:
+    """Images of the evaluation set per forward pass of K models: `images`, or (0) the rule the committed batch-16
+    chunks were made with (K x chunk images bound the activation memory). The sums differ only by float rounding,
+    so the rule is part of a chunk's numerical path."""
+    return images if images else min(256, max(8, 32768 // n_models))
+
+
+def eval_losses(params: dict, data: Data, nhwc: bool = False, images: int = 0) -> torch.Tensor:
     """Training loss of each of the K current models on the fixed evaluation subset: (K,)."""
     K = next(iter(params.values())).shape[0]
-    chunk = min(256, max(8, 32768 // K))  # K x chunk images per forward pass bounds the activation memory
+    chunk = eval_chunk(K, images)
     total = torch.zeros(K, device=data.x.device)
     with torch.no_grad():
         for start in range(0, data.eval_x.shape[0], chunk):
@@ -268,7 +275,7 @@ def train(specs: list[RunSpec], data: Data, settings: Settings, progress=None,
 
 def _train_batch(batch: _Batch, records: list, data: Data, settings: Settings, targets: list, nhwc: bool,
                  progress) -> None:
-    initial = eval_losses(batch.w, data, nhwc)
+    initial = eval_losses(batch.w, data, nhwc, settings.eval_images)
     for r, loss in zip(batch.rows, initial.tolist()):
         records[r].eval_steps.append(0)
         records[r].losses.append(loss)
@@ -279,7 +286,7 @@ def _train_batch(batch: _Batch, records: list, data: Data, settings: Settings, t
         last = t + 1 == stop
         if (t + 1) % settings.eval_every and not last:
             continue
-        losses = eval_losses(batch.w, data, nhwc).tolist()
+        losses = eval_losses(batch.w, data, nhwc, settings.eval_images).tolist()
         now = zip(batch.mu[:, t].tolist(), batch.lr[:, t].tolist())
         mask = []
         for r, loss, control in zip(batch.rows, losses, now):
@@ -310,6 +317,13 @@ def _train_batch(batch: _Batch, records: list, data: Data, settings: Settings, t
             batch.keep(mask)
     for r in rows:
         records[r].stop = stop
+
+
+def chunk_payload(specs: list[RunSpec], data: Data, settings: Settings) -> dict:
+    """One chunk of a sweep: every spec trained in one batch (paired: one start, one mini-batch stream and one queue
+    per seed), as the JSON payload of cnn_experiments.sweep."""
+    records = train(specs, data, replace(settings, max_batch=len(specs)))
+    return sweep.payload(records, max(r.stop for r in records))
 
 
 def run_seeds(seed: int) -> dict:

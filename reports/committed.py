@@ -22,7 +22,9 @@ from pathlib import Path
 
 from reports.common import EVIDENCE, UsageError, committed_folder, fail
 from reports.harness.config import canonical_json
+from reports.harness import kernels
 from reports.harness.evidence import Chunks, EvidenceError, machine, same_kind
+from reports.harness.provenance import git_state
 from reports.registry import Experiment, experiments
 from sim.cli import Parser
 
@@ -191,7 +193,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, help="verify: the seed of the random choice (default: fresh)")
     parser.add_argument("--chunk", action="append", metavar="NAME", help="verify: these chunks")
     args = parser.parse_args(argv)
+    pinned = kernels.pin()   # before torch is imported here or in the spawned workers
     try:
+        if args.action == "compute" and git_state()[1]:
+            raise UsageError("the working tree has uncommitted changes: committed evidence is computed from committed "
+                             "code only (commit or stash them first)")
         if not 1 <= args.jobs <= MAX_JOBS:
             raise UsageError(f"--jobs must be in 1..{MAX_JOBS}")
         if not 0 <= args.n <= MAX_VERIFY:
@@ -203,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.seed is not None and args.seed < 0:
             raise UsageError("--seed must be >= 0")
         exps = committed_experiments(args.only)
+        if args.action != "status":
+            print(f"CPU kernels: {pinned}", flush=True)
         deadline = time.time() + args.deadline if args.deadline else None
         bad = 0
         for name, exp in exps.items():

@@ -53,7 +53,8 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    out = {"cpu": model, "cores": os.cpu_count(), "host": platform.node(), "system": platform.system()}
+    out = {"cpu": model, "cores": os.cpu_count(), "host": platform.node(), "system": platform.system(),
+           "onednn_max_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", "")}
     try:
         import torch
         out |= {"torch": torch.__version__, "threads": torch.get_num_threads(),

@@ -3,7 +3,6 @@ per (M, seed) for M > 1 (the oracle's grid), then one loop chunk per seed (the s
 loop of each step rule, at every M > 1)."""
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import numpy as np
@@ -12,7 +11,7 @@ from cnn_experiments import analysis, sweep
 from cnn_experiments.analysis import Evidence
 from cnn_experiments.specs import RunSpec, Settings
 from reports.experiments.cnn_closed_loop.config import Config
-from reports.harness.checkpoint import Memory
+from reports.harness.checkpoint import run_chunks
 from reports.harness.store import Result
 
 NO_COMPENSATION = "no_compensation"
@@ -81,45 +80,53 @@ class Backend:
         return sweep.payload(records, budget)
 
 
+def plan(config: Config) -> list[str]:
+    """The synchronous runs of every seed (they set the targets and the tuning the loop starts from), the grid of every
+    M > 1, then one loop chunk per seed."""
+    return first(config) + [f"M{m}-seed{s}" for m in config.workers if m > 1 for s in config.seeds] + \
+        [f"loop-seed{s}" for s in config.seeds]
+
+
+def first(config: Config) -> list[str]:
+    return [f"M1-seed{s}" for s in config.seeds]
+
+
+def sync_setting(config: Config, chunks: dict, tg) -> tuple[float, float]:
+    """(mu_L, effective step) the loop starts from: the best synchronous configuration at the last target."""
+    by = {(1, s): chunks[f"M1-seed{s}"] for s in config.seeds}
+    times, caps = sweep.tabulate(by, tg, (1,), config.mu_grid, config.step_grid, config.seeds, step_index(config))
+    return sync_tuning(config, Evidence(times, (1,), tuple(config.mu_grid), caps))
+
+
+_BACKENDS: dict = {}
+
+
+def compute(config: Config, name: str, chunks: dict) -> dict:
+    """One chunk, trained now (one backend per process and config: the data are loaded once)."""
+    if repr(config) not in _BACKENDS:
+        _BACKENDS.clear()
+        _BACKENDS[repr(config)] = Backend(config)
+    backend, head = _BACKENDS[repr(config)], name.split("-seed")
+    seed = int(head[1])
+    if head[0] == "loop":
+        tg = targets(config, chunks)
+        mu_sync, step_sync = sync_setting(config, chunks, tg)
+        return backend.train(loop_specs(config, seed, mu_sync, lr_of(step_sync, mu_sync)), config.budget, tg)
+    m = int(head[0][1:])
+    budget, stop = (config.sync_budget, ()) if m == 1 else (config.budget, targets(config, chunks))
+    return backend.train(grid_specs(config, m, seed), budget, stop)
+
+
 def run(config: Config, checkpoint=None, progress: bool = True) -> Result:
     """Chunk by chunk (stored by `checkpoint` as they finish: a killed run resumes), then the Result."""
-    checkpoint, chunks, backend = checkpoint or Memory(), {}, None
-    names = [f"M1-seed{s}" for s in config.seeds] + [f"M{m}-seed{s}" for m in config.workers if m > 1
-                                                     for s in config.seeds]
-    total = len(names) + len(config.seeds)
-    tg = None
+    return run_chunks(config, plan, compute, assemble, checkpoint, progress)
 
-    def get(i, name, work):
-        nonlocal backend
-        chunk = checkpoint.get(name)
-        if chunk is None:
-            checkpoint.check_deadline(i, total)
-            backend = backend or Backend(config)
-            start = time.time()
-            chunk = work(backend)
-            checkpoint.put(name, chunk, {"wall_seconds": round(time.time() - start, 3)})
-            if progress:
-                print(f"  chunk {i + 1}/{total} {name}: {time.time() - start:.0f} s", flush=True)
-        return chunk
 
-    for i, name in enumerate(names):
-        m, seed = int(name[1:name.index("-")]), int(name.split("seed")[1])
-        if m > 1 and tg is None:
-            tg = targets(config, chunks)
-        budget, stop = (config.sync_budget, ()) if m == 1 else (config.budget, tg)
-        chunks[name] = get(i, name, lambda b, m=m, seed=seed, budget=budget, stop=stop:
-                           b.train(grid_specs(config, m, seed), budget, stop))
+def assemble(config: Config, chunks: dict, provenance: dict | None = None) -> Result:
+    """The Result from every chunk of plan(config): pure (numpy), no training."""
     tg = targets(config, chunks)
     ev = grid_evidence(config, chunks, tg)
     mu_sync, step_sync = sync_tuning(config, ev)
-    for k, seed in enumerate(config.seeds):
-        name = f"loop-seed{seed}"
-        chunks[name] = get(len(names) + k, name, lambda b, seed=seed: b.train(
-            loop_specs(config, seed, mu_sync, lr_of(step_sync, mu_sync)), config.budget, tg))
-    return assemble(config, chunks, tg, ev, mu_sync, step_sync)
-
-
-def assemble(config: Config, chunks: dict, tg, ev: Evidence, mu_sync: float, step_sync: float) -> Result:
     workers, names = [m for m in config.workers if m > 1], strategies(config)
     loop = np.full((len(tg), len(workers), len(names), len(config.seeds)), np.inf)
     final = {m: {k: [] for k in names} for m in workers}
@@ -136,8 +143,14 @@ def assemble(config: Config, chunks: dict, tg, ev: Evidence, mu_sync: float, ste
                                "final": {str(m): {k: {"mu_explicit": float(np.mean([c[0] for c in v])),
                                                       "lr": float(np.mean([c[1] for c in v]))}
                                                   for k, v in by.items()} for m, by in final.items()}}}
-    return Result(summary=summary, arrays={"times": ev.times, "caps": np.asarray(ev.budget, dtype=float),
-                                           "loop_times": loop})
+    return Result(summary=summary, provenance=provenance or {},
+                  arrays={"times": ev.times, "caps": np.asarray(ev.budget, dtype=float), "loop_times": loop})
+
+
+def numbers(config: Config, chunks: dict, payload: dict) -> list[float]:
+    """What a recomputed chunk is compared by on another kind of machine: its runs' times to the targets."""
+    tg = targets(config, chunks)
+    return [sweep.crossing(r["eval_steps"], r["losses"], t) for r in payload["runs"] for t in tg]
 
 
 def evidence(result: Result) -> Evidence:
