@@ -1,19 +1,26 @@
 # Every target sets itself up: a missing .venv is created and the pinned stack installed.
 # Variables from the command line reach the recipes as environment data ("$$VAR", quoted), never as shell text:
+# their literal text is taken (`override ... := $(value ...)`: a make function in a value is never run), and
 # PROFILE, RESULTS, ID, N and PYTHON are checked by scripts/check_make_vars.sh first (one line and exit 2 if bad).
+# The internal variables cannot be overridden from the command line.
 PROFILE ?= quick
 PYTHON ?= python3
 RESULTS ?= results
 N ?= 1
 ID ?=
+override PROFILE := $(value PROFILE)
+override PYTHON := $(value PYTHON)
+override RESULTS := $(value RESULTS)
+override N := $(value N)
+override ID := $(value ID)
 export PROFILE PYTHON RESULTS N ID
-VENV := .venv
-PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
-CHECK := bash scripts/check_make_vars.sh
+override VENV := .venv
+override PY := .venv/bin/python
+override STAMP := .venv/.installed
+override CHECK := bash scripts/check_make_vars.sh
 
-.PHONY: report test test-slow test-ci test-browser claim repro bench cnn-bench gpu-evidence evidence verify-evidence \
-	system-deps clean
+.PHONY: report test test-slow test-ci test-browser claim repro repro-all bench cnn-bench gpu-evidence evidence \
+	verify-evidence system-deps clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(CHECK)
@@ -52,15 +59,20 @@ claim: $(STAMP)
 	@$(CHECK) claim
 	$(PY) -m reports.run --profile "$$PROFILE" --results "$$RESULTS" --claim "$$ID" --force
 
+# every cheap experiment and a random sample of the costly ones, bit for bit; repro-all: every one
 repro: $(STAMP)
 	@$(CHECK)
 	$(PY) -m reports.repro --profile "$$PROFILE" --results "$$RESULTS"
+
+repro-all: $(STAMP)
+	@$(CHECK)
+	$(PY) -m reports.repro --profile "$$PROFILE" --results "$$RESULTS" --all
 
 # the committed CPU evidence (reports/evidence/): compute the missing chunks (hours; resumable, commit as they come)
 evidence: $(STAMP) system-deps
 	$(PY) -m reports.committed compute --jobs 2
 
-# recompute N randomly chosen committed chunks and compare them with what is committed
+# recompute N randomly chosen committed chunks in all (across the experiments) and compare them with what is committed
 verify-evidence: $(STAMP) system-deps
 	@$(CHECK)
 	$(PY) -m reports.committed verify --n "$$N"

@@ -69,3 +69,18 @@ def noise_scale(params: dict, x: torch.Tensor, y: torch.Tensor, nhwc: bool = Fal
     trace = squares / n - mean_sq          # E|g_i|^2 - |G|^2 (population covariance over the n images)
     return {"b_simple": trace / mean_sq if mean_sq > 0 else float("inf"), "trace_sigma": trace,
             "grad_norm_sq": mean_sq}
+
+
+def at_checkpoints(spec, data, settings, updates, iterations: int = 20, eval_images: int = 0) -> dict:
+    """One synchronous configuration (a train.RunSpec) trained to each of `updates` on its own seed's mini-batches:
+    its sharpness, noise scale and loss there (a regime chunk's payload)."""
+    from cnn_experiments.train import channels_last, eval_losses, warm_start
+    nhwc = channels_last(settings, data.x.device)
+    out = {"mu": spec.mu_explicit, "lr": spec.lr, "at": [int(u) for u in updates], "sharpness": [], "b_simple": [],
+           "loss": []}
+    for at in updates:
+        w = warm_start(spec, data, settings, int(at))
+        out["sharpness"].append(sharpness(w, data.eval_x, data.eval_y, iterations, seed=spec.seed, nhwc=nhwc))
+        out["b_simple"].append(noise_scale(w, data.eval_x, data.eval_y, nhwc)["b_simple"])
+        out["loss"].append(float(eval_losses(w, data, nhwc, eval_images)[0]))
+    return out

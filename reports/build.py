@@ -11,6 +11,7 @@ atomically: a failed build leaves the previous report in place.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from reports.common import (DEFAULT_OUT, DEFAULT_RESULTS, EVIDENCE, ROOT, UsageError, check_profile, fail, load,
                             load_committed, read_plan)
+from reports.harness import outdir
 from reports.harness.checkpoint import progress
 from reports.harness.paths import MATHJAX
 from reports.harness.store import Store
@@ -78,6 +80,8 @@ def evaluate(profile: str, results: Path) -> tuple[list[dict], dict, list[str]]:
             if partial is not None:
                 record["measured"] = (f"not run: {partial[0]} of {partial[1]} chunks stored; rerun "
                                       "`python -m reports.run` (with --deadline SECONDS where time is limited)")
+        if profile in exp.committed and claim.evidence == "cnn":
+            record["preregistration"] = preregistration(claim, None if result is None else result.provenance)
         if result is not None:
             prov = result.provenance
             record["evidence"] = {"experiment": claim.experiment, "source": _source_label(source, prov),
@@ -86,6 +90,29 @@ def evaluate(profile: str, results: Path) -> tuple[list[dict], dict, list[str]]:
                                   "wall_seconds": prov.get("wall_seconds"), "finished": prov.get("finished")}
         records.append(record)
     return records, loaded, settings
+
+
+def preregistration(claim, provenance: dict | None) -> dict:
+    """When the claim's tolerance was set (the commit that introduced its reason's text, from git) against the date of
+    the first committed evidence chunk it is decided on; `later` flags a tolerance set after evidence existed."""
+    out = []
+    for size in (80, 50, 30, 20):   # the reason's text may be split over source lines: its longest prefix found
+        try:
+            out = subprocess.run(["git", "log", "-1", "--format=%H %cI", "-S", claim.tolerance.why[:size]], cwd=ROOT,
+                                 capture_output=True, text=True, timeout=20).stdout.split()
+        except (OSError, subprocess.SubprocessError):
+            out = []
+        if out:
+            break
+    sha, date = (out + [None, None])[:2] if out else (None, None)
+    first = (provenance or {}).get("first")
+    later = bool(sha and first and date and _utc(date) > _utc(first))
+    return {"tolerance_commit": sha, "tolerance_date": date, "first_chunk": first, "later": later}
+
+
+def _utc(stamp: str) -> datetime:
+    when = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def _source_label(source: str, prov: dict) -> str:
@@ -189,17 +216,59 @@ def print_pdf(page: Path, pdf: Path) -> bool:
     return True
 
 
+def code_digest() -> str:
+    """sha256 over the suite's Python sources (the packages and the notebooks): part of the build's cache key."""
+    digest = hashlib.sha256()
+    for folder in ("theory", "sim", "cnn_experiments", "reports", "notebooks"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def cache_key(profile: str, records: list[dict], settings, notebooks: bool, pdf: bool) -> str:
+    """What the report is made from: the judged claims (numbers, provenance), the code, the options."""
+    doc = {"profile": profile, "records": records, "settings": settings, "notebooks": notebooks, "pdf": pdf,
+           "code": code_digest()}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _cached(out: Path, key: str) -> dict | None:
+    """The report already at `out` when it was made from the same inputs (nothing to execute again)."""
+    try:
+        if outdir.is_ours(out) and (out / outdir.MARKER).read_text().split("key: ")[-1].strip() == key:
+            return json.loads((out / "claims.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def build(profile: str, results: Path, out: Path, notebooks: bool = True, pdf: bool = True) -> dict:
-    """Write the report into `out` (replaced atomically). Returns the claims.json content."""
-    out = out.resolve()
+    """Write the report into `out` (only a new, empty or earlier report folder; swapped in atomically, one build at a
+    time); when its inputs are those of the report already there, nothing is executed again. Returns claims.json."""
+    if not Path(results).is_dir():
+        raise UsageError(f"--results {results} is not a folder of results: run `make report` (or `python -m "
+                         "reports.run`) first, or pass the folder it wrote")
     try:
+        out = outdir.check(out, Path(results))
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}-tmp-"))
-        tmp.chmod(0o755)
+        with outdir.lock(out):
+            outdir.clean(out)
+            return _build_locked(profile, Path(results), out, notebooks, pdf)
+    except outdir.OutError as exc:
+        raise UsageError(str(exc)) from None
     except OSError as exc:
-        raise UsageError(f"output folder {out} is not writable ({exc.strerror}); pass --out DIR") from None
+        raise UsageError(f"cannot write the report to {out}: {exc.strerror or exc}; pass --out DIR") from None
+
+
+def _build_locked(profile: str, results: Path, out: Path, notebooks: bool, pdf: bool) -> dict:
+    records, loaded, settings = evaluate(profile, results)
+    key = cache_key(profile, records, settings, notebooks, pdf)
+    cached = _cached(out, key)
+    if cached is not None:
+        print(f"report: unchanged (made from the same results and code): {out}", flush=True)
+        return cached
+    tmp = outdir.new_folder(out)
     try:
-        records, loaded, settings = evaluate(profile, results)
         figures = write_figures(loaded, tmp / "figures")
         copy_mathjax(tmp / "mathjax")
         nb_status = run_notebooks(profile, results, tmp) if notebooks else {}
@@ -211,11 +280,9 @@ def build(profile: str, results: Path, out: Path, notebooks: bool = True, pdf: b
         (tmp / "report.html").write_text(render(profile, records, figures, nb_status, sha, dirty, settings))
         if pdf:
             print_pdf(tmp / "report.html", tmp / "report.pdf")
-        if out.exists():
-            old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}-old-"))
-            os.replace(out, old / "x")
-            shutil.rmtree(old, ignore_errors=True)
-        os.replace(tmp, out)
+        with open(tmp / outdir.MARKER, "a") as marker:
+            marker.write(f"key: {key}\n")
+        outdir.install(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

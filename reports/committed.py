@@ -30,6 +30,7 @@ from sim.cli import Parser
 
 PROFILE = "quick"
 MAX_JOBS, MAX_VERIFY = 16, 1000
+DEFAULT_CAP = 300.0   # seconds: verify draws only chunks that took at most this long (CI's time per chunk)
 # On a CPU of another kind (or another torch, or thread count) the rounding differs and SGD trajectories drift
 # apart: there a recomputed chunk is compared by its times to target, which must agree within this relative
 # amount in median over the chunk's runs (the bits are compared wherever the kind is the same).
@@ -37,10 +38,15 @@ OTHER_KIND_MEDIAN_RELATIVE = 0.10
 
 
 def committed_experiments(only: list[str] | None = None) -> dict[str, Experiment]:
-    out = {n: e for n, e in experiments().items() if PROFILE in e.committed and (only is None or n in only)}
+    """The experiments with committed evidence at the quick profile, and the power re-runs of every experiment that
+    has them (`<experiment>-power`)."""
+    from reports.power import committed_power
+    every = {n: e for n, e in experiments().items() if PROFILE in e.committed}
+    every |= {f"{n}-power": committed_power(e) for n, e in experiments().items() if e.power_seeds}
+    out = {n: e for n, e in every.items() if only is None or n in only}
     if only and set(only) - set(out):
         raise UsageError(f"no committed evidence for {sorted(set(only) - set(out))[0]!r}; experiments with committed "
-                         f"evidence: {', '.join(n for n, e in experiments().items() if e.committed) or 'none'}")
+                         f"evidence: {', '.join(every) or 'none'}")
     return out
 
 
@@ -68,7 +74,7 @@ def load_all(store: Chunks, names) -> dict:
 
 
 def _worker(name: str, config, experiment: str, path: str, exp: Experiment | None = None) -> tuple[str, float]:
-    exp = exp or experiments()[experiment]
+    exp = exp or committed_experiments([experiment])[experiment]
     store = Chunks(Path(path))
     chunks = {n: store.get(n) for n in exp.chunked.first(config) if n != name}
     start = time.time()
@@ -146,27 +152,61 @@ def compare(exp: Experiment, config, context: dict, committed: dict, again: dict
                 f"{median:.1%} in median (tolerance {OTHER_KIND_MEDIAN_RELATIVE:.0%})")
 
 
-def verify(exp: Experiment, config, n: int = 1, seed: int | None = None, names: list[str] | None = None,
-           root: Path = EVIDENCE, say=print) -> int:
-    """Recompute chunks and compare with the committed ones; returns the number that disagree or are damaged."""
+def present_chunks(exp: Experiment, config, root: Path = EVIDENCE) -> tuple[list[str], list[str], list[str]]:
+    """(committed and intact, damaged, missing) chunk names of the plan."""
     store = chunks_of(exp, config, root, read_only=True)
-    stored, total, damaged = status(exp, config, root)
+    _, _, damaged = status(exp, config, root)
+    names = set(store.names())
+    plan = exp.chunked.plan(config)
+    return ([c for c in plan if c in names and c not in damaged], damaged, [c for c in plan if c not in names])
+
+
+def wall_seconds(exp: Experiment, config, name: str, root: Path = EVIDENCE) -> float:
+    prov = chunks_of(exp, config, root, read_only=True).record(name)["provenance"]
+    value = prov.get("wall_seconds") if isinstance(prov, dict) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.inf
+
+
+def draw(exps: dict, n: int, seed: int | None, cap: float, root: Path = EVIDENCE, say=print) -> list[tuple[str, str]]:
+    """n chunks in all, across the experiments (a random order of experiments, then a random chunk of each, around
+    again while n is not reached), among the chunks whose recorded time is at most `cap` seconds."""
+    rng = random.Random(seed)
+    pools = {}
+    for name, exp in exps.items():
+        present, _, _ = present_chunks(exp, exp.profiles[PROFILE], root)
+        fast = [c for c in present if wall_seconds(exp, exp.profiles[PROFILE], c, root) <= cap]
+        if len(fast) < len(present):
+            say(f"{name}: {len(present) - len(fast)} of {len(present)} chunks took more than {cap:g} s when computed: "
+                "not drawn (verify them with --chunk NAME or a larger --max-seconds)")
+        if fast:
+            pools[name] = fast
+    picks, order = [], sorted(pools)
+    while len(picks) < n and any(pools.values()):
+        rng.shuffle(order)
+        for name in order:
+            if pools[name] and len(picks) < n:
+                picks.append((name, pools[name].pop(rng.randrange(len(pools[name])))))
+    return picks
+
+
+def verify(exp: Experiment, config, names: list[str], root: Path = EVIDENCE, say=print) -> int:
+    """Recompute the chunks `names` and compare them with the committed ones; returns how many disagree, are damaged
+    or are missing (a chunk of the plan that is not committed fails the check)."""
+    store = chunks_of(exp, config, root, read_only=True)
+    present, damaged, missing = present_chunks(exp, config, root)
     for name in damaged:
-        say(f"  {name}: DAMAGED (fails its checksum): refused")
-    present = [c for c in exp.chunked.plan(config) if c in set(store.names()) and c not in damaged]
-    if names:
-        missing = sorted(set(names) - set(present))
-        if missing:
-            raise UsageError(f"no committed chunk {missing[0]!r}; committed: {', '.join(present[:8])} ...")
-        picks = list(names)
-    else:
-        rng = random.Random(seed)
-        picks = rng.sample(present, min(n, len(present))) if present else []
-    say(f"{exp.name}: {stored} of {total} chunks committed; recomputing {', '.join(picks) or 'none'}"
-        f"{'' if seed is None else f' (seed {seed})'}")
-    bad = len(damaged)
+        say(f"  {name}: DAMAGED (fails its checksum or its shape): refused")
+    if missing:
+        say(f"  {exp.name}: MISSING {len(missing)} of {len(exp.chunked.plan(config))} chunks ({', '.join(missing[:4])}"
+            f"{' ...' if len(missing) > 4 else ''}): `make evidence` computes them")
+    unknown = sorted(set(names) - set(present))
+    if unknown:
+        raise UsageError(f"no committed chunk {unknown[0]!r} of {exp.name}; committed: {', '.join(present[:8])} ...")
+    say(f"{exp.name}: {len(present)} of {len(exp.chunked.plan(config))} chunks committed; recomputing "
+        f"{', '.join(names) or 'none'}")
+    bad = len(damaged) + bool(missing)
     context = load_all(store, [c for c in exp.chunked.first(config) if c in present])
-    for name in picks:
+    for name in names:
         record = store.record(name)
         start = time.time()
         again = exp.chunked.compute(config, name, {k: v for k, v in context.items() if k != name})
@@ -189,7 +229,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--deadline", type=float, metavar="SECONDS")
     parser.add_argument("--limit", type=int, metavar="N", help="compute at most N chunks")
-    parser.add_argument("--n", type=int, default=1, help="verify: how many random chunks to recompute")
+    parser.add_argument("--n", type=int, default=1, help="verify: how many random chunks to recompute, in all, drawn "
+                        "across the committed experiments")
+    parser.add_argument("--max-seconds", type=float, default=DEFAULT_CAP, help="verify: draw only chunks that took at "
+                        f"most this long when computed (default {DEFAULT_CAP:g})")
     parser.add_argument("--seed", type=int, help="verify: the seed of the random choice (default: fresh)")
     parser.add_argument("--chunk", action="append", metavar="NAME", help="verify: these chunks")
     args = parser.parse_args(argv)
@@ -200,8 +243,10 @@ def main(argv: list[str] | None = None) -> int:
                              "code only (commit or stash them first)")
         if not 1 <= args.jobs <= MAX_JOBS:
             raise UsageError(f"--jobs must be in 1..{MAX_JOBS}")
-        if not 0 <= args.n <= MAX_VERIFY:
-            raise UsageError(f"--n must be in 0..{MAX_VERIFY}")
+        if not 1 <= args.n <= MAX_VERIFY:
+            raise UsageError(f"--n must be in 1..{MAX_VERIFY} (the chunks to recompute, in all)")
+        if not 0 < args.max_seconds <= 7 * 24 * 3600:
+            raise UsageError("--max-seconds must be in (0, 604800]")
         if args.deadline is not None and not 0 < args.deadline <= 7 * 24 * 3600:
             raise UsageError("--deadline must be in (0, 604800] seconds")
         if args.limit is not None and args.limit < 0:
@@ -213,6 +258,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"CPU kernels: {pinned}", flush=True)
         deadline = time.time() + args.deadline if args.deadline else None
         bad = 0
+        if args.action == "verify":
+            picks = ([(n, c) for n in exps for c in args.chunk] if args.chunk and args.only else
+                     draw(exps, args.n, args.seed, args.max_seconds) if not args.chunk else None)
+            if picks is None:
+                raise UsageError("--chunk NAME needs --only EXPERIMENT (chunk names repeat across experiments)")
+            print(f"verify: recomputing {len(picks)} chunks: {', '.join(f'{n}/{c}' for n, c in picks) or 'none'}"
+                  f"{'' if args.seed is None else f' (seed {args.seed})'}", flush=True)
         for name, exp in exps.items():
             config = exp.profiles[PROFILE]
             if args.action == "status":
@@ -224,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
                 left = compute(exp, config, args.jobs, deadline, args.limit)
                 print(f"{name}: {left} chunks still to compute")
             else:
-                bad += verify(exp, config, args.n, args.seed, args.chunk)
+                bad += verify(exp, config, [c for n, c in picks if n == name])
     except (UsageError, EvidenceError) as exc:
         fail(str(exc))
     if args.action == "verify":

@@ -24,12 +24,13 @@ from reports.common import DEFAULT_RESULTS, UsageError, check_profile, fail, loa
 from reports.harness.config import as_dict, canonical_json
 from reports.harness.provenance import timed
 from reports.harness.store import Store, StoreError, write_json
-from reports.registry import Claim, experiments, judge
+from reports.registry import Chunked, Claim, Experiment, experiments, judge
 from sim.cli import Parser, path_arg
 
 RANDOM_KINDS = ("monte_carlo", "cnn", "real_async", "laws", "compensation")
 TARGET_PASS, TARGET_CONTROL = 0.95, 0.05
 MAX_SEEDS = 1000
+COMMITTED_PROFILE = "quick"   # its power re-runs are committed evidence (reports/evidence/power/)
 
 
 def power_path(results: Path, profile: str) -> Path:
@@ -49,12 +50,18 @@ def _compute(name: str, config, results: str) -> str:
     return name
 
 
-def rates(claim: Claim, results: list) -> dict:
-    """Pass rate of the claim and of its main control over stored results of independent seeds."""
-    judged = [judge(claim, r) for r in results]
-    passed = sum(j["status"] in ("pass", "cannot_fail") for j in judged)  # the check itself passed
-    control = sum(j["controls"][0]["status"] == "pass" for j in judged)
-    n = len(judged)
+def record_of(claim: Claim, result) -> dict:
+    """One re-run judged: whether the check itself passed, whether its main control passed, and its numbers."""
+    j = judge(claim, result)
+    return {"passed": j["status"] in ("pass", "cannot_fail"), "control_passed": j["controls"][0]["status"] == "pass",
+            "values": j["values"]}
+
+
+def rates(claim: Claim, records: list[dict]) -> dict:
+    """Pass rate of the claim and of its main control over the judged re-runs of independent seeds."""
+    passed = sum(r["passed"] for r in records)
+    control = sum(r["control_passed"] for r in records)
+    n = len(records)
     return {"seeds": n, "pass_rate": passed / n, "control_pass_rate": control / n,
             "control": claim.controls[0].name, "method": f"re-run at seeds 1..{n}",
             "meets_target": passed / n >= TARGET_PASS and control / n <= TARGET_CONTROL}
@@ -68,10 +75,13 @@ def study(profile: str, results: Path, n_seeds: int | None = None, only: list[st
     store.check_writable()
     say = (lambda text: None) if quiet else (lambda text: print(text, flush=True))
     exps = {n: e for n, e in experiments().items() if e.kind in RANDOM_KINDS and (only is None or n in only)}
-    todo, plan = [], {}
+    todo, plan, committed = [], {}, {}
     for name, exp in exps.items():
         count = n_seeds if n_seeds is not None else exp.power_seeds
-        if count and profile not in exp.needs_gpu and hasattr(cfgs[name], "seed"):
+        if count == exp.power_seeds and (records := committed_records(exp, profile, cfgs[name])) is not None:
+            committed[name] = records    # the profile's own re-runs, committed: read, not recomputed
+            say(f"power: {name}: {len(records)} committed re-runs (reports/evidence/power/)")
+        elif count and profile not in exp.needs_gpu and hasattr(cfgs[name], "seed"):
             plan[name] = [replace(cfgs[name], seed=s) for s in seeds(count)]
             todo += [(name, c) for c in plan[name] if store.load(exp.kind, name, c, exp.store_version(c)) is None]
     say(f"power: {sum(map(len, plan.values()))} runs over {len(plan)} experiments, {len(todo)} to compute "
@@ -86,6 +96,12 @@ def study(profile: str, results: Path, n_seeds: int | None = None, only: list[st
                     say(f"power: {done}/{len(todo)} runs done ({time.time() - start:.0f} s)")
     out = {}
     for name, exp in exps.items():
+        if name in committed:
+            for claim in exp.claims:
+                out[claim.id] = rates(claim, [r[claim.id] for r in committed[name]]) | {
+                    "config": as_dict(cfgs[name]), "method": f"re-run at seeds 1..{len(committed[name])} "
+                                                             "(committed re-runs, verified by sampling)"}
+            continue
         if name not in plan:
             result, _ = load_one(exp, profile, cfgs[name], results, use_evidence=profile in exp.committed)
             why = ("needs a GPU at this profile" if profile in exp.needs_gpu else
@@ -101,11 +117,55 @@ def study(profile: str, results: Path, n_seeds: int | None = None, only: list[st
             continue
         stored = [store.load(exp.kind, name, c, exp.store_version(c)) for c in plan[name]]
         for claim in exp.claims:
-            out[claim.id] = rates(claim, stored) | {"config": as_dict(cfgs[name])}
+            out[claim.id] = rates(claim, [record_of(claim, r) for r in stored]) | {"config": as_dict(cfgs[name])}
     doc = {"profile": profile, "target": {"pass_rate": TARGET_PASS, "control_pass_rate": TARGET_CONTROL},
            "claims": out}
     write_json(power_path(results, profile), doc)
     return out
+
+
+# ------------------------------------------------ the re-runs of the quick profile, committed -------------------
+
+def judged(exp: Experiment, config) -> dict:
+    """{claim id: record_of(claim, result)} of one re-run, computed now (a committed chunk's payload)."""
+    result = exp.run(config)
+    return {claim.id: record_of(claim, result) for claim in exp.claims}
+
+
+def committed_power(exp: Experiment) -> Experiment:
+    """The power re-runs of `exp` at the quick profile (seeds 1..power_seeds) as committed evidence: one chunk per
+    seed holding its judged records, computed by `make evidence`, re-derived by `make verify-evidence`."""
+    def plan(config) -> list[str]:
+        return [f"seed{s}" for s in seeds(exp.power_seeds)]
+
+    def compute(config, name: str, chunks: dict) -> dict:
+        return judged(exp, replace(config, seed=int(name.removeprefix("seed"))))
+
+    def numbers(config, chunks: dict, payload: dict) -> list[float]:
+        return [float(v) for rec in payload.values() for v in rec["values"].values()
+                if isinstance(v, (int, float)) and not isinstance(v, bool)]
+
+    chunked = Chunked(plan=plan, first=lambda config: [], compute=compute, numbers=numbers, version=exp.version,
+                      assemble=lambda config, chunks, provenance: None)
+    return replace(exp, name=f"{exp.name}-power", kind="power", committed=(COMMITTED_PROFILE,), chunked=chunked)
+
+
+def committed_records(exp: Experiment, profile: str, config) -> list[dict] | None:
+    """The committed re-runs' records, seed by seed, when the profile is the committed one, the config is its own and
+    every chunk is there (else None: computed as usual)."""
+    if profile != COMMITTED_PROFILE or not exp.power_seeds or canonical_json(as_dict(config)) != canonical_json(
+            as_dict(exp.profiles[profile])):
+        return None
+    from reports.common import committed_folder
+    from reports.harness.evidence import Chunks, EvidenceError
+    power = committed_power(exp)
+    store = Chunks(committed_folder(power, config), read_only=True)
+    try:
+        records = [store.get(name) for name in power.chunked.plan(config)]
+    except EvidenceError as exc:
+        print(f"warning: {exc}", file=sys.stderr)
+        return None
+    return None if any(r is None for r in records) else records
 
 
 def same_config(stored: dict, config: dict) -> bool:

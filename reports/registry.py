@@ -23,6 +23,7 @@ EXPERIMENT_MODULES = (
     "reports.experiments.mc_momentum",
     "reports.experiments.mc_tuning",
     "reports.experiments.cnn_momentum",
+    "reports.experiments.cnn_batch_ladder",
     "reports.experiments.cnn_closed_loop",
     "reports.experiments.real_async",
     "reports.experiments.staleness_laws",

@@ -75,23 +75,40 @@ def _values_html(values: dict, limit: int = 12) -> str:
     return f"<ul class='values'>{shown}{more}</ul>" if items else "<p>—</p>"
 
 
+def _prereg_html(r: dict) -> str:
+    """The pre-registration line of a claim decided on committed evidence: when its tolerance was set against its
+    first evidence chunk."""
+    p = r.get("preregistration")
+    if not p:
+        return ""
+    esc = html.escape
+    if not p.get("tolerance_commit"):
+        return "<p class='prov'><b>Pre-registration:</b> the commit that set the tolerance is not in this history</p>"
+    when = (f"first evidence chunk {esc(str(p['first_chunk']))}" if p.get("first_chunk") else "no evidence chunk yet")
+    flag = ("<b class='fail'>SET AFTER the first evidence chunk</b>" if p["later"] else
+            "set before the first evidence chunk" if p.get("first_chunk") else "set before any evidence")
+    return (f"<p class='prov'><b>Pre-registration:</b> tolerance set in {esc(str(p['tolerance_commit'])[:12])} "
+            f"({esc(str(p['tolerance_date']))}); {when}: {flag}</p>")
+
+
 def _card(r: dict, figures: list[str]) -> str:
     esc = html.escape
     ev = r["evidence"]
     prov = ("no stored result for this profile: run <code>make report</code>" if ev is None else
             f"{esc(ev['source'])} result <code>{esc(ev['path'])}</code>, git {esc(str(ev['git_sha'])[:12])}"
-            f"{' (dirty)' if ev['dirty'] else ''}, device {esc(str(ev['device']))}, {ev['wall_seconds']} s, "
+            f"{' (dirty)' if ev['dirty'] else ''}, device {esc(str(ev['device']))}, {esc(str(ev['wall_seconds']))} s, "
             f"{esc(str(ev['finished']))}")
-    fig = (f"<figure><img src='figures/{r['figure']}.png' alt='figure {r['figure']} for {esc(r['id'])}'>"
+    fig = (f"<figure><img src='figures/{esc(str(r['figure']))}.png' alt='figure {esc(str(r['figure']))} for {esc(r['id'])}'>"
            f"<figcaption>{esc(r['figure'])}</figcaption></figure>" if r["figure"] in figures else "")
     anchors = "".join(f"<a id='{esc(a)}'></a>" for a in r["aliases"])
     paper = esc(r["paper_value"]) if r["paper_value"] else "<i>a statement, no published number</i>"
-    return (f"<article class='card status-{r['status']}' id='{esc(r['id'])}'>{anchors}"
-            f"<h3>{esc(r['id'])} <span class='badge {r['status']}'>{r['status']}</span></h3>"
+    status = esc(str(r["status"]))
+    return (f"<article class='card status-{status}' id='{esc(r['id'])}'>{anchors}"
+            f"<h3>{esc(r['id'])} <span class='badge {status}'>{status}</span></h3>"
             f"<p class='statement'><i>{esc(r['paper_ref'])}.</i> {esc(r['statement'])}</p>"
             f"<table class='side'><tr><th>the paper</th><th>ours</th></tr><tr><td>{paper}<p><b>Check:</b> "
             f"{esc(r['expected'] or '—')}</p></td><td>{_values_html(r['values'] or {})}</td></tr></table>"
-            f"<p><b>Tolerance:</b> {esc(r['tolerance'])} — {esc(r['why'])}</p>"
+            f"<p><b>Tolerance:</b> {esc(r['tolerance'])} — {esc(r['why'])}</p>{_prereg_html(r)}"
             f"<p><b>Negative controls</b> (each must fail):</p><ul>{_controls_html(r)}</ul>"
             f"<p><b>Power:</b> {esc(power_text(r))}</p>{fig}"
             f"<p class='prov'><b>Evidence:</b> {prov}<br><b>Recompute:</b> <code>make claim ID={esc(r['id'])}</code></p>"
@@ -104,15 +121,15 @@ def _first_screen(records: list[dict]) -> str:
     for key, title, _, what in PARTS:
         mine = [r for r in records if r["part"] == key]
         counts = {s: sum(r["status"] == s for r in mine) for s in STATUSES}
-        links = " ".join(f"<a href='#{esc(r['id'])}' class='{r['status']}'>{esc(r['id'])}</a>" for r in mine)
+        links = " ".join(f"<a href='#{esc(r['id'])}' class='{esc(str(r['status']))}'>{esc(r['id'])}</a>" for r in mine)
         rows.append(f"<tr><td><a href='#part-{key}'><b>{title}</b></a><br><small>{esc(what)}</small></td>"
                     + "".join(f"<td class='n {s if counts[s] else 'zero'}'>{counts[s]}</td>" for s in STATUSES) + f"<td><small>{links}</small></td></tr>")
     head = "".join(f"<th>{s}</th>" for s in STATUSES)
 
     def listing(prefix: str) -> str:
         items = [r for r in records if r["id"].startswith(prefix)]
-        return "".join(f"<li><a href='#{esc(r['id'])}'>{esc(r['id'])}</a> <span class='badge {r['status']}'>"
-                       f"{r['status']}</span>: {esc(r['statement'])}</li>" for r in items) or "<li>none</li>"
+        return "".join(f"<li><a href='#{esc(r['id'])}'>{esc(r['id'])}</a> <span class='badge {esc(str(r['status']))}'>"
+                       f"{esc(str(r['status']))}</span>: {esc(r['statement'])}</li>" for r in items) or "<li>none</li>"
     roles = "".join(f"<tr><td><b>{role}</b></td>" + "".join(
         f"<td class='n'>{sum(r['status'] == st and r['role'] == role for r in records)}</td>" for st in STATUSES)
         + "</tr>" for role in ("paper", "finding", "extension"))
@@ -177,7 +194,7 @@ def render(profile: str, records: list[dict], figures: list[str], notebooks: dic
                      "total momentum vs 1 - 1/M</figcaption></figure>") + cards
         parts.append(f"<section class='part' id='part-{key}'><h2>{title}</h2><p>{esc(what)}.</p>{cards}</section>")
     toc = " · ".join(f"<a href='#part-{key}'>{title}</a>" for key, title, _, _ in PARTS)
-    nb = "".join(f"<li><a href='notebooks/{n}.html'>{n}</a>: {esc(s)}</li>" for n, s in notebooks.items()) or \
+    nb = "".join(f"<li><a href='notebooks/{esc(n)}.html'>{esc(n)}</a>: {esc(s)}</li>" for n, s in notebooks.items()) or \
         "<li>not executed in this build</li>"
     return f"""<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>
 <title>Asynchrony begets Momentum: verification report</title>
@@ -185,7 +202,7 @@ def render(profile: str, records: list[dict], figures: list[str], notebooks: dic
 <style>{CSS}</style></head><body>
 <h1>Asynchrony begets Momentum — verification report</h1>
 <p>Mitliagkas, Zhang, Hadjis, Ré, arXiv:1605.09774. Generated {datetime.now(timezone.utc).isoformat(timespec='seconds')}
-from git {sha[:12]}{' (dirty)' if dirty else ''}. <b>{counts['pass']}</b> pass, <b>{counts['fail']}</b> fail,
+from git {esc(str(sha)[:12])}{' (dirty)' if dirty else ''}. <b>{counts['pass']}</b> pass, <b>{counts['fail']}</b> fail,
 <b>{counts['cannot_fail']}</b> cannot fail, <b>{counts['not_run']}</b> not run, of {len(records)} claims.</p>
 {_banner(profile, records, settings)}
 {_first_screen(records)}

@@ -8,6 +8,7 @@ is recomputed. `--claim ID --force` reruns one claim's experiment from scratch a
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -95,11 +96,39 @@ def _report_failure(name: str, exc: BaseException, errors: list, stopped: list) 
         errors.append(name)
 
 
-def execute(profile: str, todo: list[str], cfgs: dict, results: Path, deadline, client, say
+def _in_pool(names: list[str], jobs: int, profile: str, cfgs: dict, results: Path, deadline, say, errors: list,
+             stopped: list) -> None:
+    """The deterministic experiments in `jobs` local processes (each stores its own result)."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+    if not names:
+        return
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        start = {}
+        futures = {}
+        for name in names:
+            futures[pool.submit(_compute_one, profile, name, cfgs[name], str(results), deadline)] = name
+            start[name] = time.time()
+        for future in as_completed(futures):
+            name = futures[future]
+            try:
+                future.result()
+            except Exception as exc:  # noqa: BLE001  (sorted and reported by _report_failure)
+                _report_failure(name, exc, errors, stopped)
+                continue
+            say(f"{name}: done ({time.time() - start[name]:.1f} s since it was queued)")
+
+
+def execute(profile: str, todo: list[str], cfgs: dict, results: Path, deadline, client, say, jobs: int = 1
             ) -> tuple[list[str], list[str]]:
-    """Compute and store `todo` here or as tasks on a Dask `client` (each task stores its own result, so an
-    interrupted sweep keeps what finished); returns (names that failed, names stopped at the deadline)."""
+    """Compute and store `todo` here (in `jobs` processes; timed experiments alone, afterwards) or as tasks on a Dask
+    `client` (each task stores its own result, so an interrupted sweep keeps what finished); returns (names that
+    failed, names stopped at the deadline)."""
     errors, stopped = [], []
+    if client is None and jobs > 1 and len(todo) > 1:
+        alone = [n for n in todo if not experiments()[n].deterministic]   # timed: measured alone, afterwards
+        _in_pool([n for n in todo if n not in alone], jobs, profile, cfgs, results, deadline, say, errors, stopped)
+        todo = alone
     if client is None:
         for name in todo:
             start = time.time()
@@ -126,7 +155,7 @@ def execute(profile: str, todo: list[str], cfgs: dict, results: Path, deadline, 
 def compute(profile: str, results: Path, only: list[str] | None = None, force: bool = False,
             settings: list[str] | None = None, quiet: bool = False, errors: list | None = None,
             client=None, deadline: float | None = None, stopped: list | None = None,
-            allow_cpu: bool = False) -> dict:
+            allow_cpu: bool = False, jobs: int = 1) -> dict:
     """Experiment name -> stored Result; computes what is missing (plan, then execute). Side effects: writes under
     `results`; `errors` and `stopped` receive the names that failed or stopped at the deadline."""
     cfgs = configs(profile, settings)  # validated before anything is written
@@ -136,7 +165,7 @@ def compute(profile: str, results: Path, only: list[str] | None = None, force: b
     names = [n for n in experiments() if only is None or n in only]
     say = (lambda text: None) if quiet else (lambda text: print(text, flush=True))
     out, todo, failed = plan(profile, store, cfgs, names, force, allow_cpu, say)
-    more, halted = execute(profile, todo, cfgs, results, deadline, client, say)
+    more, halted = execute(profile, todo, cfgs, results, deadline, client, say, jobs)
     for name in todo:
         exp = experiments()[name]
         out[name] = (None if name in more + halted else
@@ -166,6 +195,8 @@ def _parser() -> Parser:
                         "processes (127.0.0.1)")
     parser.add_argument("--allow-cpu", action="store_true", help="run experiments that need a GPU at this profile "
                         "on the CPU anyway (the GPU script's dry run, with --set making it small)")
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="local processes for the "
+                        "missing experiments (default: 2 or the number of cores, if fewer)")
     parser.add_argument("--deadline", type=float, metavar="SECONDS", help="stop resumable experiments cleanly "
                         "once this many seconds have passed (finished chunks are kept; exit status 3; rerun to "
                         "continue)")
@@ -179,6 +210,8 @@ def _check(args) -> None:
     if args.dask_workers is not None and not 1 <= args.dask_workers <= MAX_DASK_WORKERS:
         raise UsageError(f"--dask-workers must be in 1..{MAX_DASK_WORKERS} (one process each), got "
                          f"{args.dask_workers}")
+    if not 1 <= args.jobs <= 64:
+        raise UsageError(f"--jobs must be in 1..64, got {args.jobs}")
     if args.deadline is not None and not 0 < args.deadline <= MAX_DEADLINE_S:
         raise UsageError(f"--deadline must be in (0, {MAX_DEADLINE_S}] seconds, got {args.deadline:g}")
     if args.dask_workers is not None and args.scheduler is not None:
@@ -212,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
             deadline = time.time() + args.deadline if args.deadline is not None else None
             results = compute(profile, args.results, [claim.experiment] if claim else args.only, args.force,
                               args.set, errors=errors, client=client, deadline=deadline, stopped=stopped,
-                              allow_cpu=args.allow_cpu)
+                              allow_cpu=args.allow_cpu, jobs=args.jobs)
         finally:
             if client is not None:
                 client.close()

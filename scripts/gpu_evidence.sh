@@ -14,6 +14,10 @@ set -euo pipefail
 OUT=${OUT:-gpu-out}
 DEADLINE=${DEADLINE:-480}
 PY=${PYTHON:-python3}
+# every input checked as plain data before it is used (bash arithmetic would evaluate an expression's text)
+[[ $DEADLINE =~ ^[0-9]{1,6}$ ]] || { echo "error: DEADLINE must be a whole number of seconds (at most 999999), got '${DEADLINE:0:40}'" >&2; exit 2; }
+[[ ${DRY_RUN:-0} =~ ^[01]$ ]] || { echo "error: DRY_RUN must be 0 or 1" >&2; exit 2; }
+[[ -n $OUT && ${#OUT} -le 1024 && $OUT != -* ]] || { echo "error: OUT must be a folder path (at most 1024 characters, not starting with -)" >&2; exit 2; }
 mkdir -p "$OUT"
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 start=$(date +%s)
@@ -41,8 +45,12 @@ if [ "$left" -le 10 ]; then
   echo "gpu_evidence: no time left for the sweep after the benchmark; run again to continue" >&2
   exit 3
 fi
+# SWEEP_DEADLINE (seconds) stops the sweep sooner than DEADLINE says (the first chunk is always stored): the tests
+# use it to stop after one chunk whatever the machine's speed
+sweep=${SWEEP_DEADLINE:-$left}
+[[ $sweep =~ ^[0-9]{1,6}(\.[0-9]{1,6})?$ ]] || { echo "error: SWEEP_DEADLINE must be a number of seconds" >&2; exit 2; }
 set +e
-"$PY" -m reports.run --profile full --only cnn_momentum --results "$OUT/evidence" --deadline "$left" \
+"$PY" -m reports.run --profile full --only cnn_momentum --results "$OUT/evidence" --deadline "$sweep" \
   "${EXTRA[@]}" 2>&1 | tee -a "$OUT/run.log"
 status=${PIPESTATUS[0]}
 set -e

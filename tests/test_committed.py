@@ -3,6 +3,7 @@ bit for bit by verify-evidence, and an edited or damaged chunk refused, never tr
 import dataclasses
 import gzip
 import json
+import random
 
 import numpy as np
 import pytest
@@ -82,7 +83,8 @@ def test_the_assembled_result_equals_the_plain_run_and_verify_recomputes_bit_for
     assert result.provenance["source"] == "committed evidence" and result.provenance["chunks"] == len(
         EXP.chunked.plan(SMOKE))
     lines = []
-    assert committed.verify(EXP, SMOKE, n=3, seed=1, root=computed, say=lines.append) == 0
+    names = random.Random(1).sample(EXP.chunked.plan(SMOKE), 3)
+    assert committed.verify(EXP, SMOKE, names, root=computed, say=lines.append) == 0
     assert sum("OK: bit-identical" in line for line in lines) == 3
 
 
@@ -94,10 +96,23 @@ def test_verify_reports_an_edited_chunk_and_the_report_refuses_it(computed, tiny
     record["provenance"]["wall_seconds"] = 0.0
     path.write_bytes(gzip.compress(json.dumps(record).encode()))
     lines = []
-    assert committed.verify(EXP, SMOKE, n=1, seed=0, root=computed, say=lines.append) >= 1
+    assert committed.verify(EXP, SMOKE, [], root=computed, say=lines.append) >= 1
     assert any("DAMAGED" in line and name in line for line in lines)
     result, why = load_committed(EXP, SMOKE, computed)
     assert result is None and "does not match its checksum" in why
+
+
+def test_a_missing_chunk_fails_verify_and_the_draw_spans_the_experiments(computed, tiny):
+    store = Chunks(committed.chunks_of(EXP, SMOKE, computed).path)
+    store.file(EXP.chunked.plan(SMOKE)[-1]).unlink()
+    lines = []
+    assert committed.verify(EXP, SMOKE, [], root=computed, say=lines.append) == 1
+    assert any("MISSING 1 of" in line for line in lines)
+    smoke = dataclasses.replace(EXP, profiles={"quick": SMOKE})
+    both = {"first": smoke, "second": smoke}     # two experiments (here with the same chunks)
+    picks = committed.draw(both, 2, seed=3, cap=1e9, root=computed, say=lines.append)
+    assert len(picks) == 2 and {n for n, _ in picks} == {"first", "second"}
+    assert committed.draw(both, 2, seed=3, cap=0.0, root=computed, say=lines.append) == []
 
 
 def test_a_recomputed_chunk_that_differs_is_a_mismatch(computed, tiny):
@@ -111,6 +126,5 @@ def test_a_recomputed_chunk_that_differs_is_a_mismatch(computed, tiny):
         return payload
     exp = dataclasses.replace(EXP, chunked=dataclasses.replace(EXP.chunked, compute=off))
     lines = []
-    assert committed.verify(exp, SMOKE, n=0, names=[EXP.chunked.plan(SMOKE)[0]], root=computed,
-                            say=lines.append) == 1
+    assert committed.verify(exp, SMOKE, [EXP.chunked.plan(SMOKE)[0]], root=computed, say=lines.append) == 1
     assert any("MISMATCH" in line for line in lines)

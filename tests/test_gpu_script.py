@@ -22,17 +22,19 @@ sys.meta_path.insert(0, _Block())
 '''
 
 
-def _script(tmp_path: Path, deadline: int) -> subprocess.CompletedProcess:
+def _script(tmp_path: Path, deadline: int, sweep: str | None = None) -> subprocess.CompletedProcess:
     (tmp_path / "block").mkdir(exist_ok=True)
     (tmp_path / "block" / "sitecustomize.py").write_text(BLOCK)
     env = {**os.environ, "OUT": str(tmp_path / "out"), "DRY_RUN": "1", "DEADLINE": str(deadline),
            "PYTHON": sys.executable, "PYTHONPATH": str(tmp_path / "block"), "OMP_NUM_THREADS": "2"}
+    if sweep is not None:
+        env["SWEEP_DEADLINE"] = sweep
     return subprocess.run(["bash", "scripts/gpu_evidence.sh"], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=900)
 
 
 def test_gpu_script_dry_run_stops_at_its_deadline_and_resumes(tmp_path):
-    first = _script(tmp_path, 45)
+    first = _script(tmp_path, 600, sweep="0.001")   # the sweep stops after its first chunk, whatever the speed
     assert first.returncode == 3, first.stdout[-500:] + first.stderr[-1500:]
     assert "chunks stored before the deadline" in first.stdout + first.stderr
     chunks = list((tmp_path / "out" / "evidence").rglob(".chunks-*/M*.json"))

@@ -22,7 +22,7 @@ def test_rates_count_the_check_and_the_main_control_over_results():
     check = lambda r, tol: Verdict(r["x"] <= tol.value, "x small", str(r["x"]))  # noqa: E731
     claim = Claim("c", "ref", "statement", "monte_carlo", check, Tolerance(1.0, "absolute", "why"),
                   (Control("doubled", "twice x", lambda r: {"x": 2 * r["x"]}),))
-    out = power.rates(claim, [{"x": 0.2}, {"x": 0.7}, {"x": 3.0}, {"x": 0.1}])
+    out = power.rates(claim, [power.record_of(claim, {"x": x}) for x in (0.2, 0.7, 3.0, 0.1)])
     assert out["seeds"] == 4 and out["pass_rate"] == 0.75 and out["control_pass_rate"] == 0.5
     assert not out["meets_target"] and out["control"] == "doubled"
 

@@ -44,6 +44,7 @@ def test_missing_evidence_renders_not_run_and_the_builder_never_computes(tmp_pat
     monkeypatch.setattr(registry, "experiments", lambda: failing)
     monkeypatch.setattr(build, "experiments", lambda: failing)
     monkeypatch.setattr(build, "load", lambda profile, results, cfgs=None: {n: (None, None) for n in experiments()})
+    (tmp_path / "empty-results").mkdir()
     doc = build.build("quick", tmp_path / "empty-results", tmp_path / "out", notebooks=False)
     assert {c["status"] for c in doc["claims"]} == {"not_run"}
     html = (tmp_path / "out" / "report.html").read_text()
@@ -129,7 +130,8 @@ def test_bad_input_is_one_clear_line_and_a_nonzero_exit(args, message):
 def test_unwritable_output_folder(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    proc = run_cli("reports.build", "--out", str(blocker / "out"), "--results", str(tmp_path), "--no-notebooks")
+    (tmp_path / "r").mkdir()
+    proc = run_cli("reports.build", "--out", str(blocker / "out"), "--results", str(tmp_path / "r"), "--no-notebooks")
     assert proc.returncode == 2 and "not writable" in proc.stderr
 
 

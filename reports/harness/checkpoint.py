@@ -3,7 +3,7 @@
 A resumable experiment's `run(config, checkpoint)` splits its work into named chunks and asks the checkpoint for
 each: `get(name)` returns a stored chunk (JSON, verified by its checksum) or None, `put(name, payload)` stores
 one atomically. `check_deadline(done, total)` raises `Incomplete` once the deadline has passed, after the
-finished chunks are safe. The runner keeps the chunks beside the final result (`.chunks-<hash>/`) and removes
+finished chunks are safe (and after at least one chunk of this run: every run makes progress). The runner keeps the chunks beside the final result (`.chunks-<hash>/`) and removes
 them once the result is stored. Without a checkpoint (tests, notebooks) `Memory` keeps chunks in memory.
 """
 from __future__ import annotations
@@ -30,6 +30,9 @@ class Incomplete(RuntimeError):
         super().__init__(f"{done} of {total} chunks stored before the deadline; rerun to compute the rest")
         self.done, self.total = done, total
 
+    def __reduce__(self):  # crosses process boundaries (a local pool, a Dask worker) intact
+        return Incomplete, (self.done, self.total)
+
 
 class Memory:
     """Chunks in memory, no deadline: the plain, pure run."""
@@ -54,6 +57,7 @@ class Folder(Memory):
     def __init__(self, folder: Path, deadline: float | None = None):
         super().__init__()
         self.folder, self.deadline = Path(folder), deadline
+        self.computed = 0   # chunks this process stored: every run makes progress, whatever its deadline
 
     def _path(self, name: str) -> Path:
         if not name or "/" in name or name.startswith("."):
@@ -72,12 +76,13 @@ class Folder(Memory):
 
     def put(self, name: str, payload: dict, info: dict | None = None) -> None:
         payload = _plain(payload)
+        self.computed += 1
         write_json(self._path(name), {"payload": payload,
                                       "sha256": hashlib.sha256(canonical_json(payload).encode()).hexdigest()})
 
     def check_deadline(self, done: int, total: int) -> None:
         write_json(self.folder / "progress.json", {"done": done, "total": total})
-        if self.deadline is not None and time.time() >= self.deadline and done < total:
+        if self.deadline is not None and time.time() >= self.deadline and done < total and self.computed:
             raise Incomplete(done, total)
 
     def remove(self) -> None:

@@ -113,19 +113,10 @@ class Backend:
 
     def _regime(self, batch: int, seed: int, chunks: dict) -> dict:
         from cnn_experiments import regime
-        from cnn_experiments.train import channels_last, eval_losses, warm_start
         c = self.config
         mu, lr = sync_best(c, chunks, batch)
-        settings = replace(self.settings, batch_size=batch)
-        nhwc = channels_last(settings, self.data.x.device)
-        out = {"mu": mu, "lr": lr, "at": list(target_updates(c, batch)), "sharpness": [], "b_simple": [], "loss": []}
-        for at in target_updates(c, batch):
-            w = warm_start(RunSpec(1, mu, lr, seed), self.data, settings, at)
-            out["sharpness"].append(regime.sharpness(w, self.data.eval_x, self.data.eval_y, c.sharpness_iterations,
-                                                     seed=seed, nhwc=nhwc))
-            out["b_simple"].append(regime.noise_scale(w, self.data.eval_x, self.data.eval_y, nhwc)["b_simple"])
-            out["loss"].append(float(eval_losses(w, self.data, nhwc, c.eval_images)[0]))
-        return out
+        return regime.at_checkpoints(RunSpec(1, mu, lr, seed), self.data, replace(self.settings, batch_size=batch),
+                                     target_updates(c, batch), c.sharpness_iterations, c.eval_images)
 
 
 _BACKENDS: dict = {}

@@ -13,7 +13,7 @@ FIG8_MU = tuple(round(-0.9 + 0.225 * i, 3) for i in range(9))   # Fig. 8's momen
 LR_HALF_DECADES = (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3)   # alpha, the same at every mu_L and M (as Fig. 8)
 WORK_TIMES = ("exponential", "gamma", "constant", "lognormal")
 # fields that do not change what a chunk holds (which chunks exist, how the chunks are read): not in their key
-SEED_FIELDS = ("decision_seeds", "replication_seeds", "warm_target_updates")
+SEED_FIELDS = ("decision_seeds", "replication_seeds", "warm_target_updates", "regime_seeds")
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,8 @@ class Config:
     warm_target_updates: tuple = (300,)  # Fig. 5's target: the best M = 1 continuation's mean loss there (one:
     #                                     measured on the first seeds, the loss falls only 0.016 from update 300 to
     #                                     600 after one epoch, less than 3 SEs; 0.09 below the warm start at 300)
+    regime_seeds: tuple = (0, 1)    # regime chunks: the best synchronous configuration's sharpness and gradient noise
+    #                                 scale at the targets (cnn_experiments.regime), on these decision seeds
     probe_workers: tuple = (1, 4, 16)
     probe_replicas: int = 32
     probe_steps: int = 30
@@ -132,4 +134,5 @@ SMOKE = Config(n_train=256, n_eval=64, batch_size=8, width=0.125, workers=(1, 2)
                lr_grid=(0.01, 0.1), decision_seeds=(0, 1), replication_seeds=(5,), target_seeds=1,
                target_updates=(4, 8), sync_budget=12, stop_factor=1.5, max_budget=40, eval_every=2,
                warm_updates=4, warm_workers=(1, 2), warm_mu_grid=(0.0,), warm_lr_grid=(0.1,), warm_budget=8,
-               warm_target_updates=(2, 4), probe_workers=(1, 2), probe_replicas=3, probe_steps=4, probe_examples=16)
+               warm_target_updates=(2, 4), probe_workers=(1, 2), probe_replicas=3, probe_steps=4, probe_examples=16,
+               regime_seeds=(0,))

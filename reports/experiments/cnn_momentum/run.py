@@ -34,16 +34,17 @@ def plan(config: Config) -> list[str]:
     for s in config.decision_seeds + config.replication_seeds:
         rest += [f"M{m}-seed{s}" for m in config.workers if f"M{m}-seed{s}" not in first(config)]
         rest.append(f"warm-seed{s}")
-    return first(config) + rest + [f"probe-{which}" for which in SETS if seeds_of(config, which)]
+    return (first(config) + [f"regime-seed{s}" for s in config.regime_seeds] + rest
+            + [f"probe-{which}" for which in SETS if seeds_of(config, which)])
 
 
 def parse(name: str) -> tuple[str, int | None, int | str]:
-    """('grid', M, seed), ('warm', None, seed) or ('probe', None, set name)."""
+    """('grid', M, seed), ('warm', None, seed), ('regime', None, seed) or ('probe', None, set name)."""
     head, _, tail = name.partition("-")
     if head == "probe":
         return "probe", None, tail
     seed = int(tail.removeprefix("seed"))
-    return ("warm", None, seed) if head == "warm" else ("grid", int(head[1:]), seed)
+    return (head, None, seed) if head in ("warm", "regime") else ("grid", int(head[1:]), seed)
 
 
 def grid_specs(config: Config, n_workers: int, seed: int) -> list[RunSpec]:
@@ -101,6 +102,10 @@ class Backend:
             return self._probes(seed)
         if kind == "warm":
             return self._warm(seed, chunks)
+        if kind == "regime":  # the best synchronous configuration's sharpness and noise scale at the targets
+            from cnn_experiments import regime
+            mu, lr = warmup_setting(c, chunks)
+            return regime.at_checkpoints(RunSpec(1, mu, lr, seed), self.data, self.settings, c.target_updates)
         specs = grid_specs(c, m, seed)
         if m == 1:  # full curves: the synchronous runs set the targets
             settings = replace(self.settings, budget=c.sync_budget, eval_every=eval_every(c, 1),
@@ -209,9 +214,25 @@ def assemble(config: Config, chunks: dict, provenance: dict) -> Result:
                | warm_separation(config, chunks),
                "probes": {which: chunks[f"probe-{which}"]["probes"] for which in SETS if seeds_of(config, which)},
                "diverged": _diverged(config, chunks), "dataset": config.dataset,
+               "regime": regime_of(config, chunks),
                "scale": {"n_train": config.n_train, "n_eval": config.n_eval, "pool": config.pool,
                          "batch_size": config.batch_size, "width": config.width}}
     return Result(summary=summary, arrays=arrays, provenance=provenance)
+
+
+def regime_of(config: Config, chunks: dict) -> dict | None:
+    """The regime of the committed evidence (means over the regime seeds' chunks) and what recurrence (19) predicts
+    from it at the largest M; None where no regime chunk exists."""
+    from theory import stability
+    rows = [chunks[f"regime-seed{s}"] for s in config.regime_seeds if f"regime-seed{s}" in chunks]
+    if not rows:
+        return None
+    sharp = [float(np.mean(v)) for v in zip(*(r["sharpness"] for r in rows))]
+    eta = rows[0]["lr"] / (1 - rows[0]["mu"])
+    return {"mu": rows[0]["mu"], "lr": rows[0]["lr"], "eta_star": eta, "at": rows[0]["at"], "sharpness": sharp,
+            "b_simple": [float(np.mean(v)) for v in zip(*(r["b_simple"] for r in rows))],
+            "eta_star_sharpness": eta * sharp[-1],
+            "predicted": stability.predicted_ratios(max(config.workers), config.mu_grid, eta, sharp[-1])}
 
 
 def _diverged(config: Config, chunks: dict) -> dict:
@@ -228,6 +249,8 @@ def numbers(config: Config, chunks: dict, payload: dict) -> list[float]:
     momentum estimates."""
     if "probes" in payload:
         return [p["mu"] for p in payload["probes"]]
+    if "sharpness" in payload:
+        return list(payload["sharpness"])
     if "warmup" in payload:  # the warm targets need the warm chunks of the target seeds: compare at the main ones
         return [min(r["losses"][-1] or float("inf"), 1e9) for r in payload["runs"]]
     tg = targets(config, chunks)

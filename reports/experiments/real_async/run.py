@@ -157,34 +157,45 @@ def _efficiency_phase(ps, client, config: Config, m: int) -> dict:
     return out
 
 
-def run(config: Config, checkpoint=None) -> Result:
-    """Phase by phase (each law, each M); `checkpoint` stores each phase as it finishes, so a killed run resumes
-    with the phases it has (their timings are those of the run that measured them)."""
+PHASES = {"geometric": _geometric_phase, "natural": _natural_phase, "momentum": _momentum_phase,
+          "efficiency": _efficiency_phase}
+
+
+def plan(config: Config) -> list[str]:
+    """One chunk per phase: each injected law's M, the natural work times, the momentum runs per M, the efficiency
+    runs per M."""
+    return ([f"geometric-M{m}" for m in config.geometric_workers] + ["natural"]
+            + [f"momentum-M{m}" for m in config.momentum_workers]
+            + [f"efficiency-M{m}" for m in config.efficiency_workers])
+
+
+def first(config: Config) -> list[str]:
+    return []
+
+
+def compute(config: Config, name: str, chunks: dict) -> dict:
+    """One phase on a fresh local Dask cluster of as many worker processes as it needs (timed: real processes)."""
     from cnn_experiments import cluster as cluster_mod
     from cnn_experiments import param_server as ps
-    from reports.harness.checkpoint import Memory
-
-    checkpoint = checkpoint or Memory()
-    phases = ([(f"geometric-M{m}", _geometric_phase, (m,)) for m in config.geometric_workers]
-              + [("natural", _natural_phase, ())]
-              + [(f"momentum-M{m}", _momentum_phase, (m,)) for m in config.momentum_workers]
-              + [(f"efficiency-M{m}", _efficiency_phase, (m,)) for m in config.efficiency_workers])
-    n_procs = max(max(config.geometric_workers), max(config.efficiency_workers), config.natural_workers)
-    client, cluster, out = None, None, {}
+    phase, _, m = name.partition("-M")
+    n_procs = int(m) if m else config.natural_workers
+    client, cluster = cluster_mod.local_client(max(n_procs, 1))
     try:
-        for done, (name, phase, args) in enumerate(phases):
-            stored = checkpoint.get(name)
-            if stored is None:
-                checkpoint.check_deadline(done, len(phases))
-                if client is None:  # a cluster only when something is left to measure
-                    client, cluster = cluster_mod.local_client(n_procs)
-                stored = phase(ps, client, config, *args)
-                checkpoint.put(name, stored)
-            out[name] = stored
+        return PHASES[phase](ps, client, config, *((int(m),) if m else ()))
     finally:
-        if client is not None:
-            client.close()
-            cluster.close()
+        client.close()
+        cluster.close()
+
+
+def run(config: Config, checkpoint=None, progress: bool = True) -> Result:
+    """Phase by phase (each stored by `checkpoint` as it finishes: a killed run resumes with the phases it has, their
+    timings those of the run that measured them), then the Result."""
+    from reports.harness.checkpoint import run_chunks
+    return run_chunks(config, plan, compute, assemble, checkpoint, progress)
+
+
+def assemble(config: Config, out: dict, provenance: dict | None = None) -> Result:
+    """The Result from every phase: the queue model's predictions beside the measurements (numpy, seeded)."""
     efficiency = {str(m): out[f"efficiency-M{m}"] for m in config.efficiency_workers}
     synchronous = _model_estimates(1, config)  # control: the same estimator when asynchrony adds no momentum
     efficiency, target = _efficiency_summary(config, efficiency)
@@ -193,7 +204,34 @@ def run(config: Config, checkpoint=None) -> Result:
                "efficiency": efficiency, "efficiency_target_loss": target, "work_mean": config.work_mean,
                "synchronous_model": {"mean": float(np.mean(synchronous)), "sd": float(np.std(synchronous, ddof=1)),
                                      "estimates": [float(v) for v in synchronous]}}
-    return Result(summary=summary, provenance={"phases": len(phases)})
+    return Result(summary=summary, provenance=provenance or {"phases": len(out)})
+
+
+def agree(config: Config, name: str, committed: dict, again: dict) -> tuple[bool, str]:
+    """Whether a recomputed phase confirms the committed one. A phase is timed (real processes): never bit-identical.
+    Staleness phases: the two staleness samples agree in law (two-sided Mann-Whitney, p >= 0.001). Momentum: the
+    two estimates within 4 combined standard errors (their halves' spread). Efficiency: the time per update within a
+    factor of 2 (another machine's server may be faster or slower; the claim reads ratios within one run)."""
+    from scipy.stats import mannwhitneyu
+    phase = name.partition("-M")[0]
+    if phase in ("geometric", "natural"):
+        a, b = (c["staleness"] if phase == "geometric" else c["law_stats"]["staleness"] for c in (committed, again))
+        p = 1.0 if a == b else float(mannwhitneyu(a, b).pvalue)
+        return p >= 0.001, (f"a timed phase (never bit-identical): staleness mean {np.mean(a):.2f} committed vs "
+                            f"{np.mean(b):.2f} now, same law by a Mann-Whitney test (p = {p:.3g}; needs >= 0.001)")
+    if phase == "momentum":
+        se = math.hypot(committed["mu_se"], again["mu_se"]) or 1e-12
+        z = abs(committed["mu"] - again["mu"]) / se
+        return z <= 4, (f"a timed phase: measured momentum {committed['mu']:.3f} committed vs {again['mu']:.3f} now "
+                        f"(z = {z:.1f}; needs <= 4)")
+    ratio = again["measured"]["seconds_per_update"] / committed["measured"]["seconds_per_update"]
+    return 0.5 <= ratio <= 2, (f"a timed phase: {again['measured']['seconds_per_update'] * 1e3:.1f} ms per update now "
+                               f"vs {committed['measured']['seconds_per_update'] * 1e3:.1f} committed (x{ratio:.2f}; "
+                               f"needs 0.5..2)")
+
+
+def numbers(config: Config, chunks: dict, payload: dict) -> list[float]:
+    return [float(np.mean(payload.get("staleness", [0])))]
 
 
 def _efficiency_summary(config: Config, runs: dict) -> tuple[dict, float]:

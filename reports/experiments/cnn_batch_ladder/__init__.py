@@ -1,0 +1,20 @@
+"""Figs. 4 and 8 across batch sizes (16, 64, 128), with the regime each rung trains in: committed CPU evidence.
+
+Why: the committed batch-16 evidence fails Figs. 4 and 8's effect sizes; theory (recurrence (19)) and the batch-size
+literature say that at small batch momentum acts only as a larger step. The ladder measures where the paper's effect
+appears. config.py the design (pre-registered), run.py the chunks, claims.py the checks, figures.py the figure.
+Cost (2-core CPU, one torch thread per process, kernels pinned to AVX2): see each chunk's provenance.
+"""
+from cnn_experiments.data import check_available, input_files
+from reports.experiments.cnn_batch_ladder import claims, config, figures, run
+from reports.registry import Chunked, Experiment
+
+CHUNKED = Chunked(plan=run.plan, first=run.first, compute=run.compute, assemble=run.assemble, numbers=run.numbers,
+                  seed_fields=config.SEED_FIELDS, version=1)
+
+EXPERIMENT = Experiment(
+    name="cnn_batch_ladder", kind="cnn", version=1, config=config.Config, profiles=config.PROFILES,
+    smoke=config.SMOKE, run=run.run, figures=figures.figures, claims=claims.CLAIMS, needs_gpu=("full",), slow=True,
+    resumable=True, committed=("quick",), chunked=CHUNKED,
+    preflight=lambda c: check_available(c.dataset, c.data_dir or None),
+    inputs=lambda c: input_files(c.dataset, c.data_dir or None))
