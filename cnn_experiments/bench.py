@@ -18,6 +18,7 @@ import torch
 from cnn_experiments.data import DatasetError, load
 from cnn_experiments.train import Data, Settings, throughput
 from sim.cli import Parser, path_arg
+from sim import cli
 
 
 def main(argv=None) -> int:
@@ -63,4 +64,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli.run(main))

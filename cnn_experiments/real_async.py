@@ -21,7 +21,9 @@ from cnn_experiments import param_server as ps
 from sim import step_rules
 from sim.queue import Schedule, save_log, warmup_mask
 from sim.stats import geometric_tv
-from sim.cli import Parser, add_tls_arguments, path_arg, tls_files
+from sim.cli import Parser, add_tls_arguments, path_arg, tls_files, tls_without_scheduler
+from sim.files import check_writable_target
+from sim import cli
 
 
 def schedule_of(run: ps.RealRun, n_workers: int) -> Schedule:
@@ -118,6 +120,11 @@ def main(argv=None) -> int:
         for option, path in (("--log", args.log), ("--trace", args.trace)):
             if path:
                 check_log_path(Path(path), option)
+        if args.log and args.trace and Path(os.path.abspath(args.log)) == Path(os.path.abspath(args.trace)):
+            raise ValueError("--log and --trace name the same file: the trace would overwrite the log; give two names")
+        if tls_without_scheduler(args):
+            raise ValueError("--tls-* files are for a tls:// --scheduler; without --scheduler the local cluster makes "
+                             "its own credentials (omit them, or pass --scheduler)")
         if args.work_time == "natural" and args.work_mean is not None:
             raise ValueError("--work-mean sets injected work times; with --work-time natural there are none (omit it)")
         client, cluster = cluster_mod.local_client(args.n_workers, args.scheduler, tls_files=tls_files(args))
@@ -165,6 +172,10 @@ def check_log_path(path: Path, option: str = "--log") -> None:
     """Fail before the run, not after it, when the file cannot be written there."""
     if path.is_dir():
         raise ValueError(f"{option} {path} is a folder; give a file name")
+    try:
+        check_writable_target(path)   # a FIFO or device would hang or swallow the log after the run
+    except OSError as exc:
+        raise ValueError(f"{option} {exc}") from None
     if not path.parent.is_dir():
         raise ValueError(f"{option} {path}: the folder {path.parent} does not exist")
     if not os.access(path.parent, os.W_OK):
@@ -172,4 +183,4 @@ def check_log_path(path: Path, option: str = "--log") -> None:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli.run(main))

@@ -34,6 +34,7 @@ from reports.paper_values import paper_value
 from reports.render import power_text, render  # noqa: F401  (power_text: read here by the tests)
 from reports.registry import STATUSES, claims, experiments, judge
 from sim.cli import Parser, path_arg
+from sim import cli
 
 # the parts of MathJax 2 the report's configuration (TeX-AMS_CHTML-full, Safe) loads: copied, so the report folder
 # is self-contained (about 1.5 MB of the package's 54 MB)
@@ -275,7 +276,8 @@ def _build_locked(profile: str, results: Path, out: Path, notebooks: bool, pdf: 
         sha, dirty = git_state()
         doc = {"profile": profile, "settings": settings,
                "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-               "git_sha": sha, "dirty": dirty, "claims": [{k: v for k, v in r.items() if k != "figure"} for r in records]}
+               "git_sha": sha, "dirty": dirty,
+               "claims": [{k: v for k, v in r.items() if k != "figure"} for r in records]}
         (tmp / "claims.json").write_text(json.dumps(doc, indent=1))
         (tmp / "report.html").write_text(render(profile, records, figures, nb_status, sha, dirty, settings))
         if pdf:
@@ -315,4 +317,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

@@ -16,17 +16,18 @@ import math
 import random
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
+from concurrent.futures import as_completed
 from pathlib import Path
 
 from reports.common import EVIDENCE, UsageError, committed_folder, fail
+from reports.harness.pool import local_pool
 from reports.harness.config import canonical_json
 from reports.harness import kernels
 from reports.harness.evidence import Chunks, EvidenceError, machine, same_kind
 from reports.harness.provenance import git_state
 from reports.registry import Experiment, experiments
 from sim.cli import Parser
+from sim import cli
 
 PROFILE = "quick"
 MAX_JOBS, MAX_VERIFY = 16, 1000
@@ -117,7 +118,7 @@ def _in_process(exp, config, store, todo, jobs, deadline, say) -> int:
 
 
 def _in_pool(exp, config, store, todo, jobs, deadline, say) -> int:
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+    with local_pool(max(1, jobs)) as pool:
         pending, futures = list(todo), {}
         while pending or futures:
             while pending and len(futures) < jobs and (deadline is None or time.time() < deadline):
@@ -222,7 +223,7 @@ def _plain(payload: dict) -> dict:
     return plain(payload)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> Parser:
     parser = Parser(prog="python -m reports.committed", description=__doc__.split("\n")[0])
     parser.add_argument("action", choices=("status", "compute", "verify"))
     parser.add_argument("--only", action="append", metavar="EXPERIMENT")
@@ -234,47 +235,62 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, default=DEFAULT_CAP, help="verify: draw only chunks that took at "
                         f"most this long when computed (default {DEFAULT_CAP:g})")
     parser.add_argument("--seed", type=int, help="verify: the seed of the random choice (default: fresh)")
-    parser.add_argument("--chunk", action="append", metavar="NAME", help="verify: these chunks")
-    args = parser.parse_args(argv)
+    parser.add_argument("--chunk", action="append", metavar="NAME", help="verify: these chunks (with --only)")
+    return parser
+
+
+def _check(args) -> None:
+    if args.action == "compute" and git_state()[1]:
+        raise UsageError("the working tree has uncommitted changes: committed evidence is computed from committed "
+                         "code only (commit or stash them first)")
+    for bad, text in ((not 1 <= args.jobs <= MAX_JOBS, f"--jobs must be in 1..{MAX_JOBS}"),
+                      (not 1 <= args.n <= MAX_VERIFY, f"--n must be in 1..{MAX_VERIFY} (chunks to recompute, in all)"),
+                      (not 0 < args.max_seconds <= 7 * 24 * 3600, "--max-seconds must be in (0, 604800]"),
+                      (args.deadline is not None and not 0 < args.deadline <= 7 * 24 * 3600,
+                       "--deadline must be in (0, 604800] seconds"),
+                      (args.limit is not None and args.limit < 0, "--limit must be >= 0"),
+                      (args.seed is not None and args.seed < 0, "--seed must be >= 0"),
+                      (bool(args.chunk) and not args.only, "--chunk NAME needs --only EXPERIMENT (chunk names repeat "
+                                                           "across experiments)")):
+        if bad:
+            raise UsageError(text)
+
+
+def status_line(name: str, exp: Experiment, config) -> tuple[str, int]:
+    """`name: k of n chunks committed` and the damaged ones (a complete set that cannot be assembled included)."""
+    stored, total, damaged = status(exp, config)
+    if stored == total and not damaged and exp.kind != "power":
+        from reports.common import load_committed
+        result, why = load_committed(exp, config)
+        if result is None:
+            damaged = [f"(the whole) {why}"]
+    return (f"{name}: {stored} of {total} chunks committed"
+            + (f"; damaged (refused): {', '.join(damaged)}" if damaged else "")), len(damaged)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     pinned = kernels.pin()   # before torch is imported here or in the spawned workers
     try:
-        if args.action == "compute" and git_state()[1]:
-            raise UsageError("the working tree has uncommitted changes: committed evidence is computed from committed "
-                             "code only (commit or stash them first)")
-        if not 1 <= args.jobs <= MAX_JOBS:
-            raise UsageError(f"--jobs must be in 1..{MAX_JOBS}")
-        if not 1 <= args.n <= MAX_VERIFY:
-            raise UsageError(f"--n must be in 1..{MAX_VERIFY} (the chunks to recompute, in all)")
-        if not 0 < args.max_seconds <= 7 * 24 * 3600:
-            raise UsageError("--max-seconds must be in (0, 604800]")
-        if args.deadline is not None and not 0 < args.deadline <= 7 * 24 * 3600:
-            raise UsageError("--deadline must be in (0, 604800] seconds")
-        if args.limit is not None and args.limit < 0:
-            raise UsageError("--limit must be >= 0")
-        if args.seed is not None and args.seed < 0:
-            raise UsageError("--seed must be >= 0")
+        _check(args)
         exps = committed_experiments(args.only)
         if args.action != "status":
             print(f"CPU kernels: {pinned}", flush=True)
         deadline = time.time() + args.deadline if args.deadline else None
         bad = 0
         if args.action == "verify":
-            picks = ([(n, c) for n in exps for c in args.chunk] if args.chunk and args.only else
-                     draw(exps, args.n, args.seed, args.max_seconds) if not args.chunk else None)
-            if picks is None:
-                raise UsageError("--chunk NAME needs --only EXPERIMENT (chunk names repeat across experiments)")
+            picks = ([(n, c) for n in exps for c in args.chunk] if args.chunk else
+                     draw(exps, args.n, args.seed, args.max_seconds))
             print(f"verify: recomputing {len(picks)} chunks: {', '.join(f'{n}/{c}' for n, c in picks) or 'none'}"
                   f"{'' if args.seed is None else f' (seed {args.seed})'}", flush=True)
         for name, exp in exps.items():
             config = exp.profiles[PROFILE]
             if args.action == "status":
-                stored, total, damaged = status(exp, config)
-                print(f"{name}: {stored} of {total} chunks committed"
-                      + (f"; damaged (refused): {', '.join(damaged)}" if damaged else ""))
-                bad += len(damaged)
+                line, damaged = status_line(name, exp, config)
+                print(line)
+                bad += damaged
             elif args.action == "compute":
-                left = compute(exp, config, args.jobs, deadline, args.limit)
-                print(f"{name}: {left} chunks still to compute")
+                print(f"{name}: {compute(exp, config, args.jobs, deadline, args.limit)} chunks still to compute")
             else:
                 bad += verify(exp, config, [c for n, c in picks if n == name])
     except (UsageError, EvidenceError) as exc:
@@ -285,4 +301,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

@@ -16,16 +16,18 @@ import json
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import replace
 from pathlib import Path
 
 from reports.common import DEFAULT_RESULTS, UsageError, check_profile, fail, load_one, read_plan
+from reports.harness.pool import local_pool
 from reports.harness.config import as_dict, canonical_json
 from reports.harness.provenance import timed
 from reports.harness.store import Store, StoreError, write_json
 from reports.registry import Chunked, Claim, Experiment, experiments, judge
 from sim.cli import Parser, path_arg
+from sim import cli
 
 RANDOM_KINDS = ("monte_carlo", "cnn", "real_async", "laws", "compensation")
 TARGET_PASS, TARGET_CONTROL = 0.95, 0.05
@@ -88,7 +90,7 @@ def study(profile: str, results: Path, n_seeds: int | None = None, only: list[st
         f"({jobs} processes)")
     start = time.time()
     if todo:
-        with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+        with local_pool(max(1, jobs)) as pool:
             futures = [pool.submit(_compute, name, config, str(results)) for name, config in todo]
             for done, future in enumerate(as_completed(futures), 1):
                 future.result()
@@ -239,4 +241,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

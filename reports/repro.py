@@ -21,6 +21,7 @@ from reports.common import DEFAULT_RESULTS, UsageError, check_profile, fail, loa
 from reports.registry import claims, judge
 from reports.run import compute
 from sim.cli import Parser, path_arg
+from sim import cli
 
 COSTLY_S = 60.0   # seconds: an experiment whose stored run took longer is recomputed by sample (all with --all)
 
@@ -99,4 +100,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

@@ -16,11 +16,13 @@ from pathlib import Path
 from cnn_experiments.data import DatasetError
 from reports.common import DEFAULT_RESULTS, UsageError, check_profile, configs, fail, load_committed, write_plan
 from reports.harness.checkpoint import Folder, Incomplete
+from reports.harness.pool import local_pool
 from reports.harness.config import ConfigError, as_dict, canonical_json
 from reports.harness.provenance import timed
 from reports.harness.store import Store, StoreError
 from reports.registry import claim_by_id, experiments, judge
-from sim.cli import Parser, add_tls_arguments, path_arg, tls_files
+from sim.cli import Parser, add_tls_arguments, path_arg, tls_files, tls_without_scheduler
+from sim import cli
 
 MAX_DASK_WORKERS = 64
 MAX_DEADLINE_S = 7 * 24 * 3600
@@ -99,11 +101,10 @@ def _report_failure(name: str, exc: BaseException, errors: list, stopped: list) 
 def _in_pool(names: list[str], jobs: int, profile: str, cfgs: dict, results: Path, deadline, say, errors: list,
              stopped: list) -> None:
     """The deterministic experiments in `jobs` local processes (each stores its own result)."""
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from multiprocessing import get_context
+    from concurrent.futures import as_completed
     if not names:
         return
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+    with local_pool(max(1, jobs)) as pool:
         start = {}
         futures = {}
         for name in names:
@@ -214,6 +215,9 @@ def _check(args) -> None:
         raise UsageError(f"--jobs must be in 1..64, got {args.jobs}")
     if args.deadline is not None and not 0 < args.deadline <= MAX_DEADLINE_S:
         raise UsageError(f"--deadline must be in (0, {MAX_DEADLINE_S}] seconds, got {args.deadline:g}")
+    if tls_without_scheduler(args):
+        raise UsageError("--tls-* files are for a tls:// --scheduler; without it they would be ignored (omit them, "
+                         "or pass --scheduler)")
     if args.dask_workers is not None and args.scheduler is not None:
         raise UsageError("pass either --scheduler ADDRESS or --dask-workers N, not both")
 
@@ -261,4 +265,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

@@ -16,6 +16,7 @@ from sim.async_sgd import run_workers
 from sim.objectives import Quadratic
 from sim.queue import simulate, simulate_batch
 from sim.cli import Parser
+from sim import cli
 
 
 def plain_loop(objective, schedule, lr: float, mu_explicit: float, w0) -> np.ndarray:
@@ -81,4 +82,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli.run(main))

@@ -39,3 +39,32 @@ def add_tls_arguments(parser) -> None:
 def tls_files(args) -> dict:
     return {option: (str(getattr(args, option[2:].replace("-", "_"))) if getattr(args, option[2:].replace("-", "_"))
                      else None) for option in TLS_OPTIONS}
+
+
+def tls_without_scheduler(args) -> bool:
+    """--tls-* files given where no --scheduler is: they would be ignored silently."""
+    return getattr(args, "scheduler", None) is None and any(tls_files(args).values())
+
+
+def run(main) -> int:
+    """An entry point's main(), ended quietly: Ctrl-C is one line and status 130, a closed pipe (`| head`) ends the
+    output without a traceback, and output that cannot be written (a full disk) is one line and status 2."""
+    import errno
+    import os
+    try:
+        status = main()
+        sys.stdout.flush()
+        return status
+    except KeyboardInterrupt:
+        print("interrupted (nothing half-written is left: results and reports are written atomically)",
+              file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # the reader left: nothing more to say
+        return 141
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT):
+            raise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"error: cannot write the output ({exc.strerror}); free space or redirect it elsewhere", file=sys.stderr)
+        return 2

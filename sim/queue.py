@@ -122,15 +122,21 @@ def save_log(path, schedule: Schedule) -> None:
 
 
 MAX_LOG_BYTES = 512 * 2 ** 20
+MAX_LOG_WORKERS = 1024   # as --workers: a log names at most this many workers
 
 
 def load_log(path) -> Schedule:
     """Read a staleness log written by `save_log` (or by a real asynchronous run): worker ids 0..M-1, staleness
     and update numbers non-negative integers, finite times, warmup 0 or 1."""
+    import io
+    import warnings
+
+    from sim.files import read_regular
     try:
-        if Path(path).stat().st_size > MAX_LOG_BYTES:
-            raise LawError(f"staleness log {path} is larger than {MAX_LOG_BYTES >> 20} MB")
-        data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+        raw = read_regular(path, MAX_LOG_BYTES)   # a FIFO or device is refused at once, never waited on
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")       # "input contained no data": the shape check below says it
+            data = np.loadtxt(io.BytesIO(raw), delimiter=",", skiprows=1, ndmin=2)
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise LawError(f"cannot read staleness log {str(path)[:200]}: {str(exc)[:200]}") from None
     if data.ndim != 2 or data.shape[0] == 0 or data.shape[1] != 5:
@@ -140,6 +146,13 @@ def load_log(path) -> Schedule:
             or not np.all(np.isin(data[:, 4], (0, 1))):
         raise LawError(f"staleness log {path}: update, worker and staleness must be non-negative integers, time "
                        "finite and warmup 0 or 1 on every row")
+    n = data.shape[0]
+    if np.any(data[:, 3] > np.arange(n)) or np.any(data[:, 1] >= MAX_LOG_WORKERS):
+        raise LawError(f"staleness log {path}: a staleness above its update number (the log is not in write order, "
+                       f"or its values are not staleness) or a worker id >= {MAX_LOG_WORKERS}")
+    if np.any(data[:, 2] < 0) or np.any(np.diff(data[:, 2]) < 0) or data[-1, 2] <= data[0, 2]:
+        raise LawError(f"staleness log {path}: times must be non-negative and non-decreasing in write order, and not "
+                       "all equal")
     return Schedule(staleness=data[:, 3].astype(np.int64), worker=data[:, 1].astype(np.int64), time=data[:, 2],
                     warmup=data[:, 4].astype(bool), n_workers=int(data[:, 1].max()) + 1)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import os
 import platform
@@ -22,6 +23,7 @@ from pathlib import Path
 from reports.harness.checkpoint import Incomplete, _plain
 from reports.harness.config import as_dict, canonical_json
 from reports.harness.provenance import git_state, versions
+from sim.files import read_regular
 
 SUFFIX = ".json.gz"
 MAX_CHUNK_BYTES = 64 * 2 ** 20        # a committed chunk is a few hundred kB; anything larger is not ours
@@ -97,13 +99,13 @@ class Chunks:
     def record(self, name: str) -> dict | None:
         """The whole stored record (payload and provenance), None when absent; EvidenceError when damaged."""
         path = self.file(name)
-        if not path.exists():
+        if not os.path.lexists(path):
             return None
         try:
-            if path.is_symlink() or path.stat().st_size > MAX_CHUNK_BYTES:
-                raise EvidenceError(f"committed chunk {path} is not a regular chunk file (a link, or larger than "
-                                    f"{MAX_CHUNK_BYTES >> 20} MB)")
-            with gzip.open(path, "rb") as handle:
+            if path.is_symlink():
+                raise EvidenceError(f"committed chunk {path} is a link, not a chunk file")
+            packed = read_regular(path, MAX_CHUNK_BYTES)   # a FIFO or device is refused at once
+            with gzip.GzipFile(fileobj=io.BytesIO(packed)) as handle:
                 raw = handle.read(MAX_CHUNK_BYTES + 1)
             if len(raw) > MAX_CHUNK_BYTES:
                 raise EvidenceError(f"committed chunk {path} decompresses to more than {MAX_CHUNK_BYTES >> 20} MB")
@@ -112,11 +114,14 @@ class Chunks:
         except EvidenceError:
             raise
         except (OSError, EOFError, ValueError, KeyError, TypeError, RecursionError) as exc:
-            raise EvidenceError(f"committed chunk {path} is unreadable ({type(exc).__name__}); restore it with "
-                                f"`git checkout -- {path}` or recompute it") from None
+            raise EvidenceError(f"committed chunk {path} is unreadable ({type(exc).__name__}: {str(exc)[:120]}); "
+                                f"restore it with `git checkout -- {path}` or recompute it") from None
         if not ok:
             raise EvidenceError(f"committed chunk {path} does not match its checksum (edited or damaged): refused; "
                                 f"restore it with `git checkout -- {path}` or recompute it")
+        if (why := shape_problem(record)) is not None:
+            raise EvidenceError(f"committed chunk {path} has the wrong shape ({why}): refused; restore it with "
+                                f"`git checkout -- {path}` or recompute it")
         return record
 
     def get(self, name: str) -> dict | None:
@@ -148,6 +153,24 @@ class Chunks:
         if self.deadline is not None and time.time() >= self.deadline and done < total:
             raise Incomplete(done, total)
 
+
+
+PROVENANCE_TYPES = {"machine": dict, "versions": dict, "git_sha": str, "dirty": bool, "finished": str,
+                    "wall_seconds": (int, float), "chunk": str}
+
+
+def shape_problem(record: dict) -> str | None:
+    """What is wrong with a checksummed record's shape (a resealed edit), or None: the payload a JSON object, the
+    provenance an object whose known fields have their types."""
+    if not isinstance(record.get("payload"), dict):
+        return "its payload is not a JSON object"
+    prov = record.get("provenance")
+    if not isinstance(prov, dict):
+        return "its provenance is not a JSON object"
+    for key, kind in PROVENANCE_TYPES.items():
+        if key in prov and (not isinstance(prov[key], kind) or (kind != bool and isinstance(prov[key], bool))):
+            return f"provenance field {key!r} is not a {getattr(kind, '__name__', 'number')}"
+    return None
 
 
 def provenance_of(records: dict) -> dict:
@@ -184,7 +207,12 @@ def assemble(chunked, config, path: Path) -> tuple[object | None, str]:
         records = {n: store.record(n) for n in names}
     except EvidenceError as exc:
         return None, str(exc)
-    result = chunked.assemble(config, {n: r["payload"] for n, r in records.items()}, provenance_of(records))
+    try:
+        result = chunked.assemble(config, {n: r["payload"] for n, r in records.items()}, provenance_of(records))
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, ZeroDivisionError) as exc:
+        return None, (f"the committed chunks in {path} cannot be assembled ({type(exc).__name__}: {str(exc)[:120]}): a "
+                      "chunk of the wrong shape; `python -m reports.committed verify` names the damaged ones, "
+                      "`git checkout -- reports/evidence` restores them")
     result.path = path
     _ASSEMBLED[key] = (stamp, result)
     return result, "committed"

@@ -7,10 +7,12 @@ of its own content, so a truncated, corrupted or hand-edited result is detected 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from reports.harness.config import as_dict, canonical_json, config_hash
+from sim.files import NotRegular, exists, npz_inflated_size, read_regular
 
 SCHEMA_VERSION = 1
 FILES = ("config.json", "arrays.npz", "log.jsonl", "provenance.json")
@@ -166,7 +169,10 @@ class Store:
         """Raise StoreError unless results can be written under the root; creates nothing (a run that fails on bad
         input leaves no folder behind): the nearest existing ancestor must be a writable folder."""
         probe = self.root.absolute()
-        while not probe.exists() and probe != probe.parent:
+        if any(len(part.encode()) > 255 for part in probe.parts) or len(str(probe).encode()) > 3000:
+            raise StoreError(f"results folder {str(self.root)[:200]}... has a name too long for the file system "
+                             "(a component over 255 bytes, or the path over 3000); pass a shorter --results DIR")
+        while not exists(probe) and probe != probe.parent:
             probe = probe.parent
         if not probe.is_dir():
             raise StoreError(f"results folder {str(self.root)[:200]} is not writable ({str(probe)[:200]} is not a "
@@ -179,7 +185,10 @@ class Store:
 
     def is_ours(self) -> bool:
         """Whether the root is a results folder this suite made (its marker file): the only kind it cleans."""
-        return (self.root / MARKER).is_file() and not (self.root / MARKER).is_symlink()
+        try:
+            return stat.S_ISREG(os.lstat(self.root / MARKER).st_mode)
+        except OSError:
+            return False
 
     def clean(self) -> list[Path]:
         """Remove leftovers of killed saves (this store's temporary names whose process is gone) in the store's own
@@ -202,40 +211,51 @@ class Store:
 
     def verify(self, folder: Path, expected_config: dict | None = None) -> str | None:
         """None when the folder holds an intact result, else the reason it cannot be trusted."""
-        summary_path = folder / "summary.json"
-        if not summary_path.is_file():
-            return "no summary.json (missing or interrupted run)"
+        return self._read(folder, expected_config)[1]
+
+    def _read(self, folder: Path, expected_config: dict | None) -> tuple[dict | None, str | None]:
+        """({file name: bytes}, None) for an intact result, read once (regular files only, sizes bounded before
+        reading and before inflating), or (None, the reason it cannot be trusted)."""
+        if not exists(folder / "summary.json"):
+            return None, "no summary.json (missing or interrupted run)"
         try:
-            if any((folder / n).stat().st_size > MAX_FILE_BYTES for n in FILES + ("summary.json",)):
-                return f"a file is larger than {MAX_FILE_BYTES >> 20} MB"
-            record = json.loads(summary_path.read_text())
+            raw = {name: read_regular(folder / name, MAX_FILE_BYTES) for name in FILES + ("summary.json",)}
+            record = json.loads(raw["summary.json"])
             digests = record["sha256"]
             body = {k: v for k, v in record.items() if k != "self_sha256"}
             if hashlib.sha256(canonical_json(body).encode()).hexdigest() != record["self_sha256"]:
-                return "summary.json was modified after it was written"
+                return None, "summary.json was modified after it was written"
             for name in FILES:
-                if _sha256(folder / name) != digests[name]:
-                    return f"{name} does not match its recorded checksum"
+                if hashlib.sha256(raw[name]).hexdigest() != digests[name]:
+                    return None, f"{name} does not match its recorded checksum"
+            if not isinstance(record.get("summary"), dict) or not isinstance(json.loads(raw["provenance.json"]), dict):
+                return None, "summary or provenance is not a JSON object"
+            if npz_inflated_size(raw["arrays.npz"]) > MAX_FILE_BYTES:
+                return None, f"arrays.npz inflates to more than {MAX_FILE_BYTES >> 20} MB"
             if expected_config is not None:
-                stored = json.loads((folder / "config.json").read_text())["config"]
+                stored = json.loads(raw["config.json"])["config"]
                 if stored != json.loads(canonical_json(expected_config)):
-                    return "config.json does not match the requested config"
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-            return f"unreadable result ({type(exc).__name__})"
-        return None
+                    return None, "config.json does not match the requested config"
+        except NotRegular as exc:
+            return None, f"not a regular result file ({exc})"
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError, zipfile.BadZipFile) as exc:
+            return None, f"unreadable result ({type(exc).__name__})"
+        return raw, None
 
     def load_folder(self, folder: Path, expected_config: dict | None = None) -> Result | None:
         """The intact result in `folder`, or None (absent, damaged, edited, or holding what this store never
         writes, such as pickled arrays): it is then computed again, never trusted."""
-        if self.verify(folder, expected_config) is not None:
+        raw, why = self._read(folder, expected_config)
+        if why is not None:
             return None
         try:
-            record = json.loads((folder / "summary.json").read_text())
-            with np.load(folder / "arrays.npz", allow_pickle=False) as data:
+            record = json.loads(raw["summary.json"])
+            with np.load(io.BytesIO(raw["arrays.npz"]), allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
-            log = [json.loads(line) for line in (folder / "log.jsonl").read_text().splitlines() if line]
-            provenance = json.loads((folder / "provenance.json").read_text())
-        except (OSError, ValueError, KeyError, TypeError, RecursionError, zipfile.BadZipFile, EOFError):
+            log = [json.loads(line) for line in raw["log.jsonl"].decode().splitlines() if line]
+            provenance = json.loads(raw["provenance.json"])
+        except (OSError, ValueError, KeyError, TypeError, RecursionError, zipfile.BadZipFile, EOFError,
+                UnicodeDecodeError, MemoryError):
             return None
         return Result(summary=record["summary"], arrays=arrays, log=log, provenance=provenance, path=folder)
 
@@ -272,9 +292,16 @@ class Store:
         _remove_empty(made)
 
     def _mark(self) -> None:
-        if not self.is_ours():
-            (self.root / MARKER).write_text("results of the asynchrony-momentum suite: `reports.run` may clean "
-                                            "its own temporary entries (.suite-tmp-*, .suite-old-*) here\n")
+        """Write the marker (never through a link: an existing entry that is not our regular file is refused)."""
+        if self.is_ours():
+            return
+        if os.path.lexists(self.root / MARKER):
+            raise StoreError(f"{self.root / MARKER} exists and is not this suite's marker file (a link or a folder): "
+                             "refused; remove it or pass another --results DIR")
+        fd = os.open(self.root / MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w") as handle:
+            handle.write("results of the asynchrony-momentum suite: `reports.run` may clean its own temporary entries "
+                         "(.suite-tmp-*, .suite-old-*) here\n")
 
     @staticmethod
     def _write(tmp: Path, kind, experiment, config, result: Result, version) -> None:
