@@ -202,7 +202,7 @@ def print_pdf(page: Path, pdf: Path) -> bool:
     with tempfile.TemporaryDirectory() as profile_dir:
         cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={profile_dir}", "--no-pdf-header-footer", "--allow-file-access-from-files",
+               f"--user-data-dir={profile_dir}", "--no-pdf-header-footer",
                "--virtual-time-budget=10000", f"--print-to-pdf={pdf}", page.resolve().as_uri()]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)

@@ -166,15 +166,29 @@ def plan(config: Config) -> list[str]:
     runs per M."""
     return ([f"geometric-M{m}" for m in config.geometric_workers] + ["natural"]
             + [f"momentum-M{m}" for m in config.momentum_workers]
-            + [f"efficiency-M{m}" for m in config.efficiency_workers])
+            + [f"efficiency-M{m}" for m in config.efficiency_workers] + [MODEL])
 
 
 def first(config: Config) -> list[str]:
     return []
 
 
+MODEL = "queue-model"   # the queue model's side (numpy, seeded): deterministic, compared bit for bit
+
+
+def model_chunk(config: Config) -> dict:
+    """The queue model's predictions the claims compare with: the estimator without asynchrony (M = 1) and the
+    simulator's losses for the efficiency phase."""
+    return {"synchronous": [float(v) for v in _model_estimates(1, config)],
+            "efficiency_losses": {m: v.tolist() for m, v in
+                                  _predicted_efficiency(config, sorted(config.efficiency_workers)).items()}}
+
+
 def compute(config: Config, name: str, chunks: dict) -> dict:
-    """One phase on a fresh local Dask cluster of as many worker processes as it needs (timed: real processes)."""
+    """One phase on a fresh local Dask cluster of as many worker processes as it needs (timed: real processes);
+    the queue model's chunk in this process."""
+    if name == MODEL:
+        return model_chunk(config)
     from cnn_experiments import cluster as cluster_mod
     from cnn_experiments import param_server as ps
     phase, _, m = name.partition("-M")
@@ -197,8 +211,10 @@ def run(config: Config, checkpoint=None, progress: bool = True) -> Result:
 def assemble(config: Config, out: dict, provenance: dict | None = None) -> Result:
     """The Result from every phase: the queue model's predictions beside the measurements (numpy, seeded)."""
     efficiency = {str(m): out[f"efficiency-M{m}"] for m in config.efficiency_workers}
-    synchronous = _model_estimates(1, config)  # control: the same estimator when asynchrony adds no momentum
-    efficiency, target = _efficiency_summary(config, efficiency)
+    model = out[MODEL]
+    synchronous = model["synchronous"]  # control: the same estimator when asynchrony adds no momentum
+    simulated = {m: np.asarray(v, dtype=float) for m, v in model["efficiency_losses"].items()}
+    efficiency, target = _efficiency_summary(config, efficiency, simulated)
     summary = {"geometric": {str(m): out[f"geometric-M{m}"] for m in config.geometric_workers},
                "natural": out["natural"], "momentum": {str(m): out[f"momentum-M{m}"] for m in config.momentum_workers},
                "efficiency": efficiency, "efficiency_target_loss": target, "work_mean": config.work_mean,
@@ -214,6 +230,8 @@ def agree(config: Config, name: str, committed: dict, again: dict) -> tuple[bool
     factor of 2 (another machine's server may be faster or slower; the claim reads ratios within one run)."""
     from scipy.stats import mannwhitneyu
     phase = name.partition("-M")[0]
+    if name == MODEL:
+        return None   # deterministic: the default rules (bits on this kind of machine)
     if phase in ("geometric", "natural"):
         a, b = (c["staleness"] if phase == "geometric" else c["law_stats"]["staleness"] for c in (committed, again))
         p = 1.0 if a == b else float(mannwhitneyu(a, b).pvalue)
@@ -231,16 +249,17 @@ def agree(config: Config, name: str, committed: dict, again: dict) -> tuple[bool
 
 
 def numbers(config: Config, chunks: dict, payload: dict) -> list[float]:
+    if "synchronous" in payload:
+        return list(payload["synchronous"])
     return [float(np.mean(payload.get("staleness", [0])))]
 
 
-def _efficiency_summary(config: Config, runs: dict) -> tuple[dict, float]:
+def _efficiency_summary(config: Config, runs: dict, simulated: dict) -> tuple[dict, float]:
     """HE predicted from the 'prediction' runs' time per update, SE from the simulator; the product against the
     time to target of the separate 'measured' runs. Target: the loss M = 1's measured run reaches at
     efficiency_target_at of its updates."""
     at = int(config.efficiency_target_at * config.efficiency_updates)
     target = min(l for u, l, _ in runs["1"]["measured"]["losses"] if u <= at) + 1e-12
-    simulated = _predicted_efficiency(config, sorted(runs, key=int))
 
     def each(m):  # per schedule: the first logged update at or below the target (None: never)
         return [5 * int(h[0]) if h.size else None for h in (np.flatnonzero(col <= target) for col in simulated[m].T)]
