@@ -52,6 +52,33 @@ def _compute(name: str, config, results: str) -> str:
     return name
 
 
+FRAGILE = 0.5   # a pass at the report's seed that holds on fewer re-runs than this is fragile (a seed lottery)
+
+
+def standing(record: dict | None, status: str | None = None) -> str:
+    """What a claim's power record says, by one rule for every record: 'meets target' (passes on >= 95 % of fresh
+    re-runs, its control on <= 5 %, or a replicated decision at design power >= 0.8), 'robust fail' (fails on every
+    re-run, or a replicated fail at high design power: a result, not under-powered), 'fragile pass' (the report's
+    seed passes but fewer than half the re-runs do), 'below target' (anything else measured), or 'not power' /
+    'not measured'."""
+    if not record or not record.get("seeds"):
+        return "not measured"
+    if record.get("kind") in ("resampling", "sampling"):
+        return "not power"
+    if record.get("kind") == "replication":
+        if record["meets_target"]:
+            return "robust fail" if record.get("decision") == "fail" else "meets target"
+        return "below target"
+    p, q = record["pass_rate"], record["control_pass_rate"]
+    if p >= TARGET_PASS and q <= TARGET_CONTROL:
+        return "meets target"
+    if p <= 1 - TARGET_PASS and q <= TARGET_CONTROL:
+        return "robust fail"
+    if status in ("pass", "cannot_fail") and p < FRAGILE:
+        return "fragile pass"
+    return "below target"
+
+
 def record_of(claim: Claim, result) -> dict:
     """One re-run judged: whether the check itself passed, whether its main control passed, and its numbers."""
     j = judge(claim, result)

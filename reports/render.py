@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 from datetime import datetime, timezone
 
-from reports.power import sample_unit
+from reports.power import sample_unit, standing
 from reports.registry import STATUSES
 
 PARTS = (("theory", "Theory", "symbolic", "Theorems 2-7 and Appendix E, checked symbolically (SymPy)"),
@@ -32,31 +32,38 @@ def power_text(record: dict) -> str:
         return "deterministic (no seed)"
     if not p.get("seeds"):
         return p.get("note", "not measured")
+    label = standing(p, record.get("status")).upper()
     if p.get("kind") == "replication":
+        agree = ("confirmed" if p["replicated"] and p["decision"] == "pass" else "agree" if p["replicated"] else
+                 "not confirmed")
+        measure = p.get("design_measure", "design power at the paper's effect")
         text = (f"replication on fresh seeds (not power over re-runs): decision seeds (n = {p['seeds']}) "
-                f"{p['decision']}, replication seeds (n = {p['replication_seeds']}) {p['replication']}"
-                f" — {'confirmed' if p['replicated'] and p['decision'] == 'pass' else 'agree' if p['replicated'] else 'not confirmed'}"
-                f"; design power at the paper's effect {p['design_power']:.2f}"
+                f"{p['decision']}, replication seeds (n = {p['replication_seeds']}) {p['replication']} — {agree}; "
+                f"{measure} {p['design_power']:.2f}"
                 + (f" (seeds needed for 80 %: {p['seeds_needed']}, from the first {p['pilot_seeds']})"
                    if "seeds_needed" in p else "") + f" ({p['design']})")
-        return text if p["meets_target"] else text + " — BELOW TARGET"
+        return f"{text} — {label}"
     if p.get("kind") in ("resampling", "sampling"):
         return (f"{p['method']}: passes on {p['pass_rate']:.0%}, control {p['control']} on "
                 f"{p['control_pass_rate']:.0%} — NOT POWER (not counted)")
     text = (f"passes on {p['pass_rate']:.0%} of {sample_unit(p)}; control {p['control']} passes on "
             f"{p['control_pass_rate']:.0%} ({p['method']})")
-    return text if p["meets_target"] else text + " — BELOW TARGET (p >= 0.95, control <= 0.05)"
+    why = {"BELOW TARGET": " (target: pass on >= 95 %, control on <= 5 %)",
+           "FRAGILE PASS": " (this report's seed passes; most fresh seeds do not: a seed lottery)",
+           "ROBUST FAIL": " (fails on every fresh seed: a robust result, not under-powered)"}
+    return f"{text} — {label}{why.get(label, '')}"
 
 
 def _power_summary(records: list[dict]) -> str:
     random = [r for r in records if r.get("power") is not None]
-    measured = [r for r in random if r["power"].get("seeds") and r["power"].get("kind") not in ("resampling",
-                                                                                              "sampling")]
-    below = [r["id"] for r in measured if not r["power"]["meets_target"]]
-    return (f"Power: {len(random)} claims are decided by a random experiment; {len(measured)} have their pass rate "
-            f"measured, {len(below)} below target"
-            + (f" ({html.escape(', '.join(below))})" if below else "") + f", {len(random) - len(measured)} not "
-            "measured (see each claim).")
+    by = {}
+    for r in random:
+        by.setdefault(standing(r["power"], r["status"]), []).append(r["id"])
+    named = ("below target", "fragile pass")   # listed by id on the first screen
+    parts = [f"{len(by.get(k, []))} {k}" + (f" ({html.escape(', '.join(by[k]))})" if k in named and by.get(k) else "")
+             for k in ("meets target", "robust fail", "fragile pass", "below target", "not power", "not measured")]
+    return (f"Power: {len(random)} claims are decided by a random experiment: " + ", ".join(parts)
+            + " (see each claim).")
 
 
 def _values_html(values: dict, limit: int = 12) -> str:

@@ -1,23 +1,19 @@
 """Step rules of the later literature: the step of one update as a function of the staleness tau of the gradient it
-applies, and delay compensation. Pure functions, vectorised over updates; shared by the queue replay, the Dask
+applies. Pure functions, vectorised over updates; shared by the queue replay, the Dask
 server and the CNN trainer.
 
 - constant: alpha.
 - delay_adaptive (Mishchenko, Bach, Even, Woodworth, NeurIPS 2022; their code's `lr * M / max(M, tau)`):
   alpha M / max(M, tau) — the full step while tau <= M, then as 1/tau.
 - staleness_aware (Zhang, Gupta, Lian, Liu 2016): alpha / max(1, tau) — the full step at tau = 0 and tau = 1.
-- threshold (Koloskova, Stich, Jaggi, NeurIPS 2022, in the form LITERATURE.md gives): the full step while
+- threshold (Koloskova, Stich, Jaggi, NeurIPS 2022, as paraphrased): the full step while
   tau <= tau_C (tau_C = M by default), alpha tau_C / tau above it.
-- dc_asgd (Zheng et al. 2017; MXNet's DCASGD, lambda = 0.04): the gradient corrected towards the current weights,
-  g + lambda g * g * (w_now - w_backup); MXNet's backup is the weight before the last server step (one step of
-  staleness), not the weight the worker read. Here the backup is what the worker read (all tau steps).
 """
 from __future__ import annotations
 
 import numpy as np
 
 RULES = ("constant", "delay_adaptive", "staleness_aware", "threshold")
-DC_LAMBDA = 0.04
 
 
 def step(rule: str, lr, staleness, n_workers: int, threshold: float | None = None) -> np.ndarray:
@@ -40,9 +36,3 @@ def step(rule: str, lr, staleness, n_workers: int, threshold: float | None = Non
             raise ValueError(f"the threshold tau_C must be positive, got {cut!r}")
         return lr * np.minimum(1.0, cut / np.maximum(tau, 1e-300))
     raise ValueError(f"unknown step rule {rule!r}; choose one of {', '.join(RULES)}")
-
-
-def dc_asgd(gradient: np.ndarray, w_now: np.ndarray, w_backup: np.ndarray, lamda: float = DC_LAMBDA) -> np.ndarray:
-    """Delay-compensated gradient: g + lambda g * g * (w_now - w_backup) (elementwise)."""
-    g = np.asarray(gradient, dtype=float)
-    return g + lamda * g * g * (np.asarray(w_now, dtype=float) - np.asarray(w_backup, dtype=float))

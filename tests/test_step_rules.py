@@ -27,11 +27,6 @@ def test_the_step_rules_read_like_their_papers():
         step_rules.step("constant", 0.1, [-1], 8)
 
 
-def test_delay_compensation_corrects_towards_the_current_weights():
-    g, now, backup = np.array([2.0, -1.0]), np.array([1.0, 1.0]), np.array([0.0, 2.0])
-    np.testing.assert_allclose(step_rules.dc_asgd(g, now, backup), [2.0 + 0.04 * 4, -1.0 - 0.04])
-
-
 def test_a_per_update_rule_scales_the_loops_step_by_each_updates_staleness():
     q = simulate(8, 300, seed=1)
     mu, lr = compensation.schedule_controls(q.staleness, q.warmup, None, 0.9, 0.5, "keep", n_workers=8, mu_sync=0.9,

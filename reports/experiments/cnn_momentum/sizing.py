@@ -96,8 +96,9 @@ def record(claim, result: Result, pilot: int) -> dict:
                 "design": f"power of the decision with {n} seeds at the paper's effect size, from the decision "
                           f"seeds' spread; seeds needed for {TARGET_POWER:.0%} from the first {pilot} (the pilot)"}
     else:
-        out |= {"design_power": round(_probe_power(result), 3),
-                "design": "sampling distribution under the theory: each probe drawn at 1 - 1/M with its measured SE"}
+        out |= {"design_power": round(_probe_power(result), 3), "design_measure": "1 - false-alarm rate",
+                "design": "1 - false-alarm rate, not power: P(pass) when the theory holds, each probe drawn at 1 - 1/M "
+                          "with its measured SE"}
     # the target is a decision that can be trusted either way: both seed sets agree and the design had the power
     # to see the paper's effect (a replicated fail at high design power is a confident fail, not an underpowered one)
     out["meets_target"] = bool(out["replicated"] and out["design_power"] >= TARGET_POWER)

@@ -19,7 +19,7 @@ STRATEGIES = ("oracle", "no_compensation", "delay_adaptive_alone", "first_order+
 @dataclass(frozen=True)
 class Config:
     workers: tuple = (4, 8, 16)
-    strategies: tuple = STRATEGIES   # the queue study's closest controllers, the literature's rule alone, controls
+    strategies: tuple = STRATEGIES   # two of the queue study's controllers, the literature's rule alone, controls
     n_seeds: int = 10                # single runs per (M, strategy); seed k shares its work times across strategies
     seconds_per_update: float = 0.04  # mean time between writes the injected work times aim at
     oracle_cap: float = 3.0          # the oracle's runs stop at this many times the queue oracle's median updates
