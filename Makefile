@@ -80,8 +80,11 @@ verify-evidence: $(STAMP) system-deps
 bench: $(STAMP)
 	$(PY) -m sim.bench
 
+# the CNN trainer's variants against the CPU's own matmul peaks: the native kernels, then the AVX2-pinned ones that
+# committed evidence uses (the last line is that run's JSON); cnn_experiments.bench is the GPU-scale benchmark
 cnn-bench: $(STAMP) system-deps
-	$(PY) -m cnn_experiments.bench
+	$(PY) -m cnn_experiments.cpu_bench
+	ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 $(PY) -m cnn_experiments.cpu_bench
 
 # On a CUDA machine: the full-profile CNN evidence, then copied into reports/evidence/ for the report.
 gpu-evidence: $(STAMP) system-deps

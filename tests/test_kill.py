@@ -120,3 +120,4 @@ def test_a_kill_between_the_two_renames_leaves_a_result_the_next_run_promotes(tm
     store.clean()
     assert store.load(exp.kind, exp.name, config, exp.store_version(config)) is not None
     assert not new.exists() and not old.exists()
+

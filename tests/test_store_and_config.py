@@ -2,7 +2,11 @@
 import json
 import math
 import os
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -203,3 +207,22 @@ def test_deep_or_huge_overrides_are_one_line_errors():
         with pytest.raises(ConfigError) as exc:
             parse_override(text)
         assert "\n" not in str(exc.value) and len(str(exc.value)) < 300
+
+
+@pytest.mark.slow
+def test_pool_workers_end_with_their_parent_killed_with_minus_9():
+    """A local pool's workers do not outlive a parent killed with -9 (they would wait for work forever)."""
+    code = ("from reports.harness.pool import local_pool\nimport time\nwith local_pool(2) as p:\n"
+            "    futures = [p.submit(time.sleep, 60) for _ in range(2)]\n    print('up', flush=True)\n    time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent)
+    assert proc.stdout.readline().strip() == "up"
+    time.sleep(2)
+    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    workers = [c for c in children if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()]
+    assert workers
+    proc.kill()
+    proc.wait()
+    deadline = time.time() + 10
+    while time.time() < deadline and any(Path(f"/proc/{w}").exists() for w in workers):
+        time.sleep(0.2)
+    assert not any(Path(f"/proc/{w}").exists() for w in workers)
