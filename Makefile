@@ -1,19 +1,24 @@
 # Every target sets itself up: a missing .venv is created and the pinned stack installed.
 # Variables from the command line reach the recipes as environment data ("$$VAR", quoted), never as shell text:
 # their literal text is taken (`override ... := $(value ...)`: a make function in a value is never run), and
-# PROFILE, RESULTS, ID, N and PYTHON are checked by scripts/check_make_vars.sh first (one line and exit 2 if bad).
+# PROFILE, RESULTS, ID, N, PYTHON, SCHEDULER and DASK_WORKERS are checked by scripts/check_make_vars.sh first (one
+# line and exit 2 if bad).
 # The internal variables cannot be overridden from the command line.
 PROFILE ?= quick
 PYTHON ?= python3
 RESULTS ?= results
 N ?= 1
 ID ?=
+SCHEDULER ?=
+DASK_WORKERS ?=
 override PROFILE := $(value PROFILE)
 override PYTHON := $(value PYTHON)
 override RESULTS := $(value RESULTS)
 override N := $(value N)
 override ID := $(value ID)
-export PROFILE PYTHON RESULTS N ID
+override SCHEDULER := $(value SCHEDULER)
+override DASK_WORKERS := $(value DASK_WORKERS)
+export PROFILE PYTHON RESULTS N ID SCHEDULER DASK_WORKERS
 override VENV := .venv
 override PY := .venv/bin/python
 override STAMP := .venv/.installed
@@ -70,12 +75,15 @@ repro-all: $(STAMP)
 
 # the committed CPU evidence (reports/evidence/): compute the missing chunks (hours; resumable, commit as they come)
 evidence: $(STAMP) system-deps
-	$(PY) -m reports.committed compute --jobs 2
+	@$(CHECK)
+	$(PY) -m reports.committed compute --jobs 2 $${SCHEDULER:+--scheduler "$$SCHEDULER"} \
+		$${DASK_WORKERS:+--dask-workers "$$DASK_WORKERS"}
 
 # recompute N randomly chosen committed chunks in all (across the experiments) and compare them with what is committed
 verify-evidence: $(STAMP) system-deps
 	@$(CHECK)
-	$(PY) -m reports.committed verify --n "$$N"
+	$(PY) -m reports.committed verify --n "$$N" $${SCHEDULER:+--scheduler "$$SCHEDULER"} \
+		$${DASK_WORKERS:+--dask-workers "$$DASK_WORKERS"}
 
 bench: $(STAMP)
 	$(PY) -m sim.bench
@@ -84,7 +92,7 @@ bench: $(STAMP)
 # committed evidence uses (the last line is that run's JSON); cnn_experiments.bench is the GPU-scale benchmark
 cnn-bench: $(STAMP) system-deps
 	$(PY) -m cnn_experiments.cpu_bench
-	ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 $(PY) -m cnn_experiments.cpu_bench
+	ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 $(PY) -m cnn_experiments.cpu_bench --skip bf16
 
 # On a CUDA machine: the full-profile CNN evidence, then copied into reports/evidence/ for the report.
 gpu-evidence: $(STAMP) system-deps

@@ -1,7 +1,7 @@
 """The CNN trainer on the CPU against the machine's own matrix-multiply peaks, in one process, on the same data.
 
     python -m cnn_experiments.cpu_bench [--batches 16,64,128] [--models 56] [--steps 20] [--updates 80]
-                                        [--compile] [--data-dir DIR]
+                                        [--compile] [--skip VARIANT,...] [--data-dir DIR]
 
 At the committed profile's shapes (K = 56 configurations, cifar10_quick at width 0.25 on 14 x 14 Fashion-MNIST,
 M = 4) and at batch 64 and 128, for each variant: model-steps per second of the training step alone, and of a short
@@ -117,6 +117,29 @@ def _row(name, batch, rates, flops, updates, peak) -> dict:
             "chunk_fraction_of_peak": round(gflops_chunk / peak, 3)}
 
 
+def table(data, batches, args, peaks, skip) -> list[dict]:
+    """Every variant at every batch, printed as it is measured."""
+    variants = {k: v for k, v in VARIANTS.items() if (k != "compile" or args.compile) and k not in skip}
+    rows = []
+    for batch in batches:
+        for name, change in list(variants.items()) + [("two-threads", {"eval_images": 32}),
+                                                      ("two-processes", {"eval_images": 32})]:
+            if name in skip:
+                continue
+            settings = replace(BASE, batch_size=batch, **change)
+            dtype = torch.bfloat16 if settings.precision == "bf16" else torch.float32
+            threads = 2 if name in ("two-threads", "two-processes") else 1
+            torch.set_num_threads(threads if name == "two-threads" else 1)
+            rates = (two_processes(settings, args.models, args.steps, args.updates, args.data_dir)
+                     if name == "two-processes" else measure(data, settings, args.models, args.steps, args.updates))
+            row = _row(name, batch, rates, step_flops(data, settings, batch), args.updates, peaks[(dtype, threads)])
+            rows.append(row)
+            print(f"batch {batch:4d} {name:14s} step {row['step_model_steps_per_s']:8.1f} model-steps/s "
+                  f"({row['step_gflops']:.1f} GFLOP/s, {row['step_fraction_of_peak']:.0%} of peak); with evaluation "
+                  f"{row['chunk_model_steps_per_s']:8.1f} ({row['chunk_fraction_of_peak']:.0%})", flush=True)
+    return rows
+
+
 def main(argv=None) -> int:
     parser = Parser(prog="python -m cnn_experiments.cpu_bench", description=__doc__.split("\n")[0])
     parser.add_argument("--batches", default="16,64,128")
@@ -124,6 +147,8 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--updates", type=int, default=80)
     parser.add_argument("--compile", action="store_true", help="also torch.compile the loss (slow to build)")
+    parser.add_argument("--skip", default="", help="variants not to measure, comma-separated (e.g. bf16 under the "
+                        "AVX2 pin, where its kernels take a reference path)")
     parser.add_argument("--data-dir", type=path_arg, default=None)
     args = parser.parse_args(argv)
     try:
@@ -141,26 +166,13 @@ def main(argv=None) -> int:
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    peaks = {(dt, th): gemm_gflops(dt, th) for dt in (torch.float32, torch.bfloat16) for th in (1, 2)}
+    pinned = torch.backends.cpu.get_cpu_capability() == "AVX2"
+    peaks = {(dt, th): gemm_gflops(dt, th, reps=1 if pinned and dt == torch.bfloat16 else 5)
+             for dt in (torch.float32, torch.bfloat16) for th in (1, 2)}
     print(f"torch.mm 2048^2: fp32 {peaks[(torch.float32, 1)]:.0f} / {peaks[(torch.float32, 2)]:.0f} GFLOP/s, bf16 "
           f"{peaks[(torch.bfloat16, 1)]:.0f} / {peaks[(torch.bfloat16, 2)]:.0f} GFLOP/s (1 / 2 threads; CPU "
           f"capability {torch.backends.cpu.get_cpu_capability()})", flush=True)
-    variants = {k: v for k, v in VARIANTS.items() if k != "compile" or args.compile}
-    rows = []
-    for batch in batches:
-        for name, change in list(variants.items()) + [("two-threads", {"eval_images": 32}),
-                                                      ("two-processes", {"eval_images": 32})]:
-            settings = replace(BASE, batch_size=batch, **change)
-            dtype = torch.bfloat16 if settings.precision == "bf16" else torch.float32
-            threads = 2 if name in ("two-threads", "two-processes") else 1
-            torch.set_num_threads(threads if name == "two-threads" else 1)
-            rates = (two_processes(settings, args.models, args.steps, args.updates, args.data_dir)
-                     if name == "two-processes" else measure(data, settings, args.models, args.steps, args.updates))
-            row = _row(name, batch, rates, step_flops(data, settings, batch), args.updates, peaks[(dtype, threads)])
-            rows.append(row)
-            print(f"batch {batch:4d} {name:14s} step {row['step_model_steps_per_s']:8.1f} model-steps/s "
-                  f"({row['step_gflops']:.1f} GFLOP/s, {row['step_fraction_of_peak']:.0%} of peak); with evaluation "
-                  f"{row['chunk_model_steps_per_s']:8.1f} ({row['chunk_fraction_of_peak']:.0%})", flush=True)
+    rows = table(data, batches, args, peaks, set(filter(None, args.skip.split(","))))
     first = batches[0]
     base = next(r for r in rows if r["variant"] == "baseline" and r["batch"] == first)
     # per process (the 1-thread variants); two-processes is the machine's total, compared with two baselines

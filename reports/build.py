@@ -67,7 +67,7 @@ def evaluate(profile: str, results: Path) -> tuple[list[dict], dict, list[str]]:
                   "power": (power.get(claim.id, {"seeds": 0, "note": "no power study in this results folder: run "
                                                  "`python -m reports.power`"}) if random else None),
                   "figure": claim.figure, "part": PART_OF[exps[claim.experiment].kind],
-                  "paper_value": paper_value(claim.id)}
+                  "paper_value": paper_value(claim.id), "meaning": claim.meaning}
         exp = exps[claim.experiment]
         if result is None and profile in exp.committed:
             _, why = load_committed(exp, cfgs[claim.experiment])
@@ -217,6 +217,20 @@ def print_pdf(page: Path, pdf: Path) -> bool:
     return True
 
 
+def write_manifest(folder: Path, command: str) -> None:
+    """manifest.json: every file of the report folder with its sha256, size and the command that made it."""
+    files = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name not in ("manifest.json", outdir.MARKER)):
+        rel = path.relative_to(folder).as_posix()
+        made_by = ("copied from Debian's libjs-mathjax by " + command if rel.startswith("mathjax/") else
+                   f"jupytext + jupyter nbconvert --execute notebooks/{path.stem}.py, run by " + command
+                   if rel.startswith("notebooks/") else "headless Chromium printing report.html, run by " + command
+                   if rel == "report.pdf" else command)
+        files.append({"path": rel, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                      "bytes": path.stat().st_size, "command": made_by})
+    (folder / "manifest.json").write_text(json.dumps({"files": files}, indent=1))
+
+
 def code_digest() -> str:
     """sha256 over the suite's Python sources (the packages and the notebooks): part of the build's cache key."""
     digest = hashlib.sha256()
@@ -282,6 +296,8 @@ def _build_locked(profile: str, results: Path, out: Path, notebooks: bool, pdf: 
         (tmp / "report.html").write_text(render(profile, records, figures, nb_status, sha, dirty, settings))
         if pdf:
             print_pdf(tmp / "report.html", tmp / "report.pdf")
+        write_manifest(tmp, f"python -m reports.build --profile {profile} --results {results}"
+                       + ("" if notebooks else " --no-notebooks") + ("" if pdf else " --no-pdf"))
         with open(tmp / outdir.MARKER, "a") as marker:
             marker.write(f"key: {key}\n")
         outdir.install(tmp, out)

@@ -19,14 +19,15 @@ import time
 from concurrent.futures import as_completed
 from pathlib import Path
 
+from reports.cluster_chunks import compute_on, config_of, run_remote
 from reports.common import EVIDENCE, UsageError, committed_folder, fail
-from reports.harness.pool import local_pool
-from reports.harness.config import canonical_json
 from reports.harness import kernels
+from reports.harness.config import canonical_json
 from reports.harness.evidence import Chunks, EvidenceError, machine, same_kind
+from reports.harness.pool import local_pool
 from reports.harness.provenance import git_state
 from reports.registry import Experiment, experiments
-from sim.cli import Parser
+from sim.cli import Parser, add_tls_arguments, path_arg, tls_files, tls_without_scheduler
 from sim import cli
 
 PROFILE = "quick"
@@ -168,14 +169,15 @@ def wall_seconds(exp: Experiment, config, name: str, root: Path = EVIDENCE) -> f
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.inf
 
 
-def draw(exps: dict, n: int, seed: int | None, cap: float, root: Path = EVIDENCE, say=print) -> list[tuple[str, str]]:
+def draw(exps: dict, n: int, seed: int | None, cap: float, root: Path = EVIDENCE, say=print,
+         profile: str = PROFILE) -> list[tuple[str, str]]:
     """n chunks in all, across the experiments (a random order of experiments, then a random chunk of each, around
     again while n is not reached), among the chunks whose recorded time is at most `cap` seconds."""
     rng = random.Random(seed)
     pools = {}
     for name, exp in exps.items():
-        present, _, _ = present_chunks(exp, exp.profiles[PROFILE], root)
-        fast = [c for c in present if wall_seconds(exp, exp.profiles[PROFILE], c, root) <= cap]
+        present, _, _ = present_chunks(exp, config_of(exp, profile), root)
+        fast = [c for c in present if wall_seconds(exp, config_of(exp, profile), c, root) <= cap]
         if len(fast) < len(present):
             say(f"{name}: {len(present) - len(fast)} of {len(present)} chunks took more than {cap:g} s when computed: "
                 "not drawn (verify them with --chunk NAME or a larger --max-seconds)")
@@ -190,7 +192,7 @@ def draw(exps: dict, n: int, seed: int | None, cap: float, root: Path = EVIDENCE
     return picks
 
 
-def verify(exp: Experiment, config, names: list[str], root: Path = EVIDENCE, say=print) -> int:
+def verify(exp: Experiment, config, names: list[str], root: Path = EVIDENCE, say=print, runner=None) -> int:
     """Recompute the chunks `names` and compare them with the committed ones; returns how many disagree, are damaged
     or are missing (a chunk of the plan that is not committed fails the check)."""
     store = chunks_of(exp, config, root, read_only=True)
@@ -210,7 +212,8 @@ def verify(exp: Experiment, config, names: list[str], root: Path = EVIDENCE, say
     for name in names:
         record = store.record(name)
         start = time.time()
-        again = exp.chunked.compute(config, name, {k: v for k, v in context.items() if k != name})
+        inputs = {k: v for k, v in context.items() if k != name}
+        again = runner(exp, name, inputs) if runner is not None else exp.chunked.compute(config, name, inputs)
         ok, how = compare(exp, config, context, record, _plain(again))
         bad += not ok
         say(f"  {name}: {'OK' if ok else 'MISMATCH'}: {how} ({time.time() - start:.0f} s; committed on "
@@ -236,11 +239,21 @@ def _parser() -> Parser:
                         f"most this long when computed (default {DEFAULT_CAP:g})")
     parser.add_argument("--seed", type=int, help="verify: the seed of the random choice (default: fresh)")
     parser.add_argument("--chunk", action="append", metavar="NAME", help="verify: these chunks (with --only)")
+    parser.add_argument("--profile", default=PROFILE, choices=(PROFILE, "smoke"),
+                        help="smoke: the experiments' tiny configs (for tests, with --evidence)")
+    parser.add_argument("--evidence", type=path_arg, default=None, metavar="DIR",
+                        help="the evidence folder (default reports/evidence/)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="compute or verify the chunks as tasks on this Dask "
+                        "scheduler (tls://HOST:PORT with the --tls-* files; the workers need the suite, not a shared "
+                        "folder)")
+    add_tls_arguments(parser)
+    parser.add_argument("--dask-workers", type=int, metavar="N", help="... or on a local cluster of N processes")
+    parser.add_argument("--gpu", action="store_true", help="each task asks for the worker resource GPU=1")
     return parser
 
 
 def _check(args) -> None:
-    if args.action == "compute" and git_state()[1]:
+    if args.action == "compute" and args.evidence is None and git_state()[1]:
         raise UsageError("the working tree has uncommitted changes: committed evidence is computed from committed "
                          "code only (commit or stash them first)")
     for bad, text in ((not 1 <= args.jobs <= MAX_JOBS, f"--jobs must be in 1..{MAX_JOBS}"),
@@ -251,17 +264,25 @@ def _check(args) -> None:
                       (args.limit is not None and args.limit < 0, "--limit must be >= 0"),
                       (args.seed is not None and args.seed < 0, "--seed must be >= 0"),
                       (bool(args.chunk) and not args.only, "--chunk NAME needs --only EXPERIMENT (chunk names repeat "
-                                                           "across experiments)")):
+                                                           "across experiments)"),
+                      (args.scheduler is not None and args.dask_workers is not None,
+                       "pass either --scheduler ADDRESS or --dask-workers N, not both"),
+                      (args.dask_workers is not None and not 1 <= args.dask_workers <= 64,
+                       "--dask-workers must be in 1..64"),
+                      (tls_without_scheduler(args), "--tls-* files are for a tls:// --scheduler (omit them, or pass "
+                                                    "--scheduler)"),
+                      ((args.scheduler or args.dask_workers) and args.action == "status",
+                       "status reads the committed chunks only: drop --scheduler / --dask-workers")):
         if bad:
             raise UsageError(text)
 
 
-def status_line(name: str, exp: Experiment, config) -> tuple[str, int]:
+def status_line(name: str, exp: Experiment, config, root: Path = EVIDENCE) -> tuple[str, int]:
     """`name: k of n chunks committed` and the damaged ones (a complete set that cannot be assembled included)."""
-    stored, total, damaged = status(exp, config)
+    stored, total, damaged = status(exp, config, root)
     if stored == total and not damaged and exp.kind != "power":
         from reports.common import load_committed
-        result, why = load_committed(exp, config)
+        result, why = load_committed(exp, config, root)
         if result is None:
             damaged = [f"(the whole) {why}"]
     return (f"{name}: {stored} of {total} chunks committed"
@@ -270,34 +291,58 @@ def status_line(name: str, exp: Experiment, config) -> tuple[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    pinned = kernels.pin()   # before torch is imported here or in the spawned workers
+    pinned = kernels.pin()   # before torch is imported here, in the spawned workers or the local cluster
+    client = cluster = None
     try:
         _check(args)
         exps = committed_experiments(args.only)
+        root = args.evidence or EVIDENCE
         if args.action != "status":
             print(f"CPU kernels: {pinned}", flush=True)
-        deadline = time.time() + args.deadline if args.deadline else None
-        bad = 0
-        if args.action == "verify":
-            picks = ([(n, c) for n in exps for c in args.chunk] if args.chunk else
-                     draw(exps, args.n, args.seed, args.max_seconds))
-            print(f"verify: recomputing {len(picks)} chunks: {', '.join(f'{n}/{c}' for n, c in picks) or 'none'}"
-                  f"{'' if args.seed is None else f' (seed {args.seed})'}", flush=True)
-        for name, exp in exps.items():
-            config = exp.profiles[PROFILE]
-            if args.action == "status":
-                line, damaged = status_line(name, exp, config)
-                print(line)
-                bad += damaged
-            elif args.action == "compute":
-                print(f"{name}: {compute(exp, config, args.jobs, deadline, args.limit)} chunks still to compute")
-            else:
-                bad += verify(exp, config, [c for n, c in picks if n == name])
-    except (UsageError, EvidenceError) as exc:
+        if args.scheduler is not None or args.dask_workers is not None:
+            from cnn_experiments.cluster import local_client
+            client, cluster = local_client(args.dask_workers or 1, args.scheduler, tls_files=tls_files(args))
+        bad = _act(args, exps, root, client)
+    except BrokenPipeError:
+        raise                 # the reader left (cli.run ends quietly)
+    except (UsageError, EvidenceError, ValueError, ConnectionError) as exc:
         fail(str(exc))
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
     if args.action == "verify":
         print("verify-evidence: " + ("PASS" if not bad else f"FAIL ({bad} chunks)"))
     return 1 if bad else 0
+
+
+def _act(args, exps: dict, root: Path, client) -> int:
+    deadline = time.time() + args.deadline if args.deadline else None
+    bad, picks = 0, []
+    if args.action == "verify":
+        picks = ([(n, c) for n in exps for c in args.chunk] if args.chunk else
+                 draw(exps, args.n, args.seed, args.max_seconds, root, profile=args.profile))
+        print(f"verify: recomputing {len(picks)} chunks: {', '.join(f'{n}/{c}' for n, c in picks) or 'none'}"
+              f"{'' if args.seed is None else f' (seed {args.seed})'}", flush=True)
+    runner = None if client is None else (
+        lambda exp, name, inputs: run_remote(client, exp, args.profile, name, inputs, args.gpu))
+    for name, exp in exps.items():
+        config = config_of(exp, args.profile)
+        if args.action == "status":
+            line, damaged = status_line(name, exp, config, root)
+            print(line)
+            bad += damaged
+        elif args.action == "compute" and client is not None:
+            bad += compute_on(client, exp, args.profile, chunks_of(exp, config, root), gpu=args.gpu,
+                              timed=exp.chunked.agree is not None)
+            print(f"{name}: {status(exp, config, root)[1] - status(exp, config, root)[0]} chunks still to compute")
+        elif args.action == "compute":
+            print(f"{name}: {compute(exp, config, args.jobs, deadline, args.limit, root)} chunks still to compute")
+        else:
+            timed = exp.chunked.agree is not None   # real processes: recomputed here
+            bad += verify(exp, config, [c for n, c in picks if n == name], root, runner=None if timed else runner)
+    return bad
 
 
 if __name__ == "__main__":

@@ -94,6 +94,7 @@ class Claim:
     #                           tests and `reports.build`'s exit status); "result": either verdict is a finding
     role: str = ""            # paper / finding / extension (from the id), filled in by claims()
     evidence: str = ""        # symbolic / quadratic / monte_carlo / cnn / real_async (from the experiment)
+    meaning: str = ""         # what a fail means where the role alone does not say (the report's verdict reads it)
     power: Callable | None = None  # (result, tolerance) -> power record from the check's sampling distribution,
     #                               for claims whose experiment is too costly to re-run on many seeds
 

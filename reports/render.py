@@ -5,6 +5,7 @@ import html
 from datetime import datetime, timezone
 
 from reports.power import sample_unit, standing
+from reports.verdict import opening, part_sentence
 from reports.registry import STATUSES
 
 PARTS = (("theory", "Theory", "symbolic", "Theorems 2-7 and Appendix E, checked symbolically (SymPy)"),
@@ -112,6 +113,7 @@ def _card(r: dict, figures: list[str]) -> str:
     status = esc(str(r["status"]))
     return (f"<article class='card status-{status}' id='{esc(r['id'])}'>{anchors}"
             f"<h3>{esc(r['id'])} <span class='badge {status}'>{status}</span></h3>"
+            f"<p class='opening'><b>{esc(opening(r))}</b></p>"
             f"<p class='statement'><i>{esc(r['paper_ref'])}.</i> {esc(r['statement'])}</p>"
             f"<table class='side'><tr><th>the paper</th><th>ours</th></tr><tr><td>{paper}<p><b>Check:</b> "
             f"{esc(r['expected'] or '—')}</p></td><td>{_values_html(r['values'] or {})}</td></tr></table>"
@@ -120,6 +122,40 @@ def _card(r: dict, figures: list[str]) -> str:
             f"<p><b>Power:</b> {esc(power_text(r))}</p>{fig}"
             f"<p class='prov'><b>Evidence:</b> {prov}<br><b>Recompute:</b> <code>make claim ID={esc(r['id'])}</code></p>"
             f"<details><summary>Measured, in full</summary><p>{esc(r['measured'] or '—')}</p></details></article>")
+
+
+LEAD = {"theory": ("trajectories", "Theorem 2's recurrence (lines) against the Monte Carlo's mean iterates"),
+        "quadratic": ("fig6", "Fig. 6: the best explicit momentum against mu_S, ours beside the paper's"),
+        "monte-carlo": ("staleness", "the queue's staleness against Geom(1/M)"),
+        "cnn": ("cnn_batch_ladder", "Figs. 4 and 8 at M = 16 against the batch: ours with intervals, the paper's point "
+                "at batch 128, the regime's prediction as a line"),
+        "real-asynchrony": ("real_staleness", "staleness on the real Dask server against Geom(1/M)"),
+        "beyond": ("staleness_laws", "what asynchrony begets under other work-time laws")}
+FALLBACK = {"cnn": ("cnn_best_momentum", "best momentum against M (Fig. 3) and the measured total momentum")}
+
+
+def lead_figure(key: str, figures: list[str]) -> str:
+    """The part's lead figure (its first screen), when it was drawn."""
+    name, caption = LEAD[key]
+    if name not in figures and key in FALLBACK:
+        name, caption = FALLBACK[key]
+    if name not in figures:
+        return ""
+    esc = html.escape
+    return (f"<figure class='lead' id='lead-{esc(key)}'><img src='figures/{esc(name)}.png' alt='{esc(caption)}'>"
+            f"<figcaption>{esc(caption)}</figcaption></figure>")
+
+
+def verdict_html(records: list[dict]) -> str:
+    """The generated verdict: one sentence per part, each linking to its cards."""
+    esc = html.escape
+    items = []
+    for key, title, _, _ in PARTS:
+        mine = [r for r in records if r["part"] == key]
+        links = " ".join(f"<a href='#{esc(r['id'])}' class='{esc(str(r['status']))}'>{esc(r['id'])}</a>"
+                         for r in mine)
+        items.append(f"<li><a href='#part-{key}'>{esc(part_sentence(title, mine))}</a> <small>{links}</small></li>")
+    return f"<div id='verdict'><h2>The verdict, in one sentence per part</h2><ul>{''.join(items)}</ul></div>"
 
 
 def _first_screen(records: list[dict]) -> str:
@@ -140,7 +176,8 @@ def _first_screen(records: list[dict]) -> str:
     roles = "".join(f"<tr><td><b>{role}</b></td>" + "".join(
         f"<td class='n'>{sum(r['status'] == st and r['role'] == role for r in records)}</td>" for st in STATUSES)
         + "</tr>" for role in ("paper", "finding", "extension"))
-    return (f"<section id='summary'><h2>Does the paper hold up?</h2><table class='parts'><tr><th>part</th>{head}"
+    return (f"<section id='summary'>{verdict_html(records)}<h2>Does the paper hold up? The counts</h2>"
+            f"<table class='parts'><tr><th>part</th>{head}"
             f"<th>claims</th></tr>{''.join(rows)}</table>"
             f"<p>By role (paper: the paper states it; finding: the paper is wrong or imprecise; extension: beyond "
             f"it):</p><table class='roles'><tr><th>role</th>{head}</tr>{roles}</table>"
@@ -173,6 +210,7 @@ def _banner(profile: str, records: list[dict], settings) -> str:
 
 
 CSS = """body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em;line-height:1.35}
+#verdict{background:#fffbe6;border:1px solid #e6d98c;padding:4px 12px} .opening{margin:4px 0}
 table{border-collapse:collapse;font-size:13px} td,th{border:1px solid #ccc;padding:4px;vertical-align:top}
 .pass{color:#070} .fail{color:#b00} .not_run{color:#777} .cannot_fail{color:#a60}
 .badge{font-size:12px;padding:1px 6px;border-radius:8px;border:1px solid currentColor}
@@ -194,12 +232,11 @@ def render(profile: str, records: list[dict], figures: list[str], notebooks: dic
     esc = html.escape
     parts = []
     for key, title, _, what in PARTS:
-        cards = "".join(_card(r, figures) for r in records if r["part"] == key)
-        if key == "cnn" and "cnn_best_momentum" in figures:  # the CNN part opens with the figure to read first
-            cards = ("<figure><img src='figures/cnn_best_momentum.png' alt='best momentum and measured momentum vs "
-                     "M'><figcaption>Best momentum vs M (both seed sets, beside the paper's Fig. 3) and the measured "
-                     "total momentum vs 1 - 1/M</figcaption></figure>") + cards
-        parts.append(f"<section class='part' id='part-{key}'><h2>{title}</h2><p>{esc(what)}.</p>{cards}</section>")
+        mine = [r for r in records if r["part"] == key]
+        cards = "".join(_card(r, figures) for r in mine)
+        parts.append(f"<section class='part' id='part-{key}'><h2>{title}</h2><p>{esc(what)}.</p>"
+                     f"<p class='part-verdict'><b>{esc(part_sentence(title, mine))}</b></p>"
+                     f"{lead_figure(key, figures)}{cards}</section>")
     toc = " · ".join(f"<a href='#part-{key}'>{title}</a>" for key, title, _, _ in PARTS)
     nb = "".join(f"<li><a href='notebooks/{esc(n)}.html'>{esc(n)}</a>: {esc(s)}</li>" for n, s in notebooks.items()) or \
         "<li>not executed in this build</li>"

@@ -10,6 +10,11 @@ case "$RESULTS" in *[!A-Za-z0-9_./+:@%=,-]*) bad RESULTS "${RESULTS:0:60}" "use 
 case "${N:-}" in ''|*[!0-9]*) bad N "${N:0:20}" "pass a number of chunks, e.g. N=1" ;; esac
 [ "${#N}" -le 4 ] || bad N "$N" "at most 1000 chunks"
 case "${PYTHON:-}" in ''|*[!A-Za-z0-9_./+-]*) bad PYTHON "${PYTHON:0:60}" "pass an interpreter path, e.g. PYTHON=python3.11" ;; esac
+case "${SCHEDULER:-}" in '') ;; tcp://*|tls://*) ;; *) bad SCHEDULER "${SCHEDULER:0:60}" "use tcp://HOST:PORT or tls://HOST:PORT" ;; esac
+case "${SCHEDULER:-}" in *[!A-Za-z0-9_./:@%\[\]-]*) bad SCHEDULER "${SCHEDULER:0:60}" "an address has letters, digits and . _ / : @ % [ ] - only" ;; esac
+[ "${#SCHEDULER}" -le 300 ] || bad SCHEDULER "too long" "an address of at most 300 characters"
+case "${DASK_WORKERS:-}" in '') ;; *[!0-9]*) bad DASK_WORKERS "${DASK_WORKERS:0:20}" "pass a number of local worker processes, e.g. DASK_WORKERS=2" ;; esac
+[ -z "${SCHEDULER:-}" ] || [ -z "${DASK_WORKERS:-}" ] || bad SCHEDULER "$SCHEDULER" "pass either SCHEDULER or DASK_WORKERS"
 if [ "${1:-}" = claim ]; then
   [ -n "${ID:-}" ] || bad ID "missing" "usage: make claim ID=<claim id> [PROFILE=quick|full]"
   case "$ID" in *[!a-z0-9-]*) bad ID "${ID:0:60}" "a claim id has lower-case letters, digits and '-' only" ;; esac

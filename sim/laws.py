@@ -36,17 +36,16 @@ def _positive(name: str, value, law: str) -> float:
 def load_trace(path) -> np.ndarray:
     """Work times from a CSV file (UTF-8 text, at most MAX_TRACE_ROWS rows and MAX_TRACE_BYTES): one positive
     number per row (first column); a header row is allowed."""
+    from sim.files import read_regular
     path = Path(path)
     try:
-        if not path.is_file():
+        if not path.exists():
             raise LawError(f"trace file {str(path)[:200]} not found; pass path= a CSV with one work time per row")
-        if path.stat().st_size > MAX_TRACE_BYTES:
-            raise LawError(f"trace file {path} is larger than {MAX_TRACE_BYTES >> 20} MB; a trace is a CSV of times")
-        text = path.read_bytes().decode("utf-8")
+        text = read_regular(path, MAX_TRACE_BYTES).decode("utf-8")   # a FIFO or device is refused at once
     except UnicodeDecodeError:
         raise LawError(f"trace file {path} is not UTF-8 text; it must be a CSV with one work time per row") from None
     except OSError as exc:
-        raise LawError(f"trace file {str(path)[:200]} cannot be read ({exc.strerror})") from None
+        raise LawError(f"trace file {str(path)[:200]} cannot be read ({exc.strerror or exc})") from None
     if "\x00" in text:
         raise LawError(f"trace file {path} is binary; it must be a CSV with one work time per row")
     values = []

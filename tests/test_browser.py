@@ -109,3 +109,15 @@ def test_the_pdf_holds_every_claim(claims):
     assert missing == []
     assert flat.count("make claim ID=") == len(claims)
     assert "\\(" not in flat  # equations were typeset before printing
+
+
+def test_the_first_screen_opens_with_the_generated_verdict_and_each_part_with_its_lead_figure(page, claims):
+    lines = page.eval_on_selector_all("#verdict li", "ls => ls.map(l => l.innerText)")
+    assert len(lines) == 6 and all(" claims pass" in line for line in lines)
+    assert page.eval_on_selector("#verdict", "v => v.getBoundingClientRect().top") < 900 * 2  # near the top
+    leads = page.eval_on_selector_all("figure.lead img", "imgs => imgs.map(i => [i.naturalWidth, i.closest("
+                                      "'section').id])")
+    assert leads and all(width > 0 for width, _ in leads)
+    assert {"part-theory", "part-real-asynchrony"} <= {part for _, part in leads}
+    openings = page.eval_on_selector_all("article.card p.opening", "ps => ps.length")
+    assert openings == len(claims)

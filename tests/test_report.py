@@ -53,7 +53,8 @@ def test_missing_evidence_renders_not_run_and_the_builder_never_computes(tmp_pat
     assert set(on_disk) == {"profile", "settings", "generated", "git_sha", "dirty", "claims"}
     assert set(on_disk["claims"][0]) == {"id", "aliases", "paper_ref", "statement", "kind", "role", "evidence_kind",
                                          "expect", "status", "expected", "measured", "values", "controls",
-                                         "tolerance", "why", "evidence", "power", "part", "paper_value"}
+                                         "tolerance", "why", "evidence", "power", "part", "paper_value",
+                                         "meaning"}
     assert all(c["controls"] and {k["status"] for k in c["controls"]} == {"not_run"} for c in on_disk["claims"])
 
 
@@ -70,6 +71,37 @@ def test_report_from_stored_results_has_a_table_and_figures(quick_results, tmp_p
     assert missing or os.environ.get("SUITE_QUICK_RESULTS")
     assert (tmp_path / "out" / "figures" / "fig6.png").is_file()
     assert all(c["evidence"]["git_sha"] for c in computed)
+    _the_manifest_lists_every_file(tmp_path / "out")
+    _every_number_on_a_card_is_the_records(tmp_path / "out", doc)
+
+
+def _the_manifest_lists_every_file(out):
+    import hashlib
+    manifest = {f["path"]: f for f in json.loads((out / "manifest.json").read_text())["files"]}
+    on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} - {"manifest.json",
+                                                                                         ".suite-report"}
+    assert set(manifest) == on_disk
+    for rel in ("report.html", "claims.json", "figures/fig6.png"):
+        assert manifest[rel]["sha256"] == hashlib.sha256((out / rel).read_bytes()).hexdigest()
+        assert manifest[rel]["command"].startswith("python -m reports.build")
+
+
+def _every_number_on_a_card_is_the_records(out, doc):
+    """The numbers a card lists (its 'ours' column) are the claim record's values, as printed (4 significant
+    digits), and the card opens with the generated sentence; the first screen has one verdict line per part."""
+    import html as html_mod
+    import re
+    page = (out / "report.html").read_text()
+    assert page.count("<li><a href='#part-") == 6 and "id='verdict'" in page
+    for record in doc["claims"]:
+        card = page[page.index(f"id='{record['id']}'>"):]
+        card = card[:card.index("</article>")]
+        assert "class='opening'" in card
+        shown = dict(re.findall(r"<li><code>(.*?)</code> = (.*?)</li>", card))
+        for key, value in list(record["values"].items())[:12]:
+            text = html_mod.unescape(shown[html_mod.escape(key)])
+            expected = str(value) if isinstance(value, bool) or value is None else f"{value:.4g}"
+            assert text == expected, (record["id"], key, text, value)
 
 
 @pytest.mark.slow

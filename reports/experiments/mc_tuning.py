@@ -177,7 +177,9 @@ CLAIMS = (
           (Control("momenta-add-exactly", "the prediction of the model where the momenta add exactly (heavy ball with "
                    "mu_L + mu_S, step alpha/M)", _swap(theory_unrestricted="additive")),
            Control("M-labels-reversed", "the Monte Carlo's tuned results with the M labels reversed",
-                   _reversed_labels)), figure="tuning", expect="result"),
+                   _reversed_labels)), figure="tuning", expect="result",
+          meaning="an imprecision of the paper: Theorem 7 prescribes for the expected iterate, and single runs need "
+                  "a higher momentum (extension-tuning-in-mean-square)"),
     Claim("extension-tuning-in-mean-square", "Theorem 7 (beyond the paper)", "Extension: Theorem 7's optimum is "
           "the expected iterate's; on the same grid it lies where single runs diverge in mean square for M >= 2, "
           "and among runs that converge the best explicit momentum is markedly higher (less negative).", "extension",

@@ -1,0 +1,60 @@
+"""The report's words, generated from the claim records (pure): one sentence per part of the paper for the first
+screen, and one plain sentence opening each card — what the verdict means, and for a fail whether it speaks against
+the paper, shows a smaller effect at our scale, or is a fault of the paper's own numbers."""
+from __future__ import annotations
+
+from reports.power import standing
+
+SCALE = ("a smaller effect at this CPU scale (batch 16, width 0.25, 14 x 14 inputs), not evidence against the "
+         "paper's own runs")
+
+
+def fail_meaning(r: dict) -> str:
+    """What a fail of this claim means."""
+    if r.get("meaning"):
+        return r["meaning"]
+    if r["role"] == "extension":
+        return "a result beyond the paper (the paper claims nothing here)"
+    if r["role"] == "finding":
+        return "the finding is not confirmed (the paper stands on this point)"
+    return SCALE if r.get("evidence_kind") == "cnn" else "against the paper"
+
+
+def opening(r: dict) -> str:
+    """The card's first sentence."""
+    power = standing(r.get("power"), r["status"]) if r.get("power") is not None else None
+    tail = {"fragile pass": " It is fragile: most fresh seeds do not pass.",
+            "robust fail": " The fail is robust: it fails on fresh seeds too."}.get(power, "")
+    if r["status"] == "pass":
+        what = ("The finding is confirmed: the paper is wrong or imprecise here" if r["role"] == "finding" else
+                "It holds" if r["role"] == "paper" else "The result beyond the paper holds")
+        return f"{what}: the check passed and every negative control failed.{tail}"
+    if r["status"] == "fail":
+        return f"It fails — {fail_meaning(r)}.{tail}"
+    if r["status"] == "cannot_fail":
+        return ("Undecided: the check passed, but so did a deliberately wrong model, so this evidence cannot tell "
+                "them apart.")
+    return "Not run: there is no evidence for it in this report (see below why)."
+
+
+def part_sentence(title: str, records: list[dict]) -> str:
+    """One sentence for a part of the paper: what holds, what fails and what the fails mean (plain text; the claim
+    ids are given separately as links)."""
+    if not records:
+        return f"{title}: no claims."
+    n = len(records)
+    passed = sum(r["status"] == "pass" for r in records)
+    parts = [f"{title}: {passed} of {n} claims pass"]
+    meanings: dict = {}
+    for r in records:
+        if r["status"] == "fail":
+            meanings.setdefault(fail_meaning(r), []).append(r["id"])
+    for meaning, ids in meanings.items():
+        parts.append(f"{len(ids)} {'fails' if len(ids) == 1 else 'fail'} as {meaning}")
+    undecided = sum(r["status"] == "cannot_fail" for r in records)
+    not_run = sum(r["status"] == "not_run" for r in records)
+    if undecided:
+        parts.append(f"{undecided} cannot be decided (a wrong model passes too)")
+    if not_run:
+        parts.append(f"{not_run} not run")
+    return "; ".join(parts) + "."

@@ -1,0 +1,36 @@
+"""The report's generated words: each part's sentence counts what holds and says what each fail means; each card
+opens with what its verdict means."""
+from reports.verdict import SCALE, fail_meaning, opening, part_sentence
+
+
+def _record(claim_id, status, role="paper", evidence="monte_carlo", meaning="", power=None):
+    return {"id": claim_id, "status": status, "role": role, "evidence_kind": evidence, "meaning": meaning,
+            "power": power}
+
+
+def test_a_cnn_fail_of_a_paper_claim_reads_as_a_smaller_effect_at_our_scale():
+    assert fail_meaning(_record("cnn-x", "fail", evidence="cnn")) == SCALE
+    assert fail_meaning(_record("mc-x", "fail")) == "against the paper"
+    assert "beyond the paper" in fail_meaning(_record("extension-x", "fail", role="extension"))
+    assert fail_meaning(_record("cnn-y", "fail", evidence="cnn", meaning="a fault of the paper's numbers")) == \
+        "a fault of the paper's numbers"
+
+
+def test_the_part_sentence_counts_and_groups_the_fails_by_meaning():
+    records = [_record("a", "pass"), _record("b", "fail", evidence="cnn"), _record("c", "fail", evidence="cnn"),
+               _record("d", "fail"), _record("e", "cannot_fail"), _record("f", "not_run")]
+    text = part_sentence("CNN", records)
+    assert text.startswith("CNN: 1 of 6 claims pass")
+    assert f"2 fail as {SCALE}" in text and "1 fails as against the paper" in text
+    assert "1 cannot be decided" in text and "1 not run" in text
+
+
+def test_every_status_has_its_opening_and_power_standing_is_said():
+    assert opening(_record("a", "pass")).startswith("It holds")
+    assert opening(_record("finding-a", "pass", role="finding")).startswith("The finding is confirmed")
+    assert opening(_record("a", "cannot_fail")).startswith("Undecided")
+    assert opening(_record("a", "not_run")).startswith("Not run")
+    fragile = {"seeds": 10, "pass_rate": 0.1, "control_pass_rate": 0.0}
+    assert "fragile" in opening(_record("a", "pass", power=fragile))
+    robust = {"seeds": 10, "pass_rate": 0.0, "control_pass_rate": 0.0}
+    assert "robust" in opening(_record("a", "fail", power=robust))
