@@ -63,6 +63,25 @@ def best_momentum(ev: Evidence) -> np.ndarray:
     return out
 
 
+def matched_contrast(ev: Evidence, lr_grid, mu_high: float, mu_low: float = 0.0, t: int = -1) -> np.ndarray:
+    """(M, seed): log T(mu_high) - log T(mu_low) at the same effective step alpha / (1 - mu_L): mu_low at the step
+    the seed set chose for it at that M, mu_high at the grid step nearest alpha (1 - mu_high) / (1 - mu_low) (NaN
+    where none lies within 20 %). It compares momenta where they trade one for one in the small-step regime, so it
+    does not depend on which steps the grid holds (its phase), unlike the best momentum's vertex."""
+    lr = np.asarray(lr_grid, dtype=float)
+    capped = np.minimum(ev.times, ev.caps()[..., 0, :])               # (targets, M, mu, step, S)
+    _, step = analysis.best_per_momentum(ev)                          # (targets, M, mu, 1)
+    low, high = list(ev.mu_grid).index(mu_low), list(ev.mu_grid).index(mu_high)
+    out = np.full((capped.shape[1], capped.shape[-1]), np.nan)
+    for j in range(capped.shape[1]):
+        k = int(step[t, j, low, 0])
+        want = lr[k] * (1 - mu_high) / (1 - mu_low)
+        kk = int(np.argmin(np.abs(np.log(lr / want))))
+        if abs(math.log(lr[kk] / want)) <= math.log(1.2):
+            out[j] = np.log(capped[t, j, high, kk]) - np.log(capped[t, j, low, k])
+    return out
+
+
 def slope_per_doubling(workers, values: np.ndarray) -> np.ndarray:
     """Least-squares slope of values (M, seed) against log2 M, per seed."""
     x = np.log2(np.asarray(workers, dtype=float))

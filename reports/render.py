@@ -40,7 +40,7 @@ def power_text(record: dict) -> str:
         measure = p.get("design_measure", "design power at the paper's effect")
         text = (f"replication on fresh seeds (not power over re-runs): decision seeds (n = {p['seeds']}) "
                 f"{p['decision']}, replication seeds (n = {p['replication_seeds']}) {p['replication']} — {agree}; "
-                f"{measure} {p['design_power']:.2f}"
+                + (f"{measure} {p['design_power']:.2f}" if p["design_power"] is not None else "")
                 + (f" (seeds needed for 80 %: {p['seeds_needed']}, from the first {p['pilot_seeds']})"
                    if "seeds_needed" in p else "") + f" ({p['design']})")
         return f"{text} — {label}"

@@ -86,10 +86,11 @@ def test_momentum_that_does_not_fall_fails_fig3():
     assert not claim("cnn-best-momentum-falls").verdict(synthetic(FLAT)).passed
 
 
-def test_a_fall_lost_in_seed_noise_fails_on_its_interval():
-    small = {m: 0.45 - 0.02 * math.log2(m) for m in WORKERS}
-    verdict = claim("cnn-best-momentum-falls").verdict(synthetic(small, noise=0.4, n_seeds=4))
-    assert not verdict.passed
+def test_no_fall_in_seed_noise_fails_on_its_interval():
+    """Decided at matched effective step: where the best momentum does not move with M, the contrast's slope has
+    its interval across 0 even with noisy seeds, and the vertex shown beside it does not decide."""
+    verdict = claim("cnn-best-momentum-falls").verdict(synthetic(FLAT, noise=0.4, n_seeds=4))
+    assert not verdict.passed and "not deciding" in verdict.measured
 
 
 def test_a_fixed_penalty_the_budget_cannot_measure_is_not_decided():
@@ -164,9 +165,10 @@ def test_the_power_record_is_replication_with_a_design_power():
     c = claim("cnn-best-momentum-falls")
     record = c.power(synthetic(), c.tolerance)
     assert record["kind"] == "replication" and record["replicated"] and record["decision"] == "pass"
-    assert record["design_power"] >= 0.8 and record["seeds_needed"] <= 12 and record["meets_target"]
-    noisy = c.power(synthetic(noise=1.0, curvature=0.3), c.tolerance)  # a flat landscape
-    assert noisy["seeds_needed"] > record["seeds_needed"]
+    assert record["design_power"] is None and record["meets_target"]   # no effect size on the matched scale
+    clean = sizing.seeds_needed(synthetic(), "cnn-fixed-momentum-penalty", pilot=4)
+    noisy = sizing.seeds_needed(synthetic(noise=1.0, curvature=0.3), "cnn-fixed-momentum-penalty", pilot=4)
+    assert noisy >= clean
 
 
 @pytest.mark.slow

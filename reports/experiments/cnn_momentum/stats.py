@@ -39,6 +39,28 @@ def fall(ev: Evidence, t: int = LAST) -> tuple[np.ndarray, tuple]:
     return slope, (mean * span, low * span, high * span)
 
 
+def matched_slope(ev: Evidence, lr_grid, mu_high: float, t: int = LAST) -> tuple[np.ndarray, tuple]:
+    """Per seed the slope in log2 M of log T(mu_high) / T(0) at matched effective step, and its (mean, low, high):
+    positive when high momentum costs more as M grows (Fig. 3's mechanism, independent of the grid's phase)."""
+    contrast = paired.matched_contrast(ev, lr_grid, mu_high, 0.0, t)
+    slope = paired.slope_per_doubling(ev.workers, contrast)
+    return slope, paired.t_interval(slope)
+
+
+def by_phase(ev: Evidence, statistic) -> dict:
+    """statistic(evidence) on the whole step grid and on each of its two decade phases (every other half-decade):
+    how much a vertex statistic depends on which steps the grid holds."""
+    n = ev.times.shape[3]
+    return {name: statistic(ev.with_times(ev.times[:, :, :, steps]))
+            for name, steps in (("all steps", list(range(n))), ("phase A", list(range(0, n, 2))),
+                                ("phase B", list(range(1, n, 2))))}
+
+
+def vertex_fall_by_phase(ev: Evidence, t: int = LAST) -> dict:
+    """The vertex's fall over the range of M, on the whole grid and on each decade phase."""
+    return by_phase(ev, lambda sub: fall(sub, t)[1][0])
+
+
 def log_ratio(ev: Evidence, top: str, bottom: str, m: int, t: int = LAST) -> np.ndarray:
     """Per seed log(T(top) / T(bottom)) at M = m, each strategy at the momentum and step the set chose."""
     j = list(ev.workers).index(m)
