@@ -46,6 +46,23 @@ class Sweep:
         return self.runs(tile(schedule, n), np.repeat(self.grid_lr, r), np.repeat(self.grid_mu, r), noise,
                          seed).reshape(n, r)
 
+    def predicted_updates(self, n_workers: int) -> float:
+        """Updates to target from the theory alone (no run): the expected recurrence (19) with mu_S = 1 - 1/M on the
+        loss's quadratic model at w* (its Hessian's eigenvalues), from the start w = 0, at the grid's best (mu_L,
+        alpha) for its rate, rounded up to the check interval; inf where no grid point converges."""
+        from theory.predictions import implicit_momentum
+        from theory.rates import root_moduli
+        x, y = self.work.x, self.work.y
+        p = 1 / (1 + np.exp(-np.clip(x @ self.w_star, -50, 50)))
+        eigenvalues = np.linalg.eigvalsh((x * (p * (1 - p))[:, None]).T @ x / len(y))
+        gamma = root_moduli(implicit_momentum(n_workers), self.grid_mu, self.grid_lr, eigenvalues).max(axis=-1)
+        best = float(gamma.min())
+        if not best < 1:
+            return float("inf")
+        distance = np.linalg.norm(self.work.init() - self.w_star) / np.linalg.norm(self.w_star)
+        updates = np.log(self.target / distance) / np.log(best)
+        return float(self.every * np.ceil(updates / self.every))
+
     def best(self, table: np.ndarray) -> int:
         return int(np.argmin(np.median(table, axis=1)))
 

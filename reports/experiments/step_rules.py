@@ -93,8 +93,8 @@ def run(config: Config) -> Result:
     sync = study.synchronous(config.updates, config.n_seeds, config.noise_std, roles["sync"], noise_seeds[0])
     mu_sync, lr_sync, lr0 = sync["mu_explicit"], sync["lr"], sync["lr_mu0"]
     rng = np.random.default_rng(roles["wall"])
-    out = {"synchronous": sync, "cases": {},
-           "strategies": strategies()}
+    out = {"synchronous": sync, "cases": {}, "strategies": strategies(),
+           "pays_until": _pays_until(study)}
     for k, ((label, m, rates), seed) in enumerate(zip(_cases(config), roles["cases"].spawn(len(_cases(config))))):
         schedule = simulate_batch(m, config.updates, config.n_seeds, "exponential", seed, rates=rates)
         oracle, oracle_runs = study.oracle(schedule, config.noise_std, noise_seeds[1 + 3 * k])
@@ -106,6 +106,13 @@ def run(config: Config) -> Result:
         case["wall"] = _wall(config, study, schedule, oracle_runs, rates, m, noise_seeds[3 + 3 * k], rng)
         out["cases"][label] = case
     return Result(summary=out)
+
+
+def _pays_until(study: Sweep, workers=(2, 4, 8, 16, 32, 64)) -> dict:
+    """The theory's wall-clock ratio T_async / T_sync at M equal exponential workers (no run): where it passes 1,
+    asynchrony stops paying."""
+    return {str(m): study.predicted_updates(m) / m / (study.predicted_updates(1) * scoring.sync_round_time([1.0] * m))
+            for m in workers}
 
 
 def _wall(config: Config, study: Sweep, schedule, oracle_updates, rates, m: int, noise_seed, rng) -> dict:
@@ -120,12 +127,20 @@ def _wall(config: Config, study: Sweep, schedule, oracle_updates, rates, m: int,
     sync_times = np.array([scoring.simulated_sync_time(rates, u, rng) if np.isfinite(u) else np.inf
                            for u in sync_updates])
     u_async, u_sync = np.asarray(oracle_updates, dtype=float), np.asarray(sync_updates, dtype=float)
+    theory_async, theory_sync = study.predicted_updates(m), study.predicted_updates(1)
     # means over seeds (a censored run makes them infinite): the expected times HE x SE predicts
     return {"async_updates": float(u_async.mean()), "sync_updates": float(u_sync.mean()),
             "async_time": float(async_times.mean()), "sync_time": float(sync_times.mean()),
             "predicted_async_time": float(u_async.mean()) * scoring.async_time_per_update(rates),
             "predicted_sync_time": float(u_sync.mean()) * scoring.sync_round_time(rates),
-            "naive_sync_time": float(u_sync.mean()) * float(np.mean(1.0 / np.asarray(rates)))}
+            "naive_sync_time": float(u_sync.mean()) * float(np.mean(1.0 / np.asarray(rates))),
+            # from the theory alone (no run): the expected recurrence's updates, the queue's time per update, and
+            # E[max] of the work times per round (a mean worker's time for the naive control)
+            "theory_async_updates": theory_async, "theory_sync_updates": theory_sync,
+            "theory_ratio": theory_async * scoring.async_time_per_update(rates)
+            / (theory_sync * scoring.sync_round_time(rates)),
+            "naive_theory_ratio": theory_async * scoring.async_time_per_update(rates)
+            / (theory_sync * float(np.mean(1.0 / np.asarray(rates))))}
 
 
 STEP_TOL = 1.2
@@ -156,26 +171,32 @@ def _step_rules(result: Result, tol: Tolerance) -> Verdict:
                    f"closest: {best} (worst case x{worst[best]:.2f}); " + "; ".join(rows), values)
 
 
-WALL_TOL = 0.10
+WALL_TOL = 1.5    # a factor: the theory's wall-clock ratio against the simulated one
 
 
-def _pays(result: Result, tol: Tolerance, key: str = "predicted_sync_time") -> Verdict:
-    """HE x SE predicts the wall-clock ratio T_async / T_sync of the simulated runs within tol at every case, and so
-    whether asynchrony pays."""
+def _pays(result: Result, tol: Tolerance, key: str = "theory_ratio") -> Verdict:
+    """The theory alone (the expected recurrence's updates to target, the queue's time per update, E[max] of a
+    round; no run) predicts the wall-clock ratio T_async / T_sync of the simulated runs within a factor tol at every
+    case, and so whether asynchrony pays."""
     ok, rows, values = True, [], {}
     for label, c in result.summary["cases"].items():
         w = c["wall"]
         with np.errstate(invalid="ignore", divide="ignore"):
             simulated = _n(w["async_time"]) / _n(w["sync_time"])
-            predicted = _n(w["predicted_async_time"]) / _n(w[key])
-            err = abs(predicted - simulated) / simulated
-        ok &= err <= tol.value and (predicted < 1) == (simulated < 1)
-        values |= {f"{label},simulated_ratio": simulated, f"{label},predicted_ratio": predicted,
-                   f"{label},error": err}
-        rows.append(f"{label}: T_async / T_sync simulated {simulated:.2f}, predicted {predicted:.2f} (mean updates "
-                    f"async {w['async_updates']:.0f}, sync {w['sync_updates']:.0f}); asynchrony "
+            predicted = _n(w[key])
+            off = max(predicted / simulated, simulated / predicted)
+        ok &= bool(off <= tol.value) and (predicted < 1) == (simulated < 1)
+        values |= {f"{label},simulated_ratio": simulated, f"{label},predicted_ratio": predicted, f"{label},off": off}
+        rows.append(f"{label}: T_async / T_sync simulated {simulated:.2f} (updates async {w['async_updates']:.0f}, "
+                    f"sync {w['sync_updates']:.0f}), predicted from the theory {predicted:.2f} (updates "
+                    f"{w['theory_async_updates']:.0f} and {w['theory_sync_updates']:.0f}; x{off:.2f}); asynchrony "
                     f"{'pays' if simulated < 1 else 'does not pay'}")
-    return Verdict(ok, f"the predicted wall-clock ratio within {tol.value:.0%} of the simulated one at every case (and "
+    until = dict(sorted(result.summary.get("pays_until", {}).items(), key=lambda kv: int(kv[0])))
+    stops = next((m for m, r in until.items() if r >= 1), None)
+    rows.append("the theory's ratio at M = " + ", ".join(f"{m}: {r:.2f}" for m, r in until.items()) + (
+        f": asynchrony stops paying at M = {stops}" if stops else ": it pays at every M tried (equal exponential "
+        "workers)"))
+    return Verdict(ok, f"the theory's wall-clock ratio within x{tol.value:g} of the simulated one at every case (and "
                    "the same answer to 'does asynchrony pay')", "; ".join(rows), values)
 
 
@@ -195,14 +216,19 @@ CLAIMS = (
           (Control("no-compensation", "the synchronous tuning reused in place of every controller",
                    with_controllers_replaced),),
           figure="step_rules", power=_no_power, expect="result"),
-    Claim("extension-when-async-pays", "Section IV-A (HE x SE)", "Extension: the wall-clock time to target of tuned "
-          "asynchronous against tuned synchronous training (a round waits for the slowest of M workers) is predicted "
-          "by HE x SE — the queue's time per update (1 / the sum of the rates; E max of the work times for a round) "
-          "times the runs' updates to target — within 10 %, for equal rates and with a straggler.", "extension",
-          _pays, Tolerance(WALL_TOL, "relative", "medians of 10 and 5 runs: their noise is a few per cent"),
-          (Control("naive-round-time", "a synchronous round takes the mean work time (the slowest worker ignored)",
-                   lambda r: with_summary(r, cases={k: {**c, "wall": {**c["wall"], "predicted_sync_time":
-                                                                      c["wall"]["naive_sync_time"]}}
+    Claim("extension-when-async-pays", "Section IV-A (HE x SE); Theorem 7", "Extension: the theory alone predicts "
+          "when asynchrony pays in wall-clock time: the expected recurrence's updates to target (Theorem 7's rate on "
+          "the loss's quadratic model at w*, at the grid's best mu_L and alpha, no run) times the queue's time per "
+          "update (1 / the sum of the rates), against its synchronous updates times E[max] of the work times per "
+          "round, predicts the simulated runs' ratio T_async / T_sync within a factor 1.5, for equal exponential "
+          "workers (E[max] = H_M) and with a straggler (one of 8 ten times slower: E[max] is not H_M).", "extension",
+          _pays, Tolerance(WALL_TOL, "ratio", "the prediction ignores the runs' gradient noise and uses the expected "
+                           "iterate, while single runs tune their step to noise; a factor 1.5 still separates the "
+                           "slowest worker from the mean one (H_M = 2.08..3.38 at M = 4..16)"),
+          (Control("round-waits-for-the-mean-worker", "a synchronous round takes the mean work time (the slowest "
+                   "worker ignored)",
+                   lambda r: with_summary(r, cases={k: {**c, "wall": {**c["wall"], "theory_ratio":
+                                                                      c["wall"]["naive_theory_ratio"]}}
                                                     for k, c in r.summary["cases"].items()})),),
           figure="step_rules", power=_no_power, expect="result"),
 )
@@ -225,7 +251,7 @@ def figures(result: Result) -> dict:
 
 
 EXPERIMENT = Experiment(
-    name="step_rules", kind="compensation", version=1, config=Config,
+    name="step_rules", kind="compensation", version=2, config=Config,
     profiles={"quick": Config(), "full": Config(n_seeds=30, sync_seeds=15)},
     smoke=Config(workers=(4,), straggler_workers=4, n_seeds=3, updates=200, sync_seeds=2, mu_grid=(0.0, 0.6),
                  lr_grid=(1.0, 4.0), target=0.2),
