@@ -6,19 +6,12 @@
 # grows. The evidence is committed (computed once on a 2-core CPU, chunk by chunk, `make verify-evidence` recomputes
 # chunks): targets late in training (the best synchronous loss at 300 and 600 updates), a learning-rate grid in
 # half-decades independent of $\mu_L$ and $M$, paired seeds, every claim decided on decision seeds and again on fresh
-# replication seeds. Beyond the paper, the closed loop is scored on a quick sweep (`cnn_closed_loop`).
+# replication seeds. The batch ladder (`cnn_batch_ladder`) asks whether Figs. 4 and 8 fail for the regime: the same
+# network at batch 16, 64 and 128 (the paper's), with each rung's sharpness and noise scale, and what the recurrence
+# (19) predicts from them. Beyond the paper, the closed loop is scored on a quick sweep (`cnn_closed_loop`).
 
 # %%
-from reports.notebook_support import claims_table, load_result, show_figures
-
-for name in ("cnn_momentum", "cnn_closed_loop"):
-    try:
-        result = load_result(name)
-    except RuntimeError as exc:
-        print(exc)
-        continue
-    print(name, "targets:", result.summary["targets"])
-    show_figures(name)
+from reports.notebook_support import show_part
 
 # %%
-claims_table(["cnn"])
+show_part('cnn')

@@ -6,10 +6,7 @@
 # work times, $\tau \sim \mathrm{Geom}(1/M)$ and the mean iterates follow momentum $\mu_S = 1 - 1/M$.
 
 # %%
-from reports.notebook_support import claims_table, show_figures
-
-for name in ("mc_staleness", "mc_trajectories", "mc_momentum", "mc_tuning"):
-    show_figures(name)
+from reports.notebook_support import show_part
 
 # %%
-claims_table(["monte_carlo"])
+show_part('monte-carlo')

@@ -42,7 +42,7 @@ MATHJAX_PARTS = ("MathJax.js", "config/TeX-AMS_CHTML-full.js", "config/Safe.js",
                  "jax/input/TeX", "jax/element", "fonts/HTML-CSS/TeX/woff", "localization/en")
 PART_OF = {"symbolic": "theory", "quadratic": "quadratic", "monte_carlo": "monte-carlo", "cnn": "cnn",
            "real_async": "real-asynchrony", "laws": "beyond", "compensation": "beyond"}
-NOTEBOOKS = ("theory", "monte_carlo", "cnn", "real_async")
+NOTEBOOKS = ("theory", "monte_carlo", "cnn", "real_async", "beyond")
 
 
 def evaluate(profile: str, results: Path) -> tuple[list[dict], dict, list[str]]:
@@ -288,7 +288,7 @@ def _build_locked(profile: str, results: Path, out: Path, notebooks: bool, pdf: 
         copy_mathjax(tmp / "mathjax")
         nb_status = run_notebooks(profile, results, tmp) if notebooks else {}
         sha, dirty = git_state()
-        doc = {"profile": profile, "settings": settings,
+        doc = {"profile": profile, "settings": settings, "notebooks": nb_status,
                "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "git_sha": sha, "dirty": dirty,
                "claims": [{k: v for k, v in r.items() if k != "figure"} for r in records]}
@@ -325,6 +325,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{counts['cannot_fail']} cannot fail, {counts['not_run']} not run)")
     for c in doc["claims"]:
         print(f"  {c['status']:11s} {c['id']}")
+    failed = {n: s for n, s in doc.get("notebooks", {}).items() if s != "ok"}
+    if failed:  # a notebook that does not run is a broken report
+        print(f"error: {len(failed)} notebooks failed: " + "; ".join(f"{n}: {s}" for n, s in failed.items())[:500],
+              file=sys.stderr)
+        return 1
     regressions = [c["id"] for c in doc["claims"] if c["expect"] == "pass" and c["status"] in ("fail", "cannot_fail")]
     if regressions:  # a claim the suite expects to pass did not: the report is written, the exit status says so
         print(f"error: {len(regressions)} claims expected to pass did not: {', '.join(regressions)}", file=sys.stderr)

@@ -32,7 +32,7 @@ from sim import cli
 
 PROFILE = "quick"
 MAX_JOBS, MAX_VERIFY = 16, 1000
-DEFAULT_CAP = 300.0   # seconds: verify draws only chunks that took at most this long (CI's time per chunk)
+DEFAULT_CAP = 240.0   # seconds: verify draws only chunks that took at most this long (CI's time per chunk)
 # On a CPU of another kind (or another torch, or thread count) the rounding differs and SGD trajectories drift
 # apart: there a recomputed chunk is compared by its times to target, which must agree within this relative
 # amount in median over the chunk's runs (the bits are compared wherever the kind is the same).

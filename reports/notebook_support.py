@@ -1,4 +1,6 @@
-"""Helpers for the notebooks: read the stored results of the run the report is built for."""
+"""Helpers for the notebooks: read the results of the run the report is built for, and show one part of the paper —
+every experiment of the part with its figures, and every claim with what its verdict means, its check, its numbers
+and its controls (the same records as claims.json)."""
 from __future__ import annotations
 
 import os
@@ -15,24 +17,39 @@ def _loaded() -> tuple[str, dict]:
 
 
 def load_result(name: str):
-    profile, loaded = _loaded()
-    result, _ = loaded[name]
-    if result is None:  # not computed for this profile (e.g. the full CNN sweep without GPU evidence)
-        raise RuntimeError(f"no stored {profile} result for {name}; run `make report` first")
-    return result
+    """The result of one experiment for this report, or None (not run for this profile: the report says why)."""
+    _, loaded = _loaded()
+    return loaded[name][0]
+
+
+def part_of(name: str) -> str:
+    from reports.build import PART_OF
+    return PART_OF[experiments()[name].kind]
 
 
 def show_figures(name: str) -> None:
     import matplotlib.pyplot as plt
-    for fig in experiments()[name].figures(load_result(name)).values():
+    result = load_result(name)
+    if result is None:
+        print(f"{name}: no result for this profile (not run)")
+        return
+    for fig in experiments()[name].figures(result).values():
         plt.show()
         del fig
 
 
-def claims_table(evidence: list[str]) -> None:
-    """Status of the claims decided by this evidence (symbolic, quadratic, monte_carlo, cnn, real_async), by role."""
+def show_part(part: str) -> None:
+    """Every experiment of a part of the report: its figures, then each claim's verdict, in words and numbers."""
+    from reports.verdict import opening
     _, loaded = _loaded()
-    for claim in claims():
-        if claim.evidence in evidence:
-            record = judge(claim, loaded[claim.experiment][0])
-            print(f"{record['status']:12s} {claim.role:10s} {claim.id}")
+    for name in [n for n in experiments() if part_of(n) == part]:
+        print(f"== {name}")
+        show_figures(name)
+        for claim in [c for c in claims() if c.experiment == name]:
+            record = judge(claim, loaded[name][0])
+            sentence = opening({**record, "id": claim.id, "role": claim.role, "evidence_kind": claim.evidence,
+                                "meaning": claim.meaning, "power": None})
+            print(f"\n{claim.id} [{record['status']}] {sentence}\n  check: {record['expected']}\n  measured: "
+                  f"{(record['measured'] or '')[:600]}")
+            for control in record["controls"]:
+                print(f"  control {control['name']}: {control['status']} (must fail)")

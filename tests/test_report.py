@@ -50,7 +50,7 @@ def test_missing_evidence_renders_not_run_and_the_builder_never_computes(tmp_pat
     html = (tmp_path / "out" / "report.html").read_text()
     assert "not_run" in html and "pass</b>" not in html
     on_disk = json.loads((tmp_path / "out" / "claims.json").read_text())
-    assert set(on_disk) == {"profile", "settings", "generated", "git_sha", "dirty", "claims"}
+    assert set(on_disk) == {"profile", "settings", "notebooks", "generated", "git_sha", "dirty", "claims"}
     assert set(on_disk["claims"][0]) == {"id", "aliases", "paper_ref", "statement", "kind", "role", "evidence_kind",
                                          "expect", "status", "expected", "measured", "values", "controls",
                                          "tolerance", "why", "evidence", "power", "part", "paper_value",
@@ -191,3 +191,15 @@ def test_repro_recomputes_what_is_stored_and_leaves_committed_evidence_to_verify
     out = capsys.readouterr().out
     assert "mc_staleness: bit-identical" in out and "cnn_momentum: committed evidence, not recomputed" in out
     assert "reproducibility: PASS" in out
+
+
+@pytest.mark.slow
+def test_every_notebook_executes_and_a_failed_one_fails_the_build(quick_results, tmp_path, monkeypatch):
+    results, _ = quick_results
+    doc = build.build("quick", results, tmp_path / "out", notebooks=True, pdf=False)
+    assert doc["notebooks"] == {name: "ok" for name in build.NOTEBOOKS}, doc["notebooks"]
+    for name in build.NOTEBOOKS:
+        page = (tmp_path / "out" / "notebooks" / f"{name}.html").read_text()
+        assert "must fail" in page and "Traceback" not in page
+    monkeypatch.setattr(build, "build", lambda *a, **k: {**doc, "notebooks": {"cnn": "failed: NameError"}})
+    assert build.main(["--results", str(results), "--out", str(tmp_path / "out2")]) == 1
