@@ -1,6 +1,6 @@
 """Claims are data: every statement of the paper the suite checks, how it is checked, and how it could fail.
 
-An experiment file (reports/experiments/*.py) declares one `EXPERIMENT = Experiment(...)`: its config class, the
+An experiment (a file or a package in reports/experiments/) declares one `EXPERIMENT = Experiment(...)`: its config class, the
 quick and full profiles, a tiny smoke config, a pure `run(config) -> Result`, `figures(result)` and its claims.
 A claim carries a pure check `check(result, tolerance) -> Verdict` that reads its threshold from the claim's
 `Tolerance` (written once), and at least one negative `Control`: the same check on evidence from a deliberately
@@ -303,6 +303,8 @@ def validate_experiment(exp: Experiment) -> None:
         raise ValueError(f"{where}: needs_gpu names unknown profiles {exp.needs_gpu}")
     if not exp.claims:
         raise ValueError(f"{where}: declares no claims")
+    if exp.committed and (exp.chunked is None or not exp.resumable):
+        raise ValueError(f"{where}: committed evidence needs a Chunked declaration and resumable=True")
     for claim in exp.claims:
         if claim.kind not in KINDS:
             raise ValueError(f"{where}: claim {claim.id!r} has kind {claim.kind!r}, not one of {KINDS}")
@@ -314,6 +316,9 @@ def validate_experiment(exp: Experiment) -> None:
             raise ValueError(f"{where}: finding {claim.id!r} must have an id starting with 'finding-'")
         if claim.kind == "extension" and not claim.id.startswith("extension-"):
             raise ValueError(f"{where}: extension {claim.id!r} must have an id starting with 'extension-'")
+        for prefix in ("finding", "extension"):
+            if claim.id.startswith(f"{prefix}-") and claim.kind != prefix:
+                raise ValueError(f"{where}: claim {claim.id!r} must have kind {prefix!r} (its id says so)")
         if claim.expect not in ("pass", "result"):
             raise ValueError(f"{where}: claim {claim.id!r} has expect {claim.expect!r}, not pass or result")
         if not (claim.id and claim.paper_ref and claim.statement):

@@ -1,6 +1,7 @@
 """The asynchrony model and its numerics (numpy only): the queue of M workers, asynchronous SGD, estimators.
 
-No file I/O and nothing of the report: the harness (store, config, provenance) lives in reports.harness.
+Nothing of the report: the harness (store, config, provenance) lives in reports.harness. The only files it touches
+are a user's: staleness logs and work-time traces (sim.queue, sim.laws), read through sim.files.
 """
 
 # Folded into the stored key of every experiment that uses the model (Experiment.uses_model): bump when the queue

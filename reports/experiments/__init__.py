@@ -1,1 +1,2 @@
-"""One small file per experiment, each declaring EXPERIMENT = registry.Experiment(...) with its claims."""
+"""One file or one small package per experiment, each declaring EXPERIMENT = registry.Experiment(...) with its
+claims."""
