@@ -71,8 +71,10 @@ def matched_contrast(ev: Evidence, lr_grid, mu_high: float, mu_low: float = 0.0,
     lr = np.asarray(lr_grid, dtype=float)
     capped = np.minimum(ev.times, ev.caps()[..., 0, :])               # (targets, M, mu, step, S)
     _, step = analysis.best_per_momentum(ev)                          # (targets, M, mu, 1)
-    low, high = list(ev.mu_grid).index(mu_low), list(ev.mu_grid).index(mu_high)
     out = np.full((capped.shape[1], capped.shape[-1]), np.nan)
+    if mu_low not in ev.mu_grid or mu_high not in ev.mu_grid:
+        return out   # a momentum the grid lacks: no comparison
+    low, high = list(ev.mu_grid).index(mu_low), list(ev.mu_grid).index(mu_high)
     for j in range(capped.shape[1]):
         k = int(step[t, j, low, 0])
         want = lr[k] * (1 - mu_high) / (1 - mu_low)

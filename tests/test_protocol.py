@@ -13,7 +13,7 @@ from reports.registry import (EXPERIMENT_MODULES, PROFILES, STATUSES, Claim, Con
 
 matplotlib.use("Agg")
 ROOT = Path(__file__).resolve().parent.parent
-EXPERIMENTS = [pytest.param(e, id=e.name, marks=[pytest.mark.slow] if e.slow else []) for e in experiments().values()]
+EXPERIMENTS = [pytest.param(e, id=e.name) for e in experiments().values()]   # every smoke run, in `make test`
 
 
 @pytest.mark.parametrize("exp", [pytest.param(e, id=e.name) for e in experiments().values()])
