@@ -64,7 +64,7 @@ def test_a_decompression_bomb_and_a_link_are_refused(tmp_path, monkeypatch):
         store.get("big")
     (tmp_path / "elsewhere.json.gz").write_bytes(b"x")
     store.file("link").symlink_to(tmp_path / "elsewhere.json.gz")
-    with pytest.raises(EvidenceError, match="not a regular chunk"):
+    with pytest.raises(EvidenceError, match="is a link, not a chunk file"):
         store.get("link")
 
 
