@@ -16,7 +16,7 @@ from reports.cluster_chunks import accepted
 from reports.harness.config import canonical_json
 
 ROOT = Path(__file__).resolve().parent.parent
-ONLY = ["--only", "cnn_batch_ladder", "--only", "mc_tuning-power"]
+ONLY = ["--only", "cnn_batch_ladder"]
 
 
 def _compute(evidence: Path, *extra: str) -> subprocess.CompletedProcess:
