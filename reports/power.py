@@ -254,16 +254,17 @@ def main(argv: list[str] | None = None) -> int:
         out = study(profile, args.results, args.seeds, args.only, args.jobs)
     except (UsageError, StoreError) as exc:
         fail(str(exc))
-    below = [cid for cid, r in out.items() if r.get("seeds") and not r["meets_target"]]
+    labels = {cid: standing(r) for cid, r in out.items()}
+    below = [cid for cid, label in labels.items() if label in ("below target", "fragile pass")]
     for cid, r in out.items():
-        flag = '' if r.get('meets_target') else '  (below target)'
+        flag = f"  ({labels[cid]})" if labels[cid] not in ("meets target", "not measured") else ""
         if r.get("seeds") and "pass_rate" in r:
             print(f"  {cid}: pass rate {r['pass_rate']:.2f}, control {r['control']} passes {r['control_pass_rate']:.2f}"
                   f" over {sample_unit(r)}{flag}")
         elif r.get("seeds"):
             print(f"  {cid}: {r.get('kind', 'record')}: decision {r.get('decision')}, replication "
                   f"{r.get('replication')}, design power {r.get('design_power')}{flag}")
-    print(f"power: {power_path(args.results, profile)} ({len(below)} claims below target)")
+    print(f"power: {power_path(args.results, profile)} ({len(below)} claims below target or fragile)")
     return 0
 
 

@@ -50,7 +50,7 @@ def part_sentence(title: str, records: list[dict]) -> str:
         if r["status"] == "fail":
             meanings.setdefault(fail_meaning(r), []).append(r["id"])
     for meaning, ids in meanings.items():
-        parts.append(f"{len(ids)} {'fails' if len(ids) == 1 else 'fail'} as {meaning}")
+        parts.append(f"{len(ids)} {'fails' if len(ids) == 1 else 'fail'} ({meaning})")
     undecided = sum(r["status"] == "cannot_fail" for r in records)
     not_run = sum(r["status"] == "not_run" for r in records)
     if undecided:

@@ -21,7 +21,7 @@ def test_the_part_sentence_counts_and_groups_the_fails_by_meaning():
                _record("d", "fail"), _record("e", "cannot_fail"), _record("f", "not_run")]
     text = part_sentence("CNN", records)
     assert text.startswith("CNN: 1 of 6 claims pass")
-    assert f"2 fail as {SCALE}" in text and "1 fails as against the paper" in text
+    assert f"2 fail ({SCALE})" in text and "1 fails (against the paper)" in text
     assert "1 cannot be decided" in text and "1 not run" in text
 
 
