@@ -140,6 +140,25 @@ def step_rules_check(result: Result, tol: Tolerance) -> Verdict:
                    {f"{n},worst_ratio": v for n, v in worst.items()})
 
 
+def mu_zero_step_kept(result: Result, every: bool = False) -> Result:
+    """Control evidence: no compensation at all, only mu_L set to 0 with the synchronous step alpha kept (the grid's
+    mu_L = 0 run at the effective step nearest alpha) in place of the loop's runs: where the check passes on it too,
+    the claim cannot tell 'compensate the momentum' from 'drop the momentum'."""
+    import copy
+    new = copy.copy(result)
+    s, loop = result.summary, result.summary["closed_loop"]
+    times, out = np.array(result.arrays["times"]), np.array(result.arrays["loop_times"])
+    i_zero = list(s["mu_grid"]).index(0.0)
+    for j, m in enumerate(loop["workers"]):
+        steps = np.asarray(s["steps"][str(m)], dtype=float)
+        k = int(np.argmin(np.abs(np.log(steps / loop["lr_sync"]))))   # at mu_L = 0 the effective step is alpha
+        for name in (loop["strategies"] if every else [LOOP]):
+            if name != NO_COMPENSATION:
+                out[:, j, loop["strategies"].index(name)] = times[:, list(s["workers"]).index(m), i_zero, k]
+    new.arrays = {**result.arrays, "loop_times": out}
+    return new
+
+
 def all_uncompensated(result: Result) -> Result:
     """Control evidence: every loop's runs replaced by the synchronous tuning reused."""
     import copy
@@ -163,7 +182,9 @@ CLAIMS = (
           Tolerance(0.10, "relative", "the oracle is the best of the grid's configurations at that M on the same "
                     "seeds, which favours the oracle (selection over noisy means), so the check is, if anything, "
                     "strict"),
-          (Control("no-compensation", "the synchronous tuning reused at every M (asynchrony ignored)", uncompensated),),
+          (Control("no-compensation", "the synchronous tuning reused at every M (asynchrony ignored)", uncompensated),
+           Control("mu-zero-step-kept", "only mu_L set to 0, the synchronous step kept (the grid's mu_L = 0 run at the "
+                   "nearest effective step): dropping the momentum, not compensating it", mu_zero_step_kept)),
           figure="cnn_closed_loop", power=resampling(loop_check, lambda r, t: loop_check(r, t, n_resamples=0)),
           expect="result"),
     Claim("extension-step-rules-cnn", "Section VI; later step rules", "Extension: on the CNN under simulated "
@@ -174,5 +195,9 @@ CLAIMS = (
           Tolerance(STEP_TOL, "ratio", "the target set for a controller with no per-M grid; the oracle is chosen on "
                     "the same seeds, which favours it"),
           (Control("no-compensation", "the synchronous tuning reused in place of every controller",
-                   all_uncompensated),), figure="cnn_closed_loop", power=resampling(step_rules_check), expect="result"),
+                   all_uncompensated),
+           Control("mu-zero-step-kept", "every controller replaced by mu_L = 0 with the synchronous step kept (the "
+                   "grid's run at the nearest effective step): dropping the momentum, not compensating it",
+                   lambda r: mu_zero_step_kept(r, every=True))),
+          figure="cnn_closed_loop", power=resampling(step_rules_check), expect="result"),
 )
