@@ -114,3 +114,16 @@ def run_chunks(config, plan, compute, assemble, checkpoint=None, progress: bool 
             if progress:
                 print(f"  chunk {i + 1}/{len(names)} {name}: {wall:.0f} s", flush=True)
     return assemble(config, chunks, {"chunks": len(names)})
+
+
+_BACKENDS: dict = {}
+
+
+def backend(config, factory):
+    """The compute side of a chunked experiment, one per process and config (its data are loaded once): the one
+    made for this config last, or factory(config)."""
+    key = (factory, repr(config))
+    if key not in _BACKENDS:
+        _BACKENDS.clear()
+        _BACKENDS[key] = factory(config)
+    return _BACKENDS[key]

@@ -16,7 +16,7 @@ import numpy as np
 from cnn_experiments import analysis, sweep
 from cnn_experiments.specs import RunSpec, Settings
 from reports.experiments.cnn_batch_ladder.config import Config
-from reports.harness.checkpoint import run_chunks
+from reports.harness.checkpoint import backend, run_chunks
 from reports.harness.store import Result
 from theory import stability
 
@@ -119,16 +119,9 @@ class Backend:
                                      target_updates(c, batch), c.sharpness_iterations, c.eval_images)
 
 
-_BACKENDS: dict = {}
-
-
 def compute(config: Config, name: str, chunks: dict) -> dict:
     """One chunk, trained now (one backend per process and config)."""
-    key = repr(config)
-    if key not in _BACKENDS:
-        _BACKENDS.clear()
-        _BACKENDS[key] = Backend(config)
-    return _BACKENDS[key].compute(name, chunks)
+    return backend(config, Backend).compute(name, chunks)
 
 
 def run(config: Config, checkpoint=None, progress: bool = True) -> Result:

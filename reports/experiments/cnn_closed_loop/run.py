@@ -11,7 +11,7 @@ from cnn_experiments import analysis, sweep
 from cnn_experiments.analysis import Evidence
 from cnn_experiments.specs import RunSpec, Settings
 from reports.experiments.cnn_closed_loop.config import Config
-from reports.harness.checkpoint import run_chunks
+from reports.harness.checkpoint import backend, run_chunks
 from reports.harness.store import Result
 
 NO_COMPENSATION = "no_compensation"
@@ -98,23 +98,17 @@ def sync_setting(config: Config, chunks: dict, tg) -> tuple[float, float]:
     return sync_tuning(config, Evidence(times, (1,), tuple(config.mu_grid), caps))
 
 
-_BACKENDS: dict = {}
-
-
 def compute(config: Config, name: str, chunks: dict) -> dict:
     """One chunk, trained now (one backend per process and config: the data are loaded once)."""
-    if repr(config) not in _BACKENDS:
-        _BACKENDS.clear()
-        _BACKENDS[repr(config)] = Backend(config)
-    backend, head = _BACKENDS[repr(config)], name.split("-seed")
+    trainer, head = backend(config, Backend), name.split("-seed")
     seed = int(head[1])
     if head[0] == "loop":
         tg = targets(config, chunks)
         mu_sync, step_sync = sync_setting(config, chunks, tg)
-        return backend.train(loop_specs(config, seed, mu_sync, lr_of(step_sync, mu_sync)), config.budget, tg)
+        return trainer.train(loop_specs(config, seed, mu_sync, lr_of(step_sync, mu_sync)), config.budget, tg)
     m = int(head[0][1:])
     budget, stop = (config.sync_budget, ()) if m == 1 else (config.budget, targets(config, chunks))
-    return backend.train(grid_specs(config, m, seed), budget, stop)
+    return trainer.train(grid_specs(config, m, seed), budget, stop)
 
 
 def run(config: Config, checkpoint=None, progress: bool = True) -> Result:

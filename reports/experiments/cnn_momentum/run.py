@@ -14,7 +14,7 @@ import numpy as np
 from cnn_experiments import analysis, sweep
 from cnn_experiments.specs import RunSpec, Settings
 from reports.experiments.cnn_momentum.config import Config
-from reports.harness.checkpoint import run_chunks
+from reports.harness.checkpoint import backend, run_chunks
 from reports.harness.store import Result
 from sim.seeds import first_child_seed
 
@@ -141,16 +141,9 @@ def first(config: Config) -> list[str]:
     return [f"M1-seed{s}" for s in config.decision_seeds[:config.target_seeds]]
 
 
-_BACKENDS: dict = {}
-
-
 def compute(config: Config, name: str, chunks: dict) -> dict:
     """One chunk, trained now (one backend per process and config: the data are loaded once)."""
-    key = repr(config)
-    if key not in _BACKENDS:
-        _BACKENDS.clear()
-        _BACKENDS[key] = Backend(config)
-    return _BACKENDS[key].compute(name, chunks)
+    return backend(config, Backend).compute(name, chunks)
 
 
 def run(config: Config, checkpoint=None, progress: bool = True) -> Result:
