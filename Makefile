@@ -23,6 +23,13 @@ override VENV := .venv
 override PY := .venv/bin/python
 override STAMP := .venv/.installed
 override CHECK := bash scripts/check_make_vars.sh
+# the CPU kernels pinned to AVX2 for everything that computes (reports.harness.kernels says why)
+export ATEN_CPU_CAPABILITY := avx2
+export ONEDNN_MAX_CPU_ISA := AVX2
+export OPENBLAS_CORETYPE := Haswell
+export MKL_ENABLE_INSTRUCTIONS := AVX2
+export NPY_DISABLE_CPU_FEATURES := X86_V4 AVX512_ICL AVX512_SPR
+export SUITE_KERNELS_PINNED := 1
 
 .PHONY: report test test-slow test-ci test-browser claim repro repro-all bench cnn-bench gpu-evidence evidence \
 	verify-evidence system-deps clean

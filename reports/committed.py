@@ -346,4 +346,4 @@ def _act(args, exps: dict, root: Path, client) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    sys.exit(kernels.main_pinned(lambda: cli.run(main)))

@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from reports.common import DEFAULT_RESULTS, UsageError, check_profile, fail, load_one, read_plan
+from reports.harness import kernels
 from reports.harness.pool import local_pool
 from reports.harness.config import as_dict, canonical_json
 from reports.harness.provenance import timed
@@ -269,4 +270,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    sys.exit(kernels.main_pinned(lambda: cli.run(main)))

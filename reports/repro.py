@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from reports.common import DEFAULT_RESULTS, UsageError, check_profile, fail, load
+from reports.harness import kernels
 from reports.registry import claims, judge
 from reports.run import compute
 from sim.cli import Parser, path_arg
@@ -100,4 +101,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    sys.exit(kernels.main_pinned(lambda: cli.run(main)))

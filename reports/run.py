@@ -15,6 +15,7 @@ from pathlib import Path
 
 from cnn_experiments.data import DatasetError
 from reports.common import DEFAULT_RESULTS, UsageError, check_profile, configs, fail, load_committed, write_plan
+from reports.harness import kernels
 from reports.harness.checkpoint import Folder, Incomplete
 from reports.harness.pool import local_pool
 from reports.harness.config import ConfigError, as_dict, canonical_json
@@ -265,4 +266,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    sys.exit(kernels.main_pinned(lambda: cli.run(main)))

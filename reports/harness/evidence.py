@@ -55,8 +55,9 @@ def machine() -> dict:
                 break
     except OSError:
         pass
+    from reports.harness.kernels import in_force
     out = {"cpu": model, "cores": os.cpu_count(), "host": platform.node(), "system": platform.system(),
-           "onednn_max_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", "")}
+           "onednn_max_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", ""), "kernels": in_force()}
     try:
         import torch
         out |= {"torch": torch.__version__, "threads": torch.get_num_threads(),
@@ -68,9 +69,11 @@ def machine() -> dict:
 
 
 def same_kind(a: dict, b: dict) -> bool:
-    """Whether two chunks' machines should give the same bits (same CPU model, torch, capability and threads)."""
+    """Whether two chunks' machines should give the same bits: the same CPU model, torch, capability and threads, and
+    the same pinned kernels where both record them (chunks from before the full pin do not)."""
     keys = ("cpu", "torch", "cpu_capability", "threads", "cuda")
-    return all(a.get(k) == b.get(k) for k in keys)
+    return all(a.get(k) == b.get(k) for k in keys) and ("kernels" not in a or "kernels" not in b
+                                                         or a["kernels"] == b["kernels"])
 
 
 def _digest(record: dict) -> str:
