@@ -55,16 +55,21 @@ def run_remote(client, exp, profile: str, name: str, context: dict, gpu: bool = 
     return out["payload"]
 
 
-def compute_on(client, exp, profile: str, store, say=print, gpu: bool = False, timed: bool = False) -> int:
-    """Every missing chunk of `exp` (the prerequisites first) as cluster tasks, written by `store` (a Chunks) as they
-    come back; returns how many failed or were refused. Timed experiments are computed here (`timed`)."""
+def compute_on(client, exp, profile: str, store, say=print, gpu: bool = False, timed: bool = False,
+               limit: int | None = None, deadline: float | None = None) -> int:
+    """Every missing chunk of `exp` (the prerequisites first; at most `limit`) as cluster tasks, written by `store` (a
+    Chunks) as they come back; returns how many failed or were refused. Timed experiments are computed here (`timed`).
+    The deadline is checked as chunks come back: past it, the chunks not yet back are cancelled (a rerun computes
+    them)."""
     from distributed import as_completed
     config = config_of(exp, profile)
     names, needs = exp.chunked.plan(config), set(exp.chunked.first(config))
-    bad = 0
+    bad = stored = 0
     for stage in ([n for n in names if n in needs], [n for n in names if n not in needs]):
         todo = [n for n in stage if store.record(n) is None]
-        if not todo:
+        if limit is not None:
+            todo = todo[:max(0, limit - stored)]
+        if not todo or (deadline is not None and time.time() >= deadline):
             continue
         context = {n: store.get(n) for n in exp.chunked.first(config) if store.record(n) is not None}
         if timed:
@@ -83,11 +88,15 @@ def compute_on(client, exp, profile: str, store, say=print, gpu: bool = False, t
             why = error or accepted(out, n)
             if why is None:
                 store.put(n, out["payload"], out["info"])
+                stored += 1
             bad += why is not None
             eta = (time.time() - start) / done * (len(todo) - done)
-            say(f"  {n}: {'REFUSED or FAILED: ' + why if why else 'stored'} ({done} done, "
-                f"{min(len(todo) - done, len(futures)) if futures else 0} running, {len(todo) - done} left, about "
-                f"{eta:.0f} s to go)")
+            say(f"  {n}: {'REFUSED or FAILED: ' + why if why else 'stored'} ({done} done, {len(todo) - done} "
+                f"queued or running, about {eta:.0f} s to go)")
+            if deadline is not None and time.time() >= deadline and done < len(todo):
+                client.cancel(list(futures))
+                say(f"{exp.name}: stopped at the deadline; {len(todo) - done} chunks of this stage left")
+                return bad
         if bad and stage and stage[0] in needs:
             say(f"{exp.name}: a chunk the others need failed; the rest of this experiment waits for a rerun")
             break

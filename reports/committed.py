@@ -335,7 +335,7 @@ def _act(args, exps: dict, root: Path, client) -> int:
             bad += damaged
         elif args.action == "compute" and client is not None:
             bad += compute_on(client, exp, args.profile, chunks_of(exp, config, root), gpu=args.gpu,
-                              timed=exp.chunked.agree is not None)
+                              timed=exp.chunked.agree is not None, limit=args.limit, deadline=deadline)
             print(f"{name}: {status(exp, config, root)[1] - status(exp, config, root)[0]} chunks still to compute")
         elif args.action == "compute":
             print(f"{name}: {compute(exp, config, args.jobs, deadline, args.limit, root)} chunks still to compute")

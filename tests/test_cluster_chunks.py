@@ -19,10 +19,10 @@ ROOT = Path(__file__).resolve().parent.parent
 ONLY = ["--only", "cnn_batch_ladder"]
 
 
-def _compute(evidence: Path, *extra: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+def _compute(evidence: Path, *extra: str, only=ONLY, threads: int = 1) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     return subprocess.run([sys.executable, "-m", "reports.committed", "compute", "--profile", "smoke", "--evidence",
-                           str(evidence), *ONLY, *extra], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                           str(evidence), *only, *extra], cwd=ROOT, capture_output=True, text=True, timeout=600,
                           env=env)
 
 
@@ -49,6 +49,28 @@ def test_an_answer_that_is_not_a_chunk_is_refused():
     assert "not a chunk" in accepted("garbage", "x")
     assert "wall_seconds" in accepted({"payload": {}, "info": {"wall_seconds": "soon"}}, "x")
     assert "machine" in accepted({"payload": {}, "info": {"machine": "a string"}}, "x")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not data_mod.DEBIAN_DIR.is_dir(), reason="dataset-fashion-mnist not installed")
+@pytest.mark.parametrize("experiment", ["cnn_batch_ladder", "cnn_closed_loop", "cnn_momentum"])
+def test_a_cnn_chunk_has_the_same_bits_whatever_threads_the_process_was_given(experiment, tmp_path):
+    """Each CNN experiment sets its own torch threads (a cluster worker runs one, a local process may run more)."""
+    only = ["--only", experiment, "--limit", "1"]
+    one, two = tmp_path / "one", tmp_path / "two"
+    for folder, threads in ((one, 1), (two, 2)):
+        proc = _compute(folder, "--jobs", "1", only=only, threads=threads)
+        assert proc.returncode == 0, proc.stdout[-800:] + proc.stderr[-800:]
+    assert _payloads(one) == _payloads(two) and len(_payloads(one)) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not data_mod.DEBIAN_DIR.is_dir(), reason="dataset-fashion-mnist not installed")
+def test_a_cluster_computes_at_most_limit_chunks(local, tmp_path):
+    proc = _compute(tmp_path, "--dask-workers", "1", "--limit", "1")
+    assert proc.returncode == 0, proc.stdout[-800:] + proc.stderr[-800:]
+    got = _payloads(tmp_path)
+    assert len(got) == 1 and got.items() <= local.items()
 
 
 @pytest.mark.slow

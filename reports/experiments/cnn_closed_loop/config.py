@@ -38,6 +38,7 @@ class Config:
     max_batch: int = 128
     work_time: str = "exponential"
     device: str = "auto"
+    threads: int = 1              # torch threads per process: the bits depend on it (a cluster worker runs one)
 
     def validate(self) -> None:
         if self.dataset not in ("fashion_mnist", "cifar10"):
@@ -47,8 +48,8 @@ class Config:
         if not (self.device in ("auto", "cpu", "cuda") or
                 (self.device.startswith("cuda:") and self.device[5:].isdigit())):
             raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {self.device[:40]!r}")
-        if self.init not in ("he", "torch") or len(self.data_dir) > 4096:
-            raise ValueError("init must be he or torch, data_dir at most 4096 characters")
+        if self.init not in ("he", "torch") or len(self.data_dir) > 4096 or not 1 <= self.threads <= 64:
+            raise ValueError("init must be he or torch, data_dir at most 4096 characters, threads in 1..64")
         if not (self.workers and self.mu_grid and self.step_grid and self.target_fractions and self.seeds
                 and self.loop_rules):
             raise ValueError("workers, mu_grid, step_grid, target_fractions, seeds and loop_rules must be non-empty")

@@ -67,7 +67,9 @@ def sync_tuning(config: Config, ev: Evidence) -> tuple[float, float]:
 
 class Backend:
     def __init__(self, config: Config):
+        import torch
         from cnn_experiments.train import load_data
+        torch.set_num_threads(config.threads)   # the bits depend on it: verify-evidence sets the same
         self.data = load_data(config.dataset, config.data_dir, config.n_train, config.n_eval, config.device,
                               config.pool)
         self.settings = Settings(batch_size=config.batch_size, budget=config.budget, eval_every=config.eval_every,
