@@ -4,9 +4,11 @@
     python -m sim.advise --workers M --work-time exponential|gamma|constant|lognormal [--updates N] [--json]
 
 The log is the CSV `cnn_experiments.real_async --log` and `sim.queue.save_log` write (update, worker, time, staleness,
-warmup). Printed: the implicit momentum with its interval; whether the staleness is geometric (its TV to Geom(1/M)
-against exact queue samples of the same size); the explicit momentum to use (first order: mu_sync - mu_S, or Theorem
-7's with a curvature range Q); a step rule; and the hardware side of "does asynchrony pay": the statistical penalty
+warmup). Printed: whether the staleness is geometric (its TV to Geom(1/M) against exact queue samples of the same
+size); if it is, the implicit momentum with its interval and the explicit momentum to use (first order: mu_sync - mu_S,
+or Theorem 7's with a curvature range Q); if it is not, no momentum from the momentum picture (a regular delay is not
+momentum) but the delay's bound on the step; the step rule the suite's step-rule studies found best without a per-M
+grid (staleness-aware); and the hardware side of "does asynchrony pay": the statistical penalty
 (asynchronous updates per synchronous round needed) at which asynchronous training breaks even with synchronous
 rounds that wait for the slowest worker. With the caveats the suite has measured.
 """
@@ -23,6 +25,7 @@ from sim import cli
 from sim.laws import LawError
 from sim.queue import load_log, simulate, simulate_batch
 from sim.stats import batch_se, geometric_tv
+from theory import laws
 from theory.predictions import implicit_momentum
 
 CLAMP = 0.9
@@ -83,33 +86,54 @@ def _hardware(schedule, seed: int = 0) -> dict:
             "break_even_penalty": sync_round / async_dt, "slowest_worker_ratio": float(means.max() / np.median(means))}
 
 
+STEP_RULE = "staleness_aware"   # extension-step-rules-logreg: first order x staleness-aware has the best worst case
+#                                 of the rules without a per-M grid (under the queue and on the real server)
+
+
+def _momentum_advice(out: dict, mu_sync: float, condition_number: float | None) -> dict:
+    """The explicit momentum: from the momentum picture when the staleness is geometric (first order, or Theorem 7
+    with a curvature range); none when it is not (a pure delay is not momentum: Section V's reading fails)."""
+    mu_s = float(np.clip(out["mu_implicit"], 0, 0.999))
+    if not out["geometric"]:
+        tau = int(round(out["median_staleness"]))
+        bound = laws.delay_stability_bound(tau)
+        return {"mu_explicit": None,
+                "rule": "none from the momentum picture: the staleness is not geometric (the work times are not "
+                        "memoryless), so asynchrony is not (only) momentum and mu_sync - mu_S does not apply; tune "
+                        "mu_L on a grid that includes values <= 0 at this M (extension-laws-best-momentum: with "
+                        "constant work times the law's best explicit momentum was negative at every M tried)",
+                "delay_step_bound": bound,
+                "note": f"as a delay of {tau} updates (the median staleness) the step must satisfy alpha lambda_max < "
+                        f"2 sin(pi / (2 (2 tau + 1))) = {bound:.3f} at mu_L = 0 (synchronous: 2), {2 / bound:.0f}x "
+                        "smaller than without asynchrony"}
+    if condition_number is not None:
+        from theory import rates
+        mu, alpha, _ = rates.best_explicit_momentum(mu_s, condition_number, mu_range=(-CLAMP, CLAMP))
+        return {"mu_explicit": mu, "rule": f"Theorem 7 at mu_S {mu_s:.3f}, Q = {condition_number:g}",
+                "lr_theorem7": alpha}
+    return {"mu_explicit": float(np.clip(mu_sync - mu_s, -CLAMP, CLAMP)),
+            "rule": f"first order: mu_sync {mu_sync:g} - mu_S {mu_s:.3f}, clamped to [-0.9, 0.9]"}
+
+
 def advise(schedule, mu_sync: float, lr: float | None, condition_number: float | None) -> dict:
     steady = np.asarray(schedule.staleness)[~np.asarray(schedule.warmup, dtype=bool)]
     if steady.size < 50:
         raise LawError(f"the log has {steady.size} steady-state updates; at least 50 are needed for advice")
     m = int(schedule.n_workers)
-    out = {"n_workers": m, "updates": int(np.asarray(schedule.staleness).size), "steady_updates": int(steady.size)}
+    out = {"n_workers": m, "updates": int(np.asarray(schedule.staleness).size), "steady_updates": int(steady.size),
+           "median_staleness": float(np.median(steady))}
     out |= _momentum(steady) | _geometric(steady, m)
-    mu_s = float(np.clip(out["mu_implicit"], 0, 0.999))
-    if condition_number is not None:
-        from theory import rates
-        mu, alpha, _ = rates.best_explicit_momentum(mu_s, condition_number, mu_range=(-CLAMP, CLAMP))
-        out["recommended"] = {"mu_explicit": mu, "rule": f"Theorem 7 at mu_S {mu_s:.3f}, Q = {condition_number:g}",
-                              "lr_theorem7": alpha}
-    else:
-        out["recommended"] = {"mu_explicit": float(np.clip(mu_sync - mu_s, -CLAMP, CLAMP)),
-                              "rule": f"first order: mu_sync {mu_sync:g} - mu_S {mu_s:.3f}, clamped to [-0.9, 0.9]"}
-    if not out["geometric"]:
-        out["recommended"]["note"] = ("the staleness is not geometric: the work times are not memoryless, so "
-                                      "asynchrony is not (only) momentum; regular delays act as a delay, whose step "
-                                      "must shrink with the delay (theory.laws: the pure delay's stability bound)")
+    out["momentum_applies"] = out["geometric"]   # mu_S and its interval read the log as momentum only if geometric
+    out["recommended"] = _momentum_advice(out, mu_sync, condition_number)
     out["hardware"] = _hardware(schedule)
     slowest = out["hardware"].get("slowest_worker_ratio", 1.0)
-    out["recommended"]["step_rule"] = "delay_adaptive" if slowest > STRAGGLER else "constant"
+    out["recommended"]["step_rule"] = STEP_RULE
     out["recommended"]["step_rule_why"] = (
-        f"the slowest worker's mean cycle is {slowest:.1f}x the median worker's: " +
-        ("a straggler, whose stale updates the delay-adaptive rule (alpha M / max(M, tau)) shrinks while the others "
-         "keep the full step" if slowest > STRAGGLER else "no straggler"))
+        "alpha / max(1, tau): of the step rules without a per-M grid, first-order momentum with this rule had the "
+        "best worst case against the per-M oracle on logistic regression, under the queue and on the real server "
+        "(extension-step-rules-logreg, extension-step-rules-real-server), yet none came within 1.2x of the oracle: "
+        "retune the step at this M if you can" + (f"; the slowest worker's mean cycle is {slowest:.1f}x the median "
+                                                  "worker's (a straggler)" if slowest > STRAGGLER else ""))
     if lr is not None:
         out["recommended"]["lr_start"] = lr
     out["caveats"] = list(CAVEATS)
@@ -118,14 +142,17 @@ def advise(schedule, mu_sync: float, lr: float | None, condition_number: float |
 
 def _text(a: dict) -> str:
     r, h = a["recommended"], a.get("hardware", {})
+    stats = (f"staleness mean {a['mean_staleness']:.2f}, variance {a['var_staleness']:.1f} (geometric: "
+             f"{a['n_workers'] * (a['n_workers'] - 1)}), max {a['max_staleness']}")
     lines = [f"M = {a['n_workers']} workers, {a['steady_updates']} steady-state updates of {a['updates']}",
-             f"implicit momentum mu_S = {a['mu_implicit']:.3f} [{a['low']:.3f}, {a['high']:.3f}] "
-             f"(1 - 1/M = {implicit_momentum(a['n_workers']):.3f}); staleness mean {a['mean_staleness']:.2f}, variance "
-             f"{a['var_staleness']:.1f} (geometric: {a['n_workers'] * (a['n_workers'] - 1)}), max {a['max_staleness']}",
+             (f"implicit momentum mu_S = {a['mu_implicit']:.3f} [{a['low']:.3f}, {a['high']:.3f}] (1 - 1/M = "
+              f"{implicit_momentum(a['n_workers']):.3f}); {stats}") if a["momentum_applies"] else
+             (f"implicit momentum: not applicable (the staleness is not geometric; mean / (1 + mean) = "
+              f"{a['mu_implicit']:.3f} only counts the workers: the mean is M - 1 under any law); {stats}"),
              f"geometric staleness: {'yes' if a['geometric'] else 'NO'} (TV {a['tv_to_geometric']:.3f}; exact queue "
              f"samples of this size reach {a['tv_q99_exact']:.3f} at their 99th percentile)",
-             f"explicit momentum: {r['mu_explicit']:+.3f} ({r['rule']}); step rule: {r['step_rule']} "
-             f"({r['step_rule_why']})"]
+             ("explicit momentum: " + (f"{r['mu_explicit']:+.3f} " if r["mu_explicit"] is not None else "")
+              + f"({r['rule']})"), f"step rule: {r['step_rule']} ({r['step_rule_why']})"]
     if h:
         lines.append(f"hardware: {h['async_time_per_update']:.4g} time units (seconds in a real log) per asynchronous "
                      f"update, {h['sync_time_per_round']:.4g} per synchronous round (the slowest of {a['n_workers']} "

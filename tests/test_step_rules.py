@@ -57,17 +57,25 @@ def test_advice_from_a_geometric_log_and_from_a_pure_delay():
     assert exp["geometric"] and abs(exp["mu_implicit"] - 0.875) < 0.01
     assert exp["recommended"]["mu_explicit"] == pytest.approx(0.9 - exp["mu_implicit"])
     assert exp["hardware"]["break_even_penalty"] == pytest.approx(8 * sum(1 / k for k in range(1, 9)), rel=0.1)
+    assert exp["momentum_applies"] and exp["recommended"]["step_rule"] == "staleness_aware"
+
+
+def test_a_pure_delay_gets_no_momentum_from_the_momentum_picture_and_the_delays_step_bound():
+    """Constant work times: tau = M - 1 always; mu_sync - mu_S (+0.025 at M = 8) would read a delay as momentum."""
     const = advise.advise(simulate(8, 4000, "constant", seed=2), 0.9, None, None)
-    assert not const["geometric"] and "not geometric" in const["recommended"]["note"]
+    assert not const["geometric"] and not const["momentum_applies"]
+    assert const["recommended"]["mu_explicit"] is None and "not geometric" in const["recommended"]["rule"]
+    assert const["recommended"]["delay_step_bound"] == pytest.approx(2 * math.sin(math.pi / 30))   # tau = 7
+    assert const["recommended"]["step_rule"] == "staleness_aware"
 
 
-def test_a_straggler_gets_the_delay_adaptive_rule(tmp_path):
+def test_a_straggler_is_named_beside_the_step_rule(tmp_path):
     log = tmp_path / "s.csv"
     save_log(log, simulate(8, 4000, rates=[0.1] + [1.0] * 7, seed=3))
     proc = subprocess.run([sys.executable, "-m", "sim.advise", "--log", str(log), "--json"], capture_output=True,
                           text=True, cwd=ROOT)
     advice = json.loads(proc.stdout)
-    assert advice["recommended"]["step_rule"] == "delay_adaptive" and advice["hardware"]["slowest_worker_ratio"] > 3
+    assert advice["hardware"]["slowest_worker_ratio"] > 3 and "straggler" in advice["recommended"]["step_rule_why"]
 
 
 @pytest.mark.parametrize("args", [[], ["--log", "/nope.csv"], ["--workers", "0"], ["--workers", "4", "--log", "x"],
