@@ -5,7 +5,7 @@ import html
 from datetime import datetime, timezone
 
 from reports.power import sample_unit, standing
-from reports.verdict import opening, part_sentence
+from reports.verdict import opening, part_sentence, regime_reading
 from reports.registry import STATUSES
 
 PARTS = (("theory", "Theory", "symbolic", "Theorems 2-7 and Appendix E, checked symbolically (SymPy)"),
@@ -234,8 +234,9 @@ def render(profile: str, records: list[dict], figures: list[str], notebooks: dic
     for key, title, _, what in PARTS:
         mine = [r for r in records if r["part"] == key]
         cards = "".join(_card(r, figures) for r in mine)
+        reading = f"<p class='reading' id='reading-{key}'>{esc(regime_reading(mine))}</p>" if key == "cnn" else ""
         parts.append(f"<section class='part' id='part-{key}'><h2>{title}</h2><p>{esc(what)}.</p>"
-                     f"<p class='part-verdict'><b>{esc(part_sentence(title, mine))}</b></p>"
+                     f"<p class='part-verdict'><b>{esc(part_sentence(title, mine))}</b></p>{reading}"
                      f"{lead_figure(key, figures)}{cards}</section>")
     toc = " · ".join(f"<a href='#part-{key}'>{title}</a>" for key, title, _, _ in PARTS)
     nb = "".join(f"<li><a href='notebooks/{esc(n)}.html'>{esc(n)}</a>: {esc(s)}</li>" for n, s in notebooks.items()) or \

@@ -119,5 +119,7 @@ def test_the_first_screen_opens_with_the_generated_verdict_and_each_part_with_it
                                       "'section').id])")
     assert leads and all(width > 0 for width, _ in leads)
     assert {"part-theory", "part-real-asynchrony"} <= {part for _, part in leads}
+    reading = page.eval_on_selector("#reading-cnn", "p => p.innerText")
+    assert "batch" in reading and ("regime" in reading or "does not explain" in reading)
     openings = page.eval_on_selector_all("article.card p.opening", "ps => ps.length")
     assert openings == len(claims)

@@ -1,6 +1,6 @@
 """The report's generated words: each part's sentence counts what holds and says what each fail means; each card
 opens with what its verdict means."""
-from reports.verdict import SCALE, fail_meaning, opening, part_sentence
+from reports.verdict import SCALE, fail_meaning, opening, part_sentence, regime_reading
 
 
 def _record(claim_id, status, role="paper", evidence="monte_carlo", meaning="", power=None):
@@ -34,3 +34,16 @@ def test_every_status_has_its_opening_and_power_standing_is_said():
     assert "fragile" in opening(_record("a", "pass", power=fragile))
     robust = {"seeds": 10, "pass_rate": 0.0, "control_pass_rate": 0.0}
     assert "robust" in opening(_record("a", "fail", power=robust))
+
+
+def test_the_cnn_part_says_whether_its_fails_are_the_regime_only_once_the_ladder_decides():
+    ladder = ("cnn-ladder-fixed-penalty-grows", "cnn-ladder-negative-gain-grows")
+    undecided = regime_reading([_record(ladder[0], "not_run"), _record(ladder[1], "not_run")])
+    assert "not decided yet" in undecided and "regime" in undecided
+    regime = regime_reading([_record(ladder[0], "pass"), _record(ladder[1], "pass")])
+    assert "the regime, not evidence against the paper" in regime and "does not explain" not in regime
+    flat = regime_reading([_record(ladder[0], "fail"), _record(ladder[1], "fail")])
+    assert "the batch does not explain these fails" in flat and "not evidence against" not in flat
+    mixed = regime_reading([_record(ladder[0], "pass"), _record(ladder[1], "fail")])
+    assert "Fig. 4's penalty of keeping mu_L = 0.9 grows" in mixed and "Fig. 8's gain of negative momentum does not" \
+        in mixed
