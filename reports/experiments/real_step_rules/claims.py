@@ -62,7 +62,9 @@ def _check(result: Result, tol: Tolerance) -> Verdict:
                for n, s in c["strategies"].items()}   # median wall clock of the server's single runs
     return Verdict(worst[best] <= tol.value, f"the best controller (momentum rule x step rule, no per-M grid) within "
                    f"{tol.value:g}x of the oracle's median updates on the real server at every M",
-                   f"closest: {best} (worst case x{worst[best]:.2f}); " + "; ".join(rows), values)
+                   f"closest: {best} (worst case x{worst[best]:.2f}; {reached[best]} of "
+                   f"{sum(len(c['strategies'][best].get('each', [])) for c in cases.values())} runs reached the "
+                   "target, ties broken by that count)" + "; " + "; ".join(rows), values)
 
 
 def _no_power(result: Result, tol: Tolerance) -> dict:
