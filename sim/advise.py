@@ -26,7 +26,7 @@ from sim.laws import LawError
 from sim.queue import load_log, simulate, simulate_batch
 from sim.stats import batch_se, geometric_tv
 from theory import laws
-from theory.predictions import implicit_momentum
+from theory.predictions import implicit_momentum, staleness_variance
 
 CLAMP = 0.9
 REFERENCES = 200
@@ -143,7 +143,7 @@ def advise(schedule, mu_sync: float, lr: float | None, condition_number: float |
 def _text(a: dict) -> str:
     r, h = a["recommended"], a.get("hardware", {})
     stats = (f"staleness mean {a['mean_staleness']:.2f}, variance {a['var_staleness']:.1f} (geometric: "
-             f"{a['n_workers'] * (a['n_workers'] - 1)}), max {a['max_staleness']}")
+             f"{staleness_variance(a['n_workers'])}), max {a['max_staleness']}")
     lines = [f"M = {a['n_workers']} workers, {a['steady_updates']} steady-state updates of {a['updates']}",
              (f"implicit momentum mu_S = {a['mu_implicit']:.3f} [{a['low']:.3f}, {a['high']:.3f}] (1 - 1/M = "
               f"{implicit_momentum(a['n_workers']):.3f}); {stats}") if a["momentum_applies"] else

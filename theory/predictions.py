@@ -21,6 +21,17 @@ def implicit_momentum(n_workers: int) -> float:
     return 1.0 - 1.0 / _check_workers(n_workers)
 
 
+def staleness_mean(n_workers: int) -> int:
+    """E[tau] = M - 1 (Theorem 5's Geom(1/M) on {0, 1, ...}; the mean is M - 1 under any work-time law)."""
+    return _check_workers(n_workers) - 1
+
+
+def staleness_variance(n_workers: int) -> int:
+    """Var[tau] = M (M - 1) for Geom(1/M) on {0, 1, ...} (Theorem 5): what tells the memoryless queue apart."""
+    m = _check_workers(n_workers)
+    return m * (m - 1)
+
+
 def effective_step(lr: float, n_workers: int) -> float:
     """alpha (1 - mu_S) = alpha / M: the gradient step of the momentum form (Theorem 5)."""
     return lr * (1.0 - implicit_momentum(n_workers))

@@ -13,6 +13,7 @@ import numpy as np
 
 from sim.queue import simulate
 from sim.stats import geometric_tv
+from theory.predictions import staleness_mean, staleness_variance
 from sim.stats import batch_se as _batch_se
 from reports.harness.store import Result
 from reports.registry import Claim, Control, Experiment, Tolerance, Verdict, with_summary
@@ -134,8 +135,8 @@ def _geometric(result: Result, tol: Tolerance) -> Verdict:
     by_m = sorted(s["exponential"].items(), key=lambda kv: int(kv[0]))
     for m, st in by_m + [(f"4 (rate {r})", v) for r, v in s["rates"].items()]:
         mm = int(m.split()[0])
-        zm = abs(st["mean"] - (mm - 1)) / st["mean_se"]
-        zv = abs(st["var"] - mm * (mm - 1)) / st["var_se"]
+        zm = abs(st["mean"] - staleness_mean(mm)) / st["mean_se"]
+        zv = abs(st["var"] - staleness_variance(mm)) / st["var_se"]
         tv_ok = st["tv"] <= max(0.01, 3 * st["tv_reference"])
         ok &= zm <= z and zv <= z and tv_ok
         values.update({f"M={m},z_mean": zm, f"M={m},z_var": zv, f"M={m},tv": st["tv"]})
@@ -153,7 +154,7 @@ def _any_law_mean(result: Result, tol: Tolerance) -> Verdict:
         zm = abs(st["mean"] - (m - 1)) / st["mean_se"] if st["mean_se"] > 0 else (0 if st["mean"] == m - 1 else np.inf)
         ok &= zm <= z
         values.update({f"{name},z_mean": zm, f"{name},var": st["var"]})
-        rows.append(f"{name}: mean {st['mean']:.3f} (z {zm:.1f}), var {st['var']:.1f} vs geometric {m * (m - 1)}, "
+        rows.append(f"{name}: mean {st['mean']:.3f} (z {zm:.1f}), var {st['var']:.1f} vs geometric {staleness_variance(m)}, "
                     f"TV {st['tv']:.3f}")
     concentrated = all(s["other_laws"][f"{n}/M=16"]["var"] < 0.25 * 240 for n in ("gamma", "constant"))
     pure_delay = all(s["constant_is_pure_delay"].values())

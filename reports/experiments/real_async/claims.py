@@ -10,6 +10,7 @@ from reports.experiments.real_async.run import _block_bootstrap, _var_se, _z_var
 from reports.harness.store import Result
 from reports.registry import Claim, Control, Tolerance, Verdict, with_summary
 from sim.stats import geometric_tv
+from theory.predictions import staleness_variance
 
 
 def _geometric(result: Result, tol: Tolerance) -> Verdict:
@@ -18,12 +19,12 @@ def _geometric(result: Result, tol: Tolerance) -> Verdict:
     ok, rows, values = True, [], {}
     for m, g in result.summary["geometric"].items():
         mm = int(m)
-        z = abs(g["var"] - mm * (mm - 1)) / g["var_se"] if g["var_se"] > 0 else math.inf
+        z = abs(g["var"] - staleness_variance(mm)) / g["var_se"] if g["var_se"] > 0 else math.inf
         tv_ok = g["tv"] <= g["tv_reference_q99"]
         ok &= z <= tol.value and tv_ok
         values.update({f"M={m},var": g["var"], f"M={m},z_var": z, f"M={m},tv": g["tv"],
                        f"M={m},tv_reference_q99": g["tv_reference_q99"]})
-        rows.append(f"M={m}: var {g['var']:.1f} vs M(M-1) = {mm * (mm - 1)} (z {z:.1f}), TV {g['tv']:.3f} (exact "
+        rows.append(f"M={m}: var {g['var']:.1f} vs M(M-1) = {staleness_variance(mm)} (z {z:.1f}), TV {g['tv']:.3f} (exact "
                     f"samples of n = {g['n']}: mean {g['tv_reference']:.3f}, 99th percentile "
                     f"{g['tv_reference_q99']:.3f}); mean {g['mean']:.2f}; cycle CV {g['cycle_cv']:.2f}")
     return Verdict(ok, f"variance M(M-1) within {tol.value:g} SE and TV below the 99th percentile of exact samples' TV",
@@ -65,7 +66,7 @@ def _not_memoryless(result: Result, tol: Tolerance) -> Verdict:
     m = n["n_workers"]
     law = n["law_stats"]
     ratio = law["tv"] / law["tv_reference_q99"]
-    spread = law["var"] / (m * (m - 1))
+    spread = law["var"] / staleness_variance(m)
     shape = ("under-dispersed (paced, close to round-robin)" if spread < 0.5 else
              "over-dispersed (bursty)" if spread > 1.5 else "of about geometric variance but another shape")
     return Verdict(ratio > tol.value, f"a finding if the TV to Geom(1/M) exceeds {tol.value:g}x the 99th percentile of "
@@ -73,12 +74,12 @@ def _not_memoryless(result: Result, tol: Tolerance) -> Verdict:
                    f"M={m}, natural work times: the staleness is {shape} in this run; TV to Geom(1/M) {law['tv']:.3f} "
                    f"({ratio:.1f}x the 99th percentile of "
                    f"exact samples, {law['tv_reference_q99']:.3f}); staleness mean {law['mean']:.2f} (M-1 = {m - 1}), "
-                   f"variance {law['var']:.2f} vs M(M-1) = {m * (m - 1)}; cycle time {1000 * law['cycle_mean_s']:.1f} "
+                   f"variance {law['var']:.2f} vs M(M-1) = {staleness_variance(m)}; cycle time {1000 * law['cycle_mean_s']:.1f} "
                    f"ms, CV {law['cycle_cv']:.2f} (exponential: 1); the queue model fed with the measured cycle times "
                    f"as independent draws predicts variance {n['predicted_var']:.2f} and misses the measured law by TV "
                    f"{n['tv_measured_vs_predicted']:.3f}",
                    {"tv_to_geometric": law["tv"], "tv_ratio_to_q99": ratio, "variance": law["var"],
-                    "variance_ratio": law["var"] / (m * (m - 1)), "cycle_cv": law["cycle_cv"],
+                    "variance_ratio": law["var"] / staleness_variance(m), "cycle_cv": law["cycle_cv"],
                     "tv_trace_model": n["tv_measured_vs_predicted"]})
 
 

@@ -58,7 +58,7 @@ def _var_se(x: np.ndarray) -> float:
 
 def _z_var(x: np.ndarray, m: int) -> float:
     se = _var_se(x)
-    return float(abs(x.var() - m * (m - 1)) / se) if se > 0 else math.inf
+    return float(abs(x.var() - predictions.staleness_variance(m)) / se) if se > 0 else math.inf
 
 
 def _block_bootstrap(x: np.ndarray, n: int, seed: int, block: int = 20) -> list[np.ndarray]:
