@@ -114,3 +114,15 @@ def tabulate(chunks: dict, targets, workers, mu_grid, lr_grid, seeds, step_index
             for (mu, lr), values in by_config.items():
                 times[:, j, list(mu_grid).index(mu), step_index(m, mu, lr), k] = values
     return times, caps
+
+
+def best_synchronous(sync_chunks: dict, target: float, mu_grid, lr_grid) -> tuple[float, float]:
+    """(mu_L, alpha) of the best synchronous configuration at `target` over the seeds' M = 1 chunks ({seed: chunk}):
+    the momentum the any-sign strategy chooses, at its best step."""
+    from cnn_experiments import analysis
+    seeds = tuple(sync_chunks)
+    times, caps = tabulate({(1, s): c for s, c in sync_chunks.items()}, (target,), (1,), mu_grid, lr_grid, seeds)
+    ev = analysis.Evidence(times, (1,), mu_grid, caps)
+    mu = float(analysis.strategy(ev, "any_sign")[1][0, 0, 0])
+    step = int(analysis.best_per_momentum(ev)[1][0, 0, list(mu_grid).index(mu), 0])
+    return mu, lr_grid[step]

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from cnn_experiments import analysis, sweep
+from cnn_experiments import sweep
 from cnn_experiments.specs import RunSpec, Settings
 from reports.experiments.cnn_batch_ladder.config import Config
 from reports.harness.checkpoint import backend, run_chunks
@@ -77,12 +77,8 @@ def targets(config: Config, chunks: dict, batch: int) -> tuple[float, ...]:
 def sync_best(config: Config, chunks: dict, batch: int) -> tuple[float, float]:
     """(mu_L, alpha) of the best synchronous configuration at the last target on the target seeds."""
     seeds = config.decision_seeds[:config.target_seeds]
-    times, caps = sweep.tabulate({(1, s): chunks[f"B{batch}-M1-seed{s}"] for s in seeds},
-                                 targets(config, chunks, batch)[-1:], (1,), config.mu_grid, config.lr_grid, seeds)
-    ev = analysis.Evidence(times, (1,), config.mu_grid, caps)
-    mu = float(analysis.strategy(ev, "any_sign")[1][0, 0, 0])
-    step = int(analysis.best_per_momentum(ev)[1][0, 0, list(config.mu_grid).index(mu), 0])
-    return mu, config.lr_grid[step]
+    sync = {s: chunks[f"B{batch}-M1-seed{s}"] for s in seeds}
+    return sweep.best_synchronous(sync, targets(config, chunks, batch)[-1], config.mu_grid, config.lr_grid)
 
 
 class Backend:
