@@ -5,8 +5,8 @@ literature say that at small batch momentum acts only as a larger step. The ladd
 appears. config.py the design (pre-registered), run.py the chunks, claims.py the checks, figures.py the figure.
 Cost (2-core CPU, one torch thread per process, kernels pinned to AVX2): see each chunk's provenance.
 """
-from cnn_experiments.data import check_available, input_files
 from reports.experiments.cnn_batch_ladder import claims, config, figures, run
+from reports.experiments.cnn_common import committed_cnn
 from reports.registry import Chunked, Experiment
 
 CHUNKED = Chunked(plan=run.plan, first=run.first, compute=run.compute, assemble=run.assemble, numbers=run.numbers,
@@ -14,7 +14,4 @@ CHUNKED = Chunked(plan=run.plan, first=run.first, compute=run.compute, assemble=
 
 EXPERIMENT = Experiment(
     name="cnn_batch_ladder", kind="cnn", version=1, config=config.Config, profiles=config.PROFILES,
-    smoke=config.SMOKE, run=run.run, figures=figures.figures, claims=claims.CLAIMS, needs_gpu=("full",), slow=True,
-    resumable=True, committed=("quick",), chunked=CHUNKED,
-    preflight=lambda c: check_available(c.dataset, c.data_dir or None),
-    inputs=lambda c: input_files(c.dataset, c.data_dir or None))
+    smoke=config.SMOKE, run=run.run, figures=figures.figures, claims=claims.CLAIMS, chunked=CHUNKED, **committed_cnn())

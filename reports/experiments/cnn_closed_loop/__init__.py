@@ -1,8 +1,8 @@
 """The closed loop on the CNN (beyond the paper): momentum set from the staleness the queue logs, scored on single
 runs against the per-M oracle of a quick (mu_L, step) grid on the same seeds; computed once and committed chunk by
 chunk (reports/evidence/). config.py the design, run.py the chunks, claims.py the check, figures.py the figure."""
-from cnn_experiments.data import check_available, input_files
 from reports.experiments.cnn_closed_loop import claims, config, figures, run
+from reports.experiments.cnn_common import committed_cnn
 from reports.registry import Chunked, Experiment
 
 CHUNKED = Chunked(plan=run.plan, first=run.first, compute=run.compute, assemble=run.assemble, numbers=run.numbers,
@@ -10,7 +10,4 @@ CHUNKED = Chunked(plan=run.plan, first=run.first, compute=run.compute, assemble=
 
 EXPERIMENT = Experiment(
     name="cnn_closed_loop", kind="cnn", version=1, config=config.Config, profiles=config.PROFILES,
-    smoke=config.SMOKE, run=run.run, figures=figures.figures, claims=claims.CLAIMS, needs_gpu=("full",), slow=True,
-    resumable=True, committed=("quick",), chunked=CHUNKED,
-    preflight=lambda c: check_available(c.dataset, c.data_dir or None),
-    inputs=lambda c: input_files(c.dataset, c.data_dir or None))
+    smoke=config.SMOKE, run=run.run, figures=figures.figures, claims=claims.CLAIMS, chunked=CHUNKED, **committed_cnn())

@@ -7,8 +7,8 @@ the seeds each claim needs and its power record, figures.py the figures.
 
 Cost (2-core CPU, one torch thread per process, two processes): see the provenance of each committed chunk.
 """
-from cnn_experiments.data import check_available, input_files
 from reports.experiments.cnn_momentum import claims, config, figures, run, sizing
+from reports.experiments.cnn_common import committed_cnn
 from reports.registry import Chunked, Experiment
 
 CHUNKED = Chunked(plan=run.plan, first=run.first, compute=run.compute, assemble=run.assemble, numbers=run.numbers,
@@ -29,7 +29,4 @@ CLAIMS = claims.claims(_power)
 
 EXPERIMENT = Experiment(
     name="cnn_momentum", kind="cnn", version=8, config=config.Config, profiles=config.PROFILES, smoke=config.SMOKE,
-    run=run.run, figures=figures.figures, claims=CLAIMS, needs_gpu=("full",), slow=True, resumable=True,
-    committed=("quick",), chunked=CHUNKED,
-    preflight=lambda c: check_available(c.dataset, c.data_dir or None),
-    inputs=lambda c: input_files(c.dataset, c.data_dir or None))
+    run=run.run, figures=figures.figures, claims=CLAIMS, chunked=CHUNKED, **committed_cnn())

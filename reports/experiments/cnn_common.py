@@ -1,0 +1,10 @@
+"""What every committed CNN experiment declares alike: the CPU profile is committed evidence computed chunk by chunk
+(resumable), the full profile needs a GPU, and the dataset is checked (and a user's CIFAR-10 files keyed) first."""
+from cnn_experiments.data import check_available, input_files
+
+
+def committed_cnn() -> dict:
+    """The Experiment fields shared by the CNN experiments (spread into Experiment(...))."""
+    return {"needs_gpu": ("full",), "slow": True, "resumable": True, "committed": ("quick",),
+            "preflight": lambda c: check_available(c.dataset, c.data_dir or None),
+            "inputs": lambda c: input_files(c.dataset, c.data_dir or None)}
