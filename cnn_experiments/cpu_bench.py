@@ -27,6 +27,7 @@ import torch
 from cnn_experiments import model
 from cnn_experiments.data import DatasetError
 from cnn_experiments.specs import RunSpec, Settings
+from cnn_experiments.train import compile_fell_back
 from sim import cli
 from sim.cli import Parser, path_arg
 
@@ -133,6 +134,10 @@ def table(data, batches, args, peaks, skip) -> list[dict]:
             rates = (two_processes(settings, args.models, args.steps, args.updates, args.data_dir)
                      if name == "two-processes" else measure(data, settings, args.models, args.steps, args.updates))
             row = _row(name, batch, rates, step_flops(data, settings, batch), args.updates, peaks[(dtype, threads)])
+            if settings.compile and compile_fell_back():
+                print(f"batch {batch:4d} {name:14s} not measured: torch.compile failed and the trainer ran eager",
+                      flush=True)
+                continue   # an eager run is not the compiled variant
             rows.append(row)
             print(f"batch {batch:4d} {name:14s} step {row['step_model_steps_per_s']:8.1f} model-steps/s "
                   f"({row['step_gflops']:.1f} GFLOP/s, {row['step_fraction_of_peak']:.0%} of peak); with evaluation "

@@ -220,7 +220,7 @@ _COMPILED: dict = {}
 def _compiled(fn):
     import sys
     try:
-        compiled = torch.compile(fn, dynamic=True)
+        compiled = torch.compile(fn, dynamic=False)
     except Exception as exc:  # noqa: BLE001 - any failure to build the compiled function means eager
         print(f"note: torch.compile unavailable ({type(exc).__name__}: {exc}); eager mode", file=sys.stderr)
         return fn
@@ -232,10 +232,18 @@ def _compiled(fn):
         except Exception as exc:  # noqa: BLE001 - a compile failure shows at the first call; eager from then on
             if state["fn"] is fn:
                 raise
-            print(f"note: torch.compile failed ({type(exc).__name__}); eager mode", file=sys.stderr)
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            print(f"note: torch.compile failed ({type(exc).__name__}: {first}); eager mode", file=sys.stderr)
             state["fn"] = fn
             return fn(params, x, y, nhwc)
+    call.eager = lambda: state["fn"] is fn   # True once the compiled function has fallen back to eager
     return call
+
+
+def compile_fell_back() -> bool:
+    """Whether this process asked for torch.compile and runs eager instead (compilation failed)."""
+    fn = _COMPILED.get("compiled")
+    return fn is not None and getattr(fn, "eager", lambda: True)()
 
 
 def warm_start(spec: RunSpec, data: Data, settings: Settings, n_updates: int) -> dict[str, torch.Tensor]:
