@@ -36,7 +36,19 @@ def regime(result: Result) -> str:
             f"{max(s['mu_grid']):+.3f} at every M; runs stop at {s.get('stop_factor')} x the seed's best time. "
             "Differs from the paper: the data set and input size (CIFAR-10 32 x 32 there), the width (1), the batch "
             "(128), the training length, and asynchrony simulated by the exponential queue rather than Omnivore's "
-            "compute groups.") if "lr_grid" in s else ""
+            "compute groups." + measured_regime(s.get("regime"), max(s.get("workers", [16])))) if "lr_grid" in s else ""
+
+
+def measured_regime(r: dict | None, top: int) -> str:
+    """The regime measured on the committed evidence (regime chunks) and what recurrence (19) predicts from it."""
+    if not r:
+        return ""
+    p = r["predicted"]
+    return (f" Measured regime (the best synchronous mu_L {r['mu']:+.3f}, alpha {r['lr']:g}, eta* = alpha / (1 - mu_L) "
+            f"{r['eta_star']:.3g}): sharpness " + ", ".join(f"{v:.1f}" for v in r["sharpness"]) + " and gradient noise "
+            "scale B_simple " + ", ".join(f"{v:.0f}" for v in r["b_simple"]) + f" at the targets; eta* x sharpness "
+            f"{r['eta_star_sharpness']:.2f}; recurrence (19) predicts at M = {top} Fig. 4's ratio "
+            f"{p['fixed_0.9_over_non_negative']:.2f} and Fig. 8's {p['non_negative_over_any_sign']:.2f}.")
 
 
 def _both(on, ev_of, expected: str, skip=None, size=lambda ev: f"n = {ev.n_seeds}"):
