@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import random
+import subprocess
 import sys
 import time
 from concurrent.futures import as_completed
@@ -192,22 +193,47 @@ def draw(exps: dict, n: int, seed: int | None, cap: float, root: Path = EVIDENCE
     return picks
 
 
+def lost_chunks(folder: Path, missing: list[str]) -> list[str]:
+    """The missing chunks that the repository holds at HEAD (deleted from the working tree): all of them where git
+    cannot say (no repository, a folder outside it), since then a deleted chunk cannot be told from one never made."""
+    if not missing:
+        return []
+    base = Path(folder).resolve()
+    while not base.is_dir():          # a folder with no chunk yet: ask from its nearest existing parent
+        base = base.parent
+    try:
+        proc = subprocess.run(["git", "ls-tree", "-r", "--name-only", "HEAD", "--", str(Path(folder).resolve())],
+                              cwd=base, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return list(missing)
+    if proc.returncode != 0:
+        return list(missing)
+    tracked = {Path(line).name for line in proc.stdout.splitlines()}
+    return [m for m in missing if f"{m}.json.gz" in tracked]
+
+
 def verify(exp: Experiment, config, names: list[str], root: Path = EVIDENCE, say=print, runner=None) -> int:
     """Recompute the chunks `names` and compare them with the committed ones; returns how many disagree, are damaged
-    or are missing (a chunk of the plan that is not committed fails the check)."""
+    or are lost (a chunk the repository holds but the working tree lacks fails the check; a chunk never committed — an
+    experiment whose evidence is still being computed — is said, and its claims show not run)."""
     store = chunks_of(exp, config, root, read_only=True)
     present, damaged, missing = present_chunks(exp, config, root)
     for name in damaged:
         say(f"  {name}: DAMAGED (fails its checksum or its shape): refused")
-    if missing:
-        say(f"  {exp.name}: MISSING {len(missing)} of {len(exp.chunked.plan(config))} chunks ({', '.join(missing[:4])}"
-            f"{' ...' if len(missing) > 4 else ''}): `make evidence` computes them")
+    lost = lost_chunks(store.path, missing)
+    if lost:
+        say(f"  {exp.name}: MISSING {len(lost)} of {len(exp.chunked.plan(config))} chunks ({', '.join(lost[:4])}"
+            f"{' ...' if len(lost) > 4 else ''}): restore them with `git checkout -- {store.path}` or recompute them "
+            "with `make evidence`")
+    if len(missing) > len(lost):
+        say(f"  {exp.name}: {len(missing) - len(lost)} of {len(exp.chunked.plan(config))} chunks never committed (its "
+            "evidence is still being computed; its claims show not run): `make evidence` computes them")
     unknown = sorted(set(names) - set(present))
     if unknown:
         raise UsageError(f"no committed chunk {unknown[0]!r} of {exp.name}; committed: {', '.join(present[:8])} ...")
     say(f"{exp.name}: {len(present)} of {len(exp.chunked.plan(config))} chunks committed; recomputing "
         f"{', '.join(names) or 'none'}")
-    bad = len(damaged) + bool(missing)
+    bad = len(damaged) + bool(lost)
     context = load_all(store, [c for c in exp.chunked.first(config) if c in present])
     for name in names:
         record = store.record(name)

@@ -128,3 +128,21 @@ def test_a_recomputed_chunk_that_differs_is_a_mismatch(computed, tiny):
     lines = []
     assert committed.verify(exp, SMOKE, [EXP.chunked.plan(SMOKE)[0]], root=computed, say=lines.append) == 1
     assert any("MISMATCH" in line for line in lines)
+
+
+def test_a_chunk_the_repository_holds_is_lost_when_deleted_and_one_never_committed_is_only_missing(tmp_path):
+    """verify fails on a deleted chunk, not on an experiment whose evidence is still being computed; where git cannot
+    say (no repository), every missing chunk counts as lost."""
+    import subprocess
+    folder = tmp_path / "evidence" / "cnn" / "x" / "key"
+    folder.mkdir(parents=True)
+    (folder / "M1-seed0.json.gz").write_bytes(b"committed")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "chunk"]):
+        subprocess.run(git + args, cwd=tmp_path, check=True, capture_output=True)
+    (folder / "M1-seed0.json.gz").unlink()
+    assert committed.lost_chunks(folder, ["M1-seed0", "M2-seed0"]) == ["M1-seed0"]
+    assert committed.lost_chunks(tmp_path / "evidence" / "cnn" / "y" / "key", ["M1-seed0"]) == []
+    outside = tmp_path.parent / f"{tmp_path.name}-plain"
+    outside.mkdir()
+    assert committed.lost_chunks(outside, ["M1-seed0"]) == ["M1-seed0"]
