@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
                   f" over {sample_unit(r)}{flag}")
         elif r.get("seeds"):
             print(f"  {cid}: {r.get('kind', 'record')}: decision {r.get('decision')}, replication "
-                  f"{r.get('replication')}, design power {r.get('design_power')}{flag}")
+                  f"{r.get('replication')}, {r.get('design_measure', 'design power')} {r.get('design_power')}{flag}")
     print(f"power: {power_path(args.results, profile)} ({len(below)} claims below target or fragile)")
     return 0
 
