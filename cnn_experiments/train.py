@@ -200,7 +200,7 @@ def fast_losses(settings: Settings, device):
     settings.validate()
     fn = model.losses
     if settings.compile:
-        if "compiled" not in _COMPILED:  # one compiled function per process: its graphs are reused across batches
+        if "compiled" not in _COMPILED:  # one compiled function per process (static shapes: a graph per shape)
             _COMPILED["compiled"] = _compiled(fn)
         fn = _COMPILED["compiled"]
     nhwc = channels_last(settings, device)

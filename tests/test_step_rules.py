@@ -95,3 +95,17 @@ def test_advice_on_a_log_the_real_server_wrote(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "sim.advise", "--log", str(log)], capture_output=True, text=True,
                           cwd=ROOT)
     assert proc.returncode == 0 and "M = 4 workers" in proc.stdout and "implicit momentum" in proc.stdout
+
+
+def test_the_advice_claim_fails_where_the_advice_and_the_oracle_both_never_reach_the_target():
+    from reports.experiments import step_rules as study
+    from reports.harness.store import Result
+    from reports.registry import Tolerance
+
+    def case(advised, oracle):
+        return {"advice": {"strategy": "first_order+staleness_aware",
+                           "advised": {"median": advised, "low": advised, "high": advised}},
+                "oracle": {"median": oracle}}
+    censored = Result(summary={"cases": {"M=4": case(100, 100), "M=8": case(None, None)}})   # JSON keeps inf as null
+    verdict = study._advised(censored, Tolerance(2.0, "ratio", "the claim's bar"))
+    assert verdict.passed is False and math.isnan(verdict.values["worst_ratio"])

@@ -232,9 +232,10 @@ def _advised(result: Result, tol: Tolerance, key: str = "advised") -> Verdict:
             f"{_n(c['advice'][key]['median']):.0f} [{_n(c['advice'][key]['low']):.0f}, "
             f"{_n(c['advice'][key]['high']):.0f}] updates against the oracle's {_n(c['oracle']['median']):.0f} "
             f"(x{ratios[label]:.2f})" for label, c in cases.items()]
-    return Verdict(max(ratios.values()) <= tol.value, f"the advised controller within x{tol.value:g} of the per-M "
-                   "oracle's median updates at every case, on fresh queues and noise", "; ".join(rows),
-                   {f"{label},ratio": r for label, r in ratios.items()} | {"worst_ratio": max(ratios.values())})
+    worst = max(ratios.values(), key=lambda r: math.inf if math.isnan(r) else r)   # NaN (both censored) is worst
+    return Verdict(all(r <= tol.value for r in ratios.values()), f"the advised controller within x{tol.value:g} of "
+                   "the per-M oracle's median updates at every case, on fresh queues and noise", "; ".join(rows),
+                   {f"{label},ratio": r for label, r in ratios.items()} | {"worst_ratio": worst})
 
 
 def _advised_name(advice: dict) -> str:
