@@ -84,6 +84,53 @@ def matched_contrast(ev: Evidence, lr_grid, mu_high: float, mu_low: float = 0.0,
     return out
 
 
+def log_time_at(log_times: np.ndarray, log_steps: np.ndarray, x: float) -> float:
+    """log T at log step x between grid steps: the quadratic through the three grid steps nearest x where it is
+    convex (the shape of a time to target around its best step), else the line between the two grid steps around x;
+    NaN outside the grid."""
+    if not log_steps.min() - 1e-9 <= x <= log_steps.max() + 1e-9 or log_steps.size < 3:
+        return math.nan
+    near = np.argsort(np.abs(log_steps - x), kind="stable")[:3]
+    curve = np.polyfit(log_steps[near], log_times[near], 2)
+    if curve[0] > 0 and np.all(np.isfinite(curve)):
+        return float(np.polyval(curve, x))
+    order = np.argsort(log_steps)
+    return float(np.interp(x, log_steps[order], log_times[order]))
+
+
+def matched_profile(ev: Evidence, lr_grid, anchor: float = 0.0, t: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    """(M, mu, seed): log T(mu_L) along the line of constant effective step alpha / (1 - mu_L) through the best step
+    of mu_L = anchor (the vertex, in log alpha, of the seed set's mean log T at that momentum: a smooth optimum, not
+    a grid point), each point interpolated between grid steps (log_time_at); and that step per M. Every momentum is
+    read at the same effective step, wherever the grid's steps lie."""
+    log_lr = np.log(np.asarray(lr_grid, dtype=float))
+    capped = np.log(np.minimum(ev.times, ev.caps()[..., 0, :])[t])   # (M, mu, step, S)
+    a = list(ev.mu_grid).index(anchor)
+    out = np.full((capped.shape[0], capped.shape[1], capped.shape[3]), np.nan)
+    steps = np.empty(capped.shape[0])
+    for j in range(capped.shape[0]):
+        x0 = vertex(log_lr, capped[j, a].mean(axis=-1), window=1)
+        steps[j] = math.exp(x0)
+        for i, mu in enumerate(ev.mu_grid):
+            x = x0 + math.log((1 - mu) / (1 - anchor))
+            for s in range(capped.shape[3]):
+                out[j, i, s] = log_time_at(capped[j, i, :, s], log_lr, x)
+    return out, steps
+
+
+def matched_best_momentum(ev: Evidence, lr_grid, t: int = -1) -> np.ndarray:
+    """(M, seed): the best momentum at matched effective step: the vertex of log T(mu_L) along matched_profile's
+    line (the momenta whose step falls outside the grid left out)."""
+    profile, _ = matched_profile(ev, lr_grid, t=t)
+    mu = np.asarray(ev.mu_grid, dtype=float)
+    out = np.full((profile.shape[0], profile.shape[2]), np.nan)
+    for j, s in np.ndindex(out.shape):
+        inside = np.isfinite(profile[j, :, s])
+        if inside.sum() >= 3:
+            out[j, s] = vertex(mu[inside], profile[j, inside, s])
+    return out
+
+
 def slope_per_doubling(workers, values: np.ndarray) -> np.ndarray:
     """Least-squares slope of values (M, seed) against log2 M, per seed."""
     x = np.log2(np.asarray(workers, dtype=float))

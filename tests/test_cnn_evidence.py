@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from cnn_experiments import paired, sweep
+from cnn_experiments.analysis import Evidence
 from reports.experiments import cnn_momentum as X
 from reports.experiments.cnn_momentum import evidence as E
 from reports.experiments.cnn_momentum import sizing
@@ -20,13 +21,13 @@ PAPER_PENALTY = {1: 1, 2: 1, 4: 2, 8: 2, 16: 3}
 FLAT = dict.fromkeys(WORKERS, 0.45)
 
 
-def landscape(best_mu, penalty, workers, n_seeds, noise, seed, curvature=1.9, mu_grid=MU):
+def landscape(best_mu, penalty, workers, n_seeds, noise, seed, curvature=1.9, mu_grid=MU, lr_grid=LR):
     """times (2 targets, M, mu, lr, seed): log T = log(300 penalty(M)) + curvature (mu - mu*(M))^2 + (log10 alpha -
     log10 alpha*)^2 with alpha* = 0.03 (1 - mu) / M^0.5, plus per-seed and per-run noise; censored at 2.5 x the
     seed's best."""
     rng = np.random.default_rng(seed)
-    mu, lr = np.asarray(mu_grid)[:, None], np.log10(np.asarray(LR))[None, :]
-    times = np.empty((2, len(workers), len(mu_grid), len(LR), n_seeds))
+    mu, lr = np.asarray(mu_grid)[:, None], np.log10(np.asarray(lr_grid))[None, :]
+    times = np.empty((2, len(workers), len(mu_grid), len(lr_grid), n_seeds))
     for j, m in enumerate(workers):
         for s in range(n_seeds):
             star = np.log10(0.03 * (1 - mu) / m ** 0.5)
@@ -74,6 +75,31 @@ def test_the_smooth_best_momentum_sits_between_grid_points():
     assert paired.vertex(mu, 2 * (mu - 0.1) ** 2) == pytest.approx(0.1)
     assert paired.vertex(mu, -mu) == 0.9          # a minimum at the grid's edge stays there
     assert paired.vertex(mu, np.zeros(8)) == 0.9  # flat: ties go to the larger momentum
+
+
+def test_the_best_momentum_at_matched_step_does_not_depend_on_the_grids_phase():
+    """On a landscape where momenta trade one for one at equal alpha / (1 - mu_L) (besides a bowl around mu*(M)),
+    the best momentum read at matched effective step is mu*(M) whichever half-decade phase the step grid has; the
+    vertex over tuned steps moves with the phase."""
+    matched, tuned = [], []
+    for shift in (1.0, 10 ** 0.25):
+        grid = tuple(a * shift for a in LR)
+        times, caps = landscape(PAPER_LIKE, PAPER_PENALTY, WORKERS, 2, 0.0, 0, lr_grid=grid)
+        ev = Evidence(times, WORKERS, MU, caps)
+        matched.append(paired.matched_best_momentum(ev, grid)[:, 0])
+        tuned.append(paired.best_momentum(ev)[-1, :, 0])
+    for best in matched:
+        assert best == pytest.approx(list(PAPER_LIKE.values()), abs=0.005)
+    assert np.max(np.abs(tuned[0] - tuned[1])) > 0.03
+
+
+def test_between_grid_steps_log_time_follows_the_convex_bowl_or_the_line():
+    steps = np.log(np.array([0.01, 0.03, 0.1, 0.3]))
+    bowl = (steps - math.log(0.05)) ** 2
+    assert paired.log_time_at(bowl, steps, math.log(0.05)) == pytest.approx(0.0, abs=1e-9)   # below every grid value
+    censored = np.array([5.0, 5.0, 1.0, 0.0])            # not convex near x: the line between the grid steps
+    assert paired.log_time_at(censored, steps, math.log(0.03) / 2 + math.log(0.1) / 2) == pytest.approx(3.0)
+    assert math.isnan(paired.log_time_at(bowl, steps, math.log(1.0)))   # outside the grid
 
 
 def test_the_crossing_is_interpolated_between_evaluations():
@@ -137,6 +163,17 @@ def test_warm_start_with_a_penalty_fails_fig5_and_close_targets_are_not_run():
     close = synthetic()
     close.summary["warm"]["targets"] = [0.5, 0.49]   # 0.01 apart, 3 SEs would be 0.042
     assert claim("cnn-warm-start").verdict(close).passed is None
+
+
+def test_fig5_is_shown_across_targets_and_decided_at_its_own():
+    """The trace over targets (early to late) is reported beside the decision; a penalty there alone decides
+    nothing."""
+    result, late = synthetic(), synthetic(warm_penalty=1.6)
+    result.arrays["warmtrace_times_decision"] = late.arrays["warm_times_decision"]
+    result.summary["warm"] |= {"trace_updates": [100, 200], "trace_targets": [0.6, 0.5]}
+    verdict = claim("cnn-warm-start").verdict(result)
+    assert verdict.passed and "Across targets" in verdict.measured
+    assert verdict.values["trace,200,M=8"] == pytest.approx(1.6, rel=0.2)
 
 
 def test_a_probe_away_from_one_minus_one_over_m_fails():

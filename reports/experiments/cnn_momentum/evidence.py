@@ -26,6 +26,16 @@ def warm(result: Result, which: str) -> Evidence:
                     result.arrays[f"warm_caps_{which}"])
 
 
+def warm_trace(result: Result, which: str) -> Evidence | None:
+    """Fig. 5 across targets (summary warm.trace_updates after the warm-up): times (targets, M, mu_L, alpha, seed);
+    None where the Result has no trace."""
+    w = result.summary["warm"]
+    if f"warmtrace_times_{which}" not in result.arrays:
+        return None
+    return Evidence(result.arrays[f"warmtrace_times_{which}"], tuple(w["workers"]), tuple(w["mu_grid"]),
+                    result.arrays[f"warm_caps_{which}"])
+
+
 def probes(result: Result, which: str) -> list[dict]:
     return sorted(result.summary["probes"][which], key=lambda p: p["n_workers"])
 

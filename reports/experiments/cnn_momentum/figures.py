@@ -26,9 +26,13 @@ def lead(result: Result):
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     for which in E.sets_present(result):
         ev = E.grid(result, which)
-        best = S.best_momentum(ev)
+        best = S.matched_best(ev, tuple(result.summary["lr_grid"]))
         _interval_plot(left, ev.workers, [best[m] for m in ev.workers],
-                       f"ours, {which} seeds (n = {ev.n_seeds}), 95% t interval", STYLE[which])
+                       f"ours at matched effective step, {which} seeds (n = {ev.n_seeds}), 95% t interval",
+                       STYLE[which])
+        vertex = S.best_momentum(ev)
+        left.plot(np.asarray(ev.workers) * STYLE[which][1], [vertex[m][0] for m in ev.workers], ".", color="gray",
+                  label=f"ours, vertex over tuned steps ({which}; depends on the grid's phase)")
         probes = E.probes(result, which)
         ms = np.array([p["n_workers"] for p in probes])
         right.errorbar(ms * STYLE[which][1], [p["mu"] for p in probes], yerr=[2 * p["mu_se"] for p in probes],
@@ -39,7 +43,7 @@ def lead(result: Result):
         left.plot(list(table), list(table.values()), fmt, label=label)
     ms = range(1, max(result.summary["workers"]) + 1)
     right.plot(ms, [predictions.implicit_momentum(m) for m in ms], "-", color="gray", label="1 - 1/M (Theorem 5)")
-    left.set(xscale="log", xlabel="workers M", ylabel=r"best explicit momentum $\mu_L$ (vertex of log T)",
+    left.set(xscale="log", xlabel="workers M", ylabel=r"best explicit momentum $\mu_L$",
              title=f"Best momentum vs M (target {result.summary['targets'][-1]:.3f})")
     right.set(xscale="log", xlabel="workers M", ylabel="measured total momentum",
               title="Momentum measured on the CNN")
@@ -68,7 +72,17 @@ def penalties(result: Result):
 
 def warm(result: Result):
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5.8, 3.9))
+    fig, (ax, across) = plt.subplots(1, 2, figsize=(11, 3.9))
+    trace = E.warm_trace(result, "decision")
+    if trace is not None:
+        at = result.summary["warm"]["trace_updates"]
+        for m in trace.workers[1:]:
+            across.plot(at, [S.geometric(S.penalty(trace, m, t=k))[0] for k in range(len(at))], "o-",
+                        label=f"M = {m} (decision seeds)")
+        across.axhline(1.2, color="gray", ls=":", lw=0.8)
+        across.set(xlabel="target: the best M = 1 loss this many updates after the warm-up", yscale="log",
+                   ylabel="penalty (tuned momentum)", title="Across targets (shown, not deciding)")
+        across.legend(fontsize=6)
     cold = E.cold_as_warm(result)
     for which in E.sets_present(result):
         for label, res, fmt in (("warm start", result, "o-"), ("cold start", cold, "s--")):

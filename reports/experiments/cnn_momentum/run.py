@@ -148,6 +148,9 @@ def run(config: Config, checkpoint=None, progress: bool = True) -> Result:
     return run_chunks(config, plan, compute, assemble, checkpoint, progress)
 
 
+WARM_TRACE_SHARES = (0.05, 0.1, 0.2, 1 / 3, 0.5, 2 / 3)   # of the continuation's budget: early to late targets
+
+
 def _set_arrays(config: Config, chunks: dict, tg: tuple, which: str) -> dict:
     seeds = seeds_of(config, which)
     grid = {(m, s): chunks[f"M{m}-seed{s}"] for m in config.workers for s in seeds}
@@ -157,8 +160,18 @@ def _set_arrays(config: Config, chunks: dict, tg: tuple, which: str) -> dict:
     warm_tg = warm_targets(config, chunks)
     warm_times, warm_caps = sweep.tabulate(warm, warm_tg, config.warm_workers, config.warm_mu_grid,
                                            config.warm_lr_grid, seeds)
+    trace, _ = sweep.tabulate(warm, warm_trace(config, chunks)[1], config.warm_workers, config.warm_mu_grid,
+                              config.warm_lr_grid, seeds)
     return {f"times_{which}": times, f"caps_{which}": caps, f"warm_times_{which}": warm_times,
-            f"warm_caps_{which}": warm_caps}
+            f"warm_caps_{which}": warm_caps, f"warmtrace_times_{which}": trace}
+
+
+def warm_trace(config: Config, chunks: dict) -> tuple[list[int], tuple[float, ...]]:
+    """Fig. 5 across targets (shown, not deciding): the updates after the warm-up at WARM_TRACE_SHARES of the
+    continuation's budget, and the targets there (the best M = 1 continuation's mean loss, as the deciding one)."""
+    every = eval_every(config, 1)
+    at = sorted({max(every, round(share * config.warm_budget / every) * every) for share in WARM_TRACE_SHARES})
+    return at, sweep.targets_at(_warm_sync_runs(config, chunks), at, every, config.warm_budget)
 
 
 def _warm_sync_runs(config: Config, chunks: dict) -> list[dict]:
@@ -199,7 +212,9 @@ def assemble(config: Config, chunks: dict, provenance: dict) -> Result:
                         "mu_grid": list(config.warm_mu_grid), "lr_grid": list(config.warm_lr_grid),
                         "warm_updates": config.warm_updates, "budget": config.warm_budget,
                         "warmup": chunks[f"warm-seed{first[0]}"]["warmup"],
-                        "eval_se": float(np.mean([chunks[f"warm-seed{s}"]["eval_se"] for s in first]))}
+                        "eval_se": float(np.mean([chunks[f"warm-seed{s}"]["eval_se"] for s in first])),
+                        "trace_updates": warm_trace(config, chunks)[0],
+                        "trace_targets": list(warm_trace(config, chunks)[1])}
                | warm_separation(config, chunks),
                "probes": {which: chunks[f"probe-{which}"]["probes"] for which in SETS if seeds_of(config, which)},
                "diverged": _diverged(config, chunks), "dataset": config.dataset,

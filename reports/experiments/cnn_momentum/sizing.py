@@ -23,7 +23,7 @@ def _t(x):
     return paired.t_interval(x)
 
 
-def _parts(claim_id: str, ev) -> list[tuple[np.ndarray, float, object]]:
+def _parts(claim_id: str, ev, lr_grid) -> list[tuple[np.ndarray, float, object]]:
     """(per-seed statistic, the paper's effect on its scale, rule(sample) -> bool) for each part of the claim."""
     span = math.log2(max(ev.workers) / min(ev.workers))
     if claim_id == "cnn-best-momentum-falls":
@@ -32,7 +32,7 @@ def _parts(claim_id: str, ev) -> list[tuple[np.ndarray, float, object]]:
         x = S.log_ratio(ev, "fixed_0.9", "non_negative", C.AT)
         return [(x, math.log(16 / 6), lambda x: _t(x)[1] > 0 and math.exp(_t(x)[0]) >= C.FIG4_FIXED)]
     if claim_id == "cnn-negative-momentum":
-        best = paired.best_momentum(ev)[S.LAST, list(ev.workers).index(C.AT)]
+        best = paired.matched_best_momentum(ev, lr_grid)[list(ev.workers).index(C.AT)]
         ratio = S.log_ratio(ev, "non_negative", "any_sign", C.AT)
         return [(best, S.PAPER_FIG8_CHOSEN[16], lambda x: _t(x)[2] < 0),
                 (ratio, math.log(2), lambda x: _t(x)[1] > 0 and math.exp(_t(x)[0]) >= C.FIG8_NEGATIVE)]
@@ -41,7 +41,7 @@ def _parts(claim_id: str, ev) -> list[tuple[np.ndarray, float, object]]:
                  lambda x, bar=bar: math.exp(_t(x)[0]) <= bar) for m, bar in C.SMALL.items() if m in ev.workers]
     if claim_id == "cnn-momentum-magnitude":
         paper = S.PAPER_FIG3_CIFAR[8] - (S.PAPER_FIG3_CIFAR[1] - predictions.implicit_momentum(8))
-        return [(S.gap(ev), paper, lambda x: _t(x)[1] > 0 and _t(x)[0] >= 0.225)]
+        return [(S.matched_gap(ev, lr_grid), paper, lambda x: _t(x)[1] > 0 and _t(x)[0] >= 0.225)]
     if claim_id == "cnn-warm-start":
         return [(S.penalty(ev, m), math.log(S.PAPER_FIG5_WARM[m]), lambda x: math.exp(_t(x)[0]) <= C.WARM)
                 for m in ev.workers if m > 1]
@@ -58,7 +58,7 @@ def design_power(result: Result, claim_id: str, n: int, which: str = "decision",
     first `pilot` seeds, or all): the product over the claim's parts (taken as independent)."""
     ev = _evidence_of(result, claim_id, which, pilot)
     out = 1.0
-    for x, effect, rule in _parts(claim_id, ev):
+    for x, effect, rule in _parts(claim_id, ev, tuple(result.summary["lr_grid"])):
         sd = float(np.std(x, ddof=1)) if np.all(np.isfinite(x)) and x.size > 1 else math.inf
         out *= paired.power(rule, effect, sd, n) if math.isfinite(sd) else 0.0
     return out

@@ -47,13 +47,31 @@ def matched_slope(ev: Evidence, lr_grid, mu_high: float, t: int = LAST) -> tuple
     return slope, paired.t_interval(slope)
 
 
-def by_phase(ev: Evidence, statistic) -> dict:
-    """statistic(evidence) on the whole step grid and on each of its two decade phases (every other half-decade):
-    how much a vertex statistic depends on which steps the grid holds."""
+def by_phase(ev: Evidence, statistic, lr_grid=None) -> dict:
+    """statistic(evidence) (statistic(evidence, steps) when lr_grid is given) on the whole step grid and on each of
+    its two decade phases (every other half-decade): how much a statistic depends on which steps the grid holds."""
     n = ev.times.shape[3]
-    return {name: statistic(ev.with_times(ev.times[:, :, :, steps]))
-            for name, steps in (("all steps", list(range(n))), ("phase A", list(range(0, n, 2))),
-                                ("phase B", list(range(1, n, 2))))}
+    out = {}
+    for name, steps in (("all steps", list(range(n))), ("phase A", list(range(0, n, 2))),
+                        ("phase B", list(range(1, n, 2)))):
+        sub = ev.with_times(ev.times[:, :, :, steps])
+        out[name] = statistic(sub) if lr_grid is None else statistic(sub, [lr_grid[k] for k in steps])
+    return out
+
+
+def matched_best(ev: Evidence, lr_grid, t: int = LAST) -> dict:
+    """Per M: the mean over seeds of the best momentum at matched effective step (paired.matched_best_momentum)
+    with its t interval."""
+    best = paired.matched_best_momentum(ev, lr_grid, t)
+    return {m: paired.t_interval(best[j]) for j, m in enumerate(ev.workers)}
+
+
+def matched_gap(ev: Evidence, lr_grid, t: int = LAST) -> np.ndarray:
+    """gap() on the best momentum at matched effective step."""
+    best = paired.matched_best_momentum(ev, lr_grid, t)
+    top = max(ev.workers)
+    return best[list(ev.workers).index(top)] - (best[list(ev.workers).index(1)] -
+                                                predictions.implicit_momentum(top))
 
 
 def vertex_fall_by_phase(ev: Evidence, t: int = LAST) -> dict:
