@@ -28,7 +28,6 @@ from reports.harness.checkpoint import progress
 from reports.harness.paths import MATHJAX
 from reports.harness.store import Store
 from reports.harness.provenance import git_state
-from reports.power import RANDOM_KINDS
 from reports.power import read as read_power
 from reports.paper_values import paper_value
 from reports.render import power_text, render  # noqa: F401  (power_text: read here by the tests)
@@ -40,8 +39,6 @@ from sim import cli
 # is self-contained (about 1.5 MB of the package's 54 MB)
 MATHJAX_PARTS = ("MathJax.js", "config/TeX-AMS_CHTML-full.js", "config/Safe.js", "extensions", "jax/output/CommonHTML",
                  "jax/input/TeX", "jax/element", "fonts/HTML-CSS/TeX/woff", "localization/en")
-PART_OF = {"symbolic": "theory", "quadratic": "quadratic", "monte_carlo": "monte-carlo", "cnn": "cnn",
-           "real_async": "real-asynchrony", "laws": "beyond", "compensation": "beyond"}
 NOTEBOOKS = ("theory", "monte_carlo", "cnn", "real_async", "beyond")
 
 
@@ -58,15 +55,15 @@ def evaluate(profile: str, results: Path) -> tuple[list[dict], dict, list[str]]:
     records = []
     for claim in claims():
         result, source = loaded[claim.experiment]
-        random = exps[claim.experiment].kind in RANDOM_KINDS
+        random = exps[claim.experiment].seeded
         record = {"id": claim.id, "aliases": list(claim.aliases), "paper_ref": claim.paper_ref,
-                  "statement": claim.statement, "kind": claim.kind, "role": claim.role, "evidence_kind": claim.evidence,
+                  "statement": claim.statement, "role": claim.role, "method": claim.method,
                   "expect": claim.expect,
                   **judge(claim, result),
                   "tolerance": claim.tolerance.text(), "why": claim.tolerance.why, "evidence": None,
                   "power": (power.get(claim.id, {"seeds": 0, "note": "no power study in this results folder: run "
                                                  "`python -m reports.power`"}) if random else None),
-                  "figure": claim.figure, "part": PART_OF[exps[claim.experiment].kind],
+                  "figure": claim.figure, "part": exps[claim.experiment].part,
                   "paper_value": paper_value(claim.id), "meaning": claim.meaning}
         exp = exps[claim.experiment]
         if result is None and profile in exp.committed:
@@ -75,13 +72,13 @@ def evaluate(profile: str, results: Path) -> tuple[list[dict], dict, list[str]]:
                                   "missing chunks")
         elif result is None and exp.resumable:
             exp, folders = exps[claim.experiment], (results, EVIDENCE)
-            partial = [progress(Store(f).chunks_folder(exp.kind, claim.experiment, cfgs[claim.experiment],
+            partial = [progress(Store(f).chunks_folder(exp.method, claim.experiment, cfgs[claim.experiment],
                                                        exp.store_version(cfgs[claim.experiment]))) for f in folders]
             partial = next((p for p in partial if p is not None), None)
             if partial is not None:
                 record["measured"] = (f"not run: {partial[0]} of {partial[1]} chunks stored; rerun "
                                       "`python -m reports.run` (with --deadline SECONDS where time is limited)")
-        if profile in exp.committed and claim.evidence == "cnn":
+        if profile in exp.committed and claim.method == "cnn":
             record["preregistration"] = preregistration(claim, None if result is None else result.provenance)
         if result is not None:
             prov = result.provenance

@@ -306,7 +306,7 @@ def _check(args) -> None:
 def status_line(name: str, exp: Experiment, config, root: Path = EVIDENCE) -> tuple[str, int]:
     """`name: k of n chunks committed` and the damaged ones (a complete set that cannot be assembled included)."""
     stored, total, damaged = status(exp, config, root)
-    if stored == total and not damaged and exp.kind != "power":
+    if stored == total and not damaged and exp.method != "power":
         from reports.common import load_committed
         result, why = load_committed(exp, config, root)
         if result is None:

@@ -75,7 +75,7 @@ def read_plan(results: Path, profile: str) -> tuple[dict, list[str]]:
 
 def committed_folder(exp, config, root: Path = EVIDENCE) -> Path:
     """Where an experiment's committed chunks for this config live."""
-    return evidence.folder(root, exp.kind, exp.name, config, exp.chunked.key_version(), exp.chunked.seed_fields)
+    return evidence.folder(root, exp.method, exp.name, config, exp.chunked.key_version(), exp.chunked.seed_fields)
 
 
 def load_committed(exp, config, root: Path = EVIDENCE):
@@ -96,10 +96,10 @@ def load_one(exp, profile: str, config, results: Path, use_evidence: bool = True
     if profile in exp.committed:
         result, _ = load_committed(exp, config) if use_evidence else (None, "")
         return result, "committed" if result is not None else None
-    result = Store(results).load(exp.kind, exp.name, config, exp.store_version(config))
+    result = Store(results).load(exp.method, exp.name, config, exp.store_version(config))
     source = "local"
     if result is None and use_evidence:
-        result = Store(EVIDENCE).load(exp.kind, exp.name, config, exp.store_version(config))
+        result = Store(EVIDENCE).load(exp.method, exp.name, config, exp.store_version(config))
         source = "evidence"
     return result, source if result is not None else None
 

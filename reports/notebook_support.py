@@ -23,8 +23,7 @@ def load_result(name: str):
 
 
 def part_of(name: str) -> str:
-    from reports.build import PART_OF
-    return PART_OF[experiments()[name].kind]
+    return experiments()[name].part
 
 
 def show_figures(name: str) -> None:
@@ -47,7 +46,7 @@ def show_part(part: str) -> None:
         show_figures(name)
         for claim in [c for c in claims() if c.experiment == name]:
             record = judge(claim, loaded[name][0])
-            sentence = opening({**record, "id": claim.id, "role": claim.role, "evidence_kind": claim.evidence,
+            sentence = opening({**record, "id": claim.id, "role": claim.role, "method": claim.method,
                                 "meaning": claim.meaning, "power": None})
             print(f"\n{claim.id} [{record['status']}] {sentence}\n  check: {record['expected']}\n  measured: "
                   f"{(record['measured'] or '')[:600]}")

@@ -30,7 +30,6 @@ from reports.registry import Chunked, Claim, Experiment, experiments, judge
 from sim.cli import Parser, path_arg
 from sim import cli
 
-RANDOM_KINDS = ("monte_carlo", "cnn", "real_async", "laws", "compensation")
 TARGET_PASS, TARGET_CONTROL = 0.95, 0.05
 MAX_SEEDS = 1000
 COMMITTED_PROFILE = "quick"   # its power re-runs are committed evidence (reports/evidence/power/)
@@ -48,8 +47,8 @@ def seeds(n: int) -> list[int]:
 def _compute(name: str, config, results: str) -> str:
     exp = experiments()[name]
     store = Store(results)
-    if store.load(exp.kind, name, config, exp.store_version(config)) is None:
-        store.save(exp.kind, name, config, timed(exp.run, config), exp.store_version(config))
+    if store.load(exp.method, name, config, exp.store_version(config)) is None:
+        store.save(exp.method, name, config, timed(exp.run, config), exp.store_version(config))
     return name
 
 
@@ -104,7 +103,7 @@ def study(profile: str, results: Path, n_seeds: int | None = None, only: list[st
     store = Store(results)
     store.check_writable()
     say = (lambda text: None) if quiet else (lambda text: print(text, flush=True))
-    exps = {n: e for n, e in experiments().items() if e.kind in RANDOM_KINDS and (only is None or n in only)}
+    exps = {n: e for n, e in experiments().items() if e.seeded and (only is None or n in only)}
     todo, plan, committed = [], {}, {}
     for name, exp in exps.items():
         count = n_seeds if n_seeds is not None else exp.power_seeds
@@ -113,7 +112,7 @@ def study(profile: str, results: Path, n_seeds: int | None = None, only: list[st
             say(f"power: {name}: {len(records)} committed re-runs (reports/evidence/power/)")
         elif count and profile not in exp.needs_gpu and hasattr(cfgs[name], "seed"):
             plan[name] = [replace(cfgs[name], seed=s) for s in seeds(count)]
-            todo += [(name, c) for c in plan[name] if store.load(exp.kind, name, c, exp.store_version(c)) is None]
+            todo += [(name, c) for c in plan[name] if store.load(exp.method, name, c, exp.store_version(c)) is None]
     say(f"power: {sum(map(len, plan.values()))} runs over {len(plan)} experiments, {len(todo)} to compute "
         f"({jobs} processes)")
     start = time.time()
@@ -145,7 +144,7 @@ def study(profile: str, results: Path, n_seeds: int | None = None, only: list[st
                                            record["control_pass_rate"] <= TARGET_CONTROL}
                     out[claim.id] = record | {"config": as_dict(cfgs[name])}
             continue
-        stored = [store.load(exp.kind, name, c, exp.store_version(c)) for c in plan[name]]
+        stored = [store.load(exp.method, name, c, exp.store_version(c)) for c in plan[name]]
         for claim in exp.claims:
             out[claim.id] = rates(claim, [record_of(claim, r) for r in stored]) | {"config": as_dict(cfgs[name])}
     doc = {"profile": profile, "target": {"pass_rate": TARGET_PASS, "control_pass_rate": TARGET_CONTROL},
@@ -177,7 +176,7 @@ def committed_power(exp: Experiment) -> Experiment:
 
     chunked = Chunked(plan=plan, first=lambda config: [], compute=compute, numbers=numbers, version=exp.version,
                       assemble=lambda config, chunks, provenance: None)
-    return replace(exp, name=f"{exp.name}-power", kind="power", committed=(COMMITTED_PROFILE,), chunked=chunked)
+    return replace(exp, name=f"{exp.name}-power", method="power", committed=(COMMITTED_PROFILE,), chunked=chunked)
 
 
 def committed_records(exp: Experiment, profile: str, config) -> list[dict] | None:

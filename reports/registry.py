@@ -31,13 +31,9 @@ EXPERIMENT_MODULES = (
     "reports.experiments.step_rules",
     "reports.experiments.real_step_rules",
 )
-KINDS = ("symbolic", "quadratic", "monte_carlo", "cnn", "real_async", "laws", "compensation", "finding",
-         "extension")
-ROLES = ("paper", "finding", "extension")   # what a claim is for
-EVIDENCE = ("symbolic", "quadratic", "monte_carlo", "cnn", "real_async")   # what decides it
-EVIDENCE_OF = {"symbolic": "symbolic", "quadratic": "quadratic", "monte_carlo": "monte_carlo", "cnn": "cnn",
-               "real_async": "real_async", "laws": "monte_carlo", "compensation": "monte_carlo"}
-EXPERIMENT_KINDS = ("symbolic", "quadratic", "monte_carlo", "cnn", "real_async", "laws", "compensation")
+ROLES = ("paper", "finding", "extension")   # what a claim is for: from its id's prefix (role_of)
+METHODS = ("symbolic", "quadratic", "monte_carlo", "cnn", "real_async")   # how an experiment decides its claims
+PARTS = ("theory", "quadratic", "monte-carlo", "cnn", "real-asynchrony", "beyond")   # the report's sections
 PROFILES = ("quick", "full")
 STATUSES = ("pass", "fail", "cannot_fail", "not_run")
 UNITS = ("exact", "standard errors", "absolute", "relative", "ratio", "grid steps", "count")
@@ -75,15 +71,14 @@ class Control:
     """The same check on evidence from a deliberately wrong model (`model` says which); it must fail."""
     name: str
     model: str
-    evidence: Callable[[Any], Any]  # stored Result -> the Result the wrong model gives (pure)
+    wrong_result: Callable[[Any], Any]  # stored Result -> the Result the wrong model gives (pure)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Claim:
-    id: str
+    id: str                   # its prefix gives the role: finding-, extension-, else the paper's
     paper_ref: str
     statement: str
-    kind: str
     check: Callable[[Any, Tolerance], Verdict]
     tolerance: Tolerance
     controls: tuple
@@ -93,7 +88,7 @@ class Claim:
     expect: str = "pass"      # "pass": the suite expects it to pass at the quick profile (a failure is a regression:
     #                           tests and `reports.build`'s exit status); "result": either verdict is a finding
     role: str = ""            # paper / finding / extension (from the id), filled in by claims()
-    evidence: str = ""        # symbolic / quadratic / monte_carlo / cnn / real_async (from the experiment)
+    method: str = ""          # symbolic / quadratic / monte_carlo / cnn / real_async (from the experiment)
     meaning: str = ""         # what a fail means where the role alone does not say (the report's verdict reads it)
     power: Callable | None = None  # (result, tolerance) -> power record from the check's sampling distribution,
     #                               for claims whose experiment is too costly to re-run on many seeds
@@ -128,7 +123,8 @@ class Chunked:
 @dataclass(frozen=True)
 class Experiment:
     name: str
-    kind: str
+    method: str               # METHODS: how its claims are decided (also the folder its results are stored in)
+    part: str                 # PARTS: the report's section its claims appear in
     version: int              # bump when this experiment's stored output changes
     config: type              # the frozen Config dataclass
     profiles: dict            # exactly {"quick": Config, "full": Config}
@@ -140,6 +136,7 @@ class Experiment:
     deterministic: bool = True
     slow: bool = False        # its smoke run takes more than a few seconds (tests marked slow)
     uses_model: bool = True   # its results depend on sim's model: sim.MODEL_VERSION is part of its key
+    seeded: bool = False      # its result depends on a random seed (its claims get a power record)
     power_seeds: int = 0      # re-runs on independent seeds for the power study (reports.power); 0: too costly
     preflight: Callable | None = None  # config -> None, raises DatasetError: checked before anything is written
     resumable: bool = False   # run(config, checkpoint) stores chunks as they finish (reports.harness.checkpoint)
@@ -190,7 +187,7 @@ def role_of(claim_id: str) -> str:
 
 def claims() -> list[Claim]:
     """Every claim, in report order, with its experiment, role and evidence filled in."""
-    out = [replace(claim, experiment=name, role=role_of(claim.id), evidence=EVIDENCE_OF[exp.kind])
+    out = [replace(claim, experiment=name, role=role_of(claim.id), method=exp.method)
            for name, exp in experiments().items() for claim in exp.claims]
     ids = [i for c in out for i in (c.id, *c.aliases)]
     duplicated = {i for i in ids if ids.count(i) > 1}
@@ -231,7 +228,7 @@ def judge(claim: Claim, result) -> dict:
     controls = []
     for control in claim.controls:
         try:
-            wrong = control.evidence(result)
+            wrong = control.wrong_result(result)
         except Exception as exc:  # noqa: BLE001  the wrong model's evidence is missing: the control did not run
             controls.append({"name": control.name, "model": control.model, "status": "not_run",
                              "measured": f"no evidence for this control: {type(exc).__name__}: {exc}"})
@@ -291,8 +288,10 @@ def max_abs_z(mean, se, reference, exact_tol: float = 1e-9) -> float:
 def validate_experiment(exp: Experiment) -> None:
     """The static protocol every experiment follows; raises ValueError naming what is missing."""
     where = f"experiment {exp.name!r}"
-    if exp.kind not in EXPERIMENT_KINDS:
-        raise ValueError(f"{where}: kind {exp.kind!r} is not one of {EXPERIMENT_KINDS}")
+    if exp.method not in METHODS:
+        raise ValueError(f"{where}: method {exp.method!r} is not one of {METHODS}")
+    if exp.part not in PARTS:
+        raise ValueError(f"{where}: part {exp.part!r} is not one of {PARTS}")
     if set(exp.profiles) != set(PROFILES):
         raise ValueError(f"{where}: profiles must be exactly {PROFILES}, got {sorted(exp.profiles)}")
     for name, config in [*exp.profiles.items(), ("smoke", exp.smoke)]:
@@ -306,19 +305,10 @@ def validate_experiment(exp: Experiment) -> None:
     if exp.committed and (exp.chunked is None or not exp.resumable):
         raise ValueError(f"{where}: committed evidence needs a Chunked declaration and resumable=True")
     for claim in exp.claims:
-        if claim.kind not in KINDS:
-            raise ValueError(f"{where}: claim {claim.id!r} has kind {claim.kind!r}, not one of {KINDS}")
         if not isinstance(claim.tolerance, Tolerance):
             raise ValueError(f"{where}: claim {claim.id!r} has no Tolerance")
         if not claim.controls or not all(isinstance(c, Control) for c in claim.controls):
             raise ValueError(f"{where}: claim {claim.id!r} names no negative control")
-        if claim.kind == "finding" and not claim.id.startswith("finding-"):
-            raise ValueError(f"{where}: finding {claim.id!r} must have an id starting with 'finding-'")
-        if claim.kind == "extension" and not claim.id.startswith("extension-"):
-            raise ValueError(f"{where}: extension {claim.id!r} must have an id starting with 'extension-'")
-        for prefix in ("finding", "extension"):
-            if claim.id.startswith(f"{prefix}-") and claim.kind != prefix:
-                raise ValueError(f"{where}: claim {claim.id!r} must have kind {prefix!r} (its id says so)")
         if claim.expect not in ("pass", "result"):
             raise ValueError(f"{where}: claim {claim.id!r} has expect {claim.expect!r}, not pass or result")
         if not (claim.id and claim.paper_ref and claim.statement):

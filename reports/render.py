@@ -6,18 +6,20 @@ from datetime import datetime, timezone
 
 from reports.power import sample_unit, standing
 from reports.verdict import opening, part_sentence, regime_reading
+from reports import registry
 from reports.registry import STATUSES
 
-PARTS = (("theory", "Theory", "symbolic", "Theorems 2-7 and Appendix E, checked symbolically (SymPy)"),
-         ("quadratic", "Quadratic model", "quadratic", "Figs. 6 and 7: rates of momentum with implicit momentum on "
-          "quadratics (Theorem 7)"),
-         ("monte-carlo", "Monte Carlo", "monte_carlo", "the queue of M workers and asynchronous SGD simulated, "
-          "tolerances in standard errors"),
-         ("cnn", "CNN", "cnn", "Figs. 3, 4, 5 and 8: cifar10_quick under simulated asynchrony"),
-         ("real-asynchrony", "Real asynchrony", "real_async", "a Dask parameter server on this machine"),
-         ("beyond", "Beyond the paper", "laws", "what asynchrony begets when work times are not memoryless "
-          "(Theorem 2's recurrence for any staleness law, against the Monte Carlo), and closed-loop momentum "
-          "compensation from the measured staleness"))
+SECTIONS = {"theory": ("Theory", "Theorems 2-7 and Appendix E, checked symbolically (SymPy)"),
+            "quadratic": ("Quadratic model", "Figs. 6 and 7: rates of momentum with implicit momentum on quadratics "
+                          "(Theorem 7)"),
+            "monte-carlo": ("Monte Carlo", "the queue of M workers and asynchronous SGD simulated, tolerances in "
+                            "standard errors"),
+            "cnn": ("CNN", "Figs. 3, 4, 5 and 8: cifar10_quick under simulated asynchrony"),
+            "real-asynchrony": ("Real asynchrony", "a Dask parameter server on this machine"),
+            "beyond": ("Beyond the paper", "what asynchrony begets when work times are not memoryless (Theorem 2's "
+                       "recurrence for any staleness law, against the Monte Carlo), and closed-loop momentum "
+                       "compensation from the measured staleness")}
+PARTS = tuple((key, *SECTIONS[key]) for key in registry.PARTS)   # (key, title, what) in the report's order
 
 
 def _controls_html(record: dict) -> str:
@@ -150,7 +152,7 @@ def verdict_html(records: list[dict]) -> str:
     """The generated verdict: one sentence per part, each linking to its cards."""
     esc = html.escape
     items = []
-    for key, title, _, _ in PARTS:
+    for key, title, _ in PARTS:
         mine = [r for r in records if r["part"] == key]
         links = " ".join(f"<a href='#{esc(r['id'])}' class='{esc(str(r['status']))}'>{esc(r['id'])}</a>"
                          for r in mine)
@@ -161,7 +163,7 @@ def verdict_html(records: list[dict]) -> str:
 def _first_screen(records: list[dict]) -> str:
     esc = html.escape
     rows = []
-    for key, title, _, what in PARTS:
+    for key, title, what in PARTS:
         mine = [r for r in records if r["part"] == key]
         counts = {s: sum(r["status"] == s for r in mine) for s in STATUSES}
         links = " ".join(f"<a href='#{esc(r['id'])}' class='{esc(str(r['status']))}'>{esc(r['id'])}</a>" for r in mine)
@@ -231,14 +233,14 @@ def render(profile: str, records: list[dict], figures: list[str], notebooks: dic
     counts = {s: sum(r["status"] == s for r in records) for s in STATUSES}
     esc = html.escape
     parts = []
-    for key, title, _, what in PARTS:
+    for key, title, what in PARTS:
         mine = [r for r in records if r["part"] == key]
         cards = "".join(_card(r, figures) for r in mine)
         reading = f"<p class='reading' id='reading-{key}'>{esc(regime_reading(mine))}</p>" if key == "cnn" else ""
         parts.append(f"<section class='part' id='part-{key}'><h2>{title}</h2><p>{esc(what)}.</p>"
                      f"<p class='part-verdict'><b>{esc(part_sentence(title, mine))}</b></p>{reading}"
                      f"{lead_figure(key, figures)}{cards}</section>")
-    toc = " · ".join(f"<a href='#part-{key}'>{title}</a>" for key, title, _, _ in PARTS)
+    toc = " · ".join(f"<a href='#part-{key}'>{title}</a>" for key, title, _ in PARTS)
     nb = "".join(f"<li><a href='notebooks/{esc(n)}.html'>{esc(n)}</a>: {esc(s)}</li>" for n, s in notebooks.items()) or \
         "<li>not executed in this build</li>"
     return f"""<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>

@@ -43,12 +43,12 @@ def _compute_one(profile: str, name: str, config, results: str, deadline: float 
     exp = experiments()[name]
     store = Store(results)
     if exp.resumable:
-        chunks = Folder(store.chunks_folder(exp.kind, name, config, exp.store_version(config)), deadline)
-        store.save(exp.kind, name, config, timed(exp.run, config, checkpoint=chunks), exp.store_version(config))
+        chunks = Folder(store.chunks_folder(exp.method, name, config, exp.store_version(config)), deadline)
+        store.save(exp.method, name, config, timed(exp.run, config, checkpoint=chunks), exp.store_version(config))
         chunks.remove()
     else:
-        store.save(exp.kind, name, config, timed(exp.run, config), exp.store_version(config))
-    return str(store.folder(exp.kind, name, config, exp.store_version(config)))
+        store.save(exp.method, name, config, timed(exp.run, config), exp.store_version(config))
+    return str(store.folder(exp.method, name, config, exp.store_version(config)))
 
 
 def plan(profile: str, store: Store, cfgs: dict, names: list[str], force: bool, allow_cpu: bool, say
@@ -74,11 +74,11 @@ def plan(profile: str, store: Store, cfgs: dict, names: list[str], force: bool, 
             say(f"{head}: skipped ({profile} needs a GPU; the report uses committed evidence from reports/evidence/ "
                 "if there is any)")
             continue
-        out[name] = None if force else store.load(exp.kind, name, config, exp.store_version(config))
+        out[name] = None if force else store.load(exp.method, name, config, exp.store_version(config))
         if out[name] is not None:
             say(f"{head}: cached ({out[name].path})")
             continue
-        reason = store.verify(store.folder(exp.kind, name, config, exp.store_version(config)), as_dict(config)) or \
+        reason = store.verify(store.folder(exp.method, name, config, exp.store_version(config)), as_dict(config)) or \
             "the stored result changed while it was read"   # another run re-saved it: computed again
         why = "forced" if force else ("not stored yet" if reason.startswith("no summary") else reason)
         say(f"{head}: computing ({profile}; {why}; config {canonical_json(as_dict(config))[:160]}) ...")
@@ -171,7 +171,7 @@ def compute(profile: str, results: Path, only: list[str] | None = None, force: b
     for name in todo:
         exp = experiments()[name]
         out[name] = (None if name in more + halted else
-                     store.load(exp.kind, name, cfgs[name], exp.store_version(cfgs[name])))
+                     store.load(exp.method, name, cfgs[name], exp.store_version(cfgs[name])))
     if errors is not None:
         errors += failed + more
     if stopped is not None:

@@ -19,7 +19,7 @@ def fail_meaning(r: dict) -> str:
         return "a result beyond the paper (the paper claims nothing here)"
     if r["role"] == "finding":
         return "the finding is not confirmed (the paper stands on this point)"
-    return SCALE if r.get("evidence_kind") == "cnn" else "against the paper"
+    return SCALE if r.get("method") == "cnn" else "against the paper"
 
 
 def opening(r: dict) -> str:

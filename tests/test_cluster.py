@@ -101,7 +101,7 @@ def test_a_sweep_and_a_real_run_survive_a_killed_worker(cluster, tmp_path):
     from reports.harness.store import Store
     from reports.registry import experiments
     cfgs, exps = configs("quick"), experiments()
-    assert all(Store(results).load(exps[n].kind, n, cfgs[n], exps[n].store_version(cfgs[n])) is not None for n in names)
+    assert all(Store(results).load(exps[n].method, n, cfgs[n], exps[n].store_version(cfgs[n])) is not None for n in names)
 
     real = subprocess.Popen([sys.executable, "-m", "cnn_experiments.real_async", "--scheduler", address,
                              "--n-workers", "2", "--updates", "100", "--work-mean", "0.3"],

@@ -8,7 +8,7 @@ import pytest
 from cnn_experiments import paired, sweep
 from cnn_experiments.analysis import Evidence
 from reports.experiments import cnn_momentum as X
-from reports.experiments.cnn_momentum import evidence as E
+from reports.experiments.cnn_momentum import views as E
 from reports.experiments.cnn_momentum import sizing
 from reports.harness.store import Result
 from reports.registry import claim_by_id, judge

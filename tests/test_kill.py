@@ -31,7 +31,7 @@ def _start(results: Path, names: list[str], *extra: str) -> subprocess.Popen:
 
 def _loadable(results: Path) -> set[str]:
     cfgs, exps, store = configs("quick"), experiments(), Store(results)
-    return {n for n in FAST if store.load(exps[n].kind, n, cfgs[n], exps[n].store_version(cfgs[n])) is not None}
+    return {n for n in FAST if store.load(exps[n].method, n, cfgs[n], exps[n].store_version(cfgs[n])) is not None}
 
 
 def _result_folders(results: Path):
@@ -109,15 +109,15 @@ def test_a_kill_between_the_two_renames_leaves_a_result_the_next_run_promotes(tm
     config = exp.profiles["quick"]
     assert _start(results, ["theory"]).wait(timeout=300) == 0
     store = Store(results)
-    final = store.folder(exp.kind, exp.name, config, exp.store_version(config))
+    final = store.folder(exp.method, exp.name, config, exp.store_version(config))
     dead = 2 ** 22 + 12345                             # a pid no process has
     new = final.parent / f"{TMP}{dead}-{final.name}-abc"
     old = final.parent / f"{OLD}{dead}-{final.name}-def"
     import shutil
     shutil.copytree(final, new)
     os.replace(final, old)
-    assert store.load(exp.kind, exp.name, config, exp.store_version(config)) is None
+    assert store.load(exp.method, exp.name, config, exp.store_version(config)) is None
     store.clean()
-    assert store.load(exp.kind, exp.name, config, exp.store_version(config)) is not None
+    assert store.load(exp.method, exp.name, config, exp.store_version(config)) is not None
     assert not new.exists() and not old.exists()
 

@@ -20,8 +20,9 @@ def test_a_config_with_inner_tuples_read_back_from_json_is_the_same_config():
 def test_rates_count_the_check_and_the_main_control_over_results():
     from reports.registry import Claim
     check = lambda r, tol: Verdict(r["x"] <= tol.value, "x small", str(r["x"]))  # noqa: E731
-    claim = Claim("c", "ref", "statement", "monte_carlo", check, Tolerance(1.0, "absolute", "why"),
-                  (Control("doubled", "twice x", lambda r: {"x": 2 * r["x"]}),))
+    claim = Claim(id="c", paper_ref="ref", statement="statement", check=check,
+                  tolerance=Tolerance(1.0, "absolute", "why"),
+                  controls=(Control("doubled", "twice x", lambda r: {"x": 2 * r["x"]}),))
     out = power.rates(claim, [power.record_of(claim, {"x": x}) for x in (0.2, 0.7, 3.0, 0.1)])
     assert out["seeds"] == 4 and out["pass_rate"] == 0.75 and out["control_pass_rate"] == 0.5
     assert not out["meets_target"] and out["control"] == "doubled"
@@ -73,7 +74,7 @@ def test_the_claims_with_power_are_the_random_ones():
     assert claim_by_id("mc-tuning-under-asynchrony").experiment == "mc_tuning"
     from reports.registry import experiments
     for exp in experiments().values():
-        assert (exp.power_seeds > 0) <= (exp.kind in power.RANDOM_KINDS)
+        assert (exp.power_seeds > 0) <= exp.seeded
 
 
 @pytest.mark.slow

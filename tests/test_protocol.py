@@ -24,12 +24,12 @@ def test_every_experiment_follows_the_protocol(exp):
 
 @pytest.mark.parametrize("exp", EXPERIMENTS)
 def test_smoke_run_round_trips_and_every_check_and_control_gives_a_verdict(exp, tmp_path, monkeypatch):
-    if exp.kind == "cnn":  # a tiny synthetic dataset: the contract does not depend on the Debian package
+    if exp.method == "cnn":  # a tiny synthetic dataset: the contract does not depend on the Debian package
         from tests.conftest import tiny_dataset
         monkeypatch.setattr("cnn_experiments.data.load", lambda name, data_dir=None: tiny_dataset(n=256))
     store = Store(tmp_path)
-    store.save(exp.kind, exp.name, exp.smoke, exp.run(exp.smoke), exp.store_version(exp.smoke))
-    result = store.load(exp.kind, exp.name, exp.smoke, exp.store_version(exp.smoke))
+    store.save(exp.method, exp.name, exp.smoke, exp.run(exp.smoke), exp.store_version(exp.smoke))
+    result = store.load(exp.method, exp.name, exp.smoke, exp.store_version(exp.smoke))
     assert result is not None, "the stored smoke result does not load back"
     for claim in exp.claims:
         verdict = claim.verdict(result)
@@ -80,18 +80,21 @@ def _claim(**changes):
     (lambda: _broken(claims=()), "declares no claims"),
     (lambda: _broken(claims=(_claim(controls=()),)), "names no negative control"),
     (lambda: _broken(claims=(_claim(tolerance="4 SE"),)), "has no Tolerance"),
-    (lambda: _broken(claims=(_claim(kind="finding"),)), "must have an id starting with 'finding-'"),
-    (lambda: _broken(kind="astrology"), "kind 'astrology'"),
+    (lambda: _broken(method="astrology"), "method 'astrology'"),
+    (lambda: _broken(part="appendix"), "part 'appendix'"),
+    (lambda: _broken(committed=("quick",)), "committed evidence needs a Chunked declaration"),
     (lambda: _broken(smoke=object()), "the smoke config is not a Config"),
-], ids=["no-full-profile", "no-claims", "no-control", "no-tolerance", "finding-id", "kind", "smoke-type"])
+], ids=["no-full-profile", "no-claims", "no-control", "no-tolerance", "method", "part", "committed-unchunked",
+        "smoke-type"])
 def test_a_broken_experiment_is_refused(broken, message):
     with pytest.raises(ValueError, match=message):
         validate_experiment(broken())
 
 
 def test_a_control_that_passes_makes_the_claim_cannot_fail():
-    always = Claim("x", "ref", "statement", "symbolic", lambda r, tol: Verdict(True, "e", "m"),
-                   Tolerance(1, "absolute", "why"), (Control("same", "the truth itself", lambda r: r),))
+    always = Claim(id="x", paper_ref="ref", statement="statement", check=lambda r, tol: Verdict(True, "e", "m"),
+                   tolerance=Tolerance(1, "absolute", "why"),
+                   controls=(Control("same", "the truth itself", lambda r: r),))
     assert judge(always, object())["status"] == "cannot_fail"
     sharp = dataclasses.replace(always, check=lambda r, tol: Verdict(r == "truth", "e", "m"))
     sharp = dataclasses.replace(sharp, controls=(Control("wrong", "a wrong model", lambda r: "wrong"),))
@@ -207,3 +210,11 @@ def test_modules_stay_small_and_functions_short():
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 60:
                     long_functions.append(f"{path.relative_to(ROOT)}:{node.name}")
     assert not long_files and not long_functions, (long_files, long_functions)
+
+
+def test_a_claim_is_declared_by_keyword_and_its_role_comes_from_its_id():
+    from reports.registry import claims, role_of
+    with pytest.raises(TypeError):
+        Claim("x", "ref", "statement", lambda r, tol: None, Tolerance(1, "absolute", "why"), ())
+    for claim in claims():
+        assert claim.role == role_of(claim.id) and claim.method == experiments()[claim.experiment].method

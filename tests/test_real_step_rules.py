@@ -102,7 +102,7 @@ def test_the_check_reads_like_the_claim_and_its_control_fails():
     claim = claims.CLAIMS[0]
     close = _result(300.0, no_compensation=None, first_order__staleness_aware=330.0)
     assert claim.verdict(close).passed and not claim.verdict(_result(300.0, first_order__staleness_aware=400.0)).passed
-    assert not claim.verdict(claim.controls[0].evidence(close)).passed
+    assert not claim.verdict(claim.controls[0].wrong_result(close)).passed
     # a controller that never reaches the target fails even where the oracle does not reach it either
     assert math.isinf(claims.ratio(_result(None, first_order__staleness_aware=None).summary["cases"]["M=8"],
                                    "first_order+staleness_aware"))

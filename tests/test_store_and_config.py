@@ -94,7 +94,7 @@ def test_runner_recomputes_a_corrupted_result(tmp_path, monkeypatch):
     runner.compute("quick", tmp_path, only=["theory"], quiet=True)
     runner.compute("quick", tmp_path, only=["theory"], quiet=True)
     assert len(calls) == 1  # the second call reused the cache
-    folder = Store(tmp_path).folder(theory.kind, theory.name, theory.profiles["quick"], theory.store_version(theory.profiles["quick"]))
+    folder = Store(tmp_path).folder(theory.method, theory.name, theory.profiles["quick"], theory.store_version(theory.profiles["quick"]))
     (folder / "log.jsonl").write_text("tampered\n")
     runner.compute("quick", tmp_path, only=["theory"], quiet=True)
     assert len(calls) == 2

@@ -4,7 +4,7 @@ from reports.verdict import SCALE, fail_meaning, opening, part_sentence, regime_
 
 
 def _record(claim_id, status, role="paper", evidence="monte_carlo", meaning="", power=None):
-    return {"id": claim_id, "status": status, "role": role, "evidence_kind": evidence, "meaning": meaning,
+    return {"id": claim_id, "status": status, "role": role, "method": evidence, "meaning": meaning,
             "power": power}
 
 

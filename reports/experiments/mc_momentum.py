@@ -169,46 +169,45 @@ def _single_finding(result: Result, tol: Tolerance) -> Verdict:
 
 
 CLAIMS = (
-    Claim("mc-momentum-estimator", "Theorem 5; YellowFin estimator (docs/paper.md section 4)", "From mean trajectories "
+    Claim(id="mc-momentum-estimator", paper_ref="Theorem 5; YellowFin estimator (docs/paper.md section 4)", statement="From mean trajectories "
           "under exponential work times, the two-term least-squares fit returns mu = 1 - 1/M and step alpha/M, and "
-          "YellowFin's estimator returns 1 - 1/M when given the effective step alpha/M.", "monte_carlo", _recovers,
-          Tolerance(4.0, "standard errors", "batch-to-batch spread (10 batches of replicas) measures the Monte Carlo "
+          "YellowFin's estimator returns 1 - 1/M when given the effective step alpha/M.", check=_recovers,
+          tolerance=Tolerance(4.0, "standard errors", "batch-to-batch spread (10 batches of replicas) measures the Monte Carlo "
                     "error of each estimate"),
-          (Control("next-M", "the nearest miss on the grid: at each M the estimates of the next larger M (e.g. 8 workers' "
+          controls=(Control("next-M", "the nearest miss on the grid: at each M the estimates of the next larger M (e.g. 8 workers' "
                    "system read as 16's: mu_S 0.875 vs 0.9375)", _next_m),
            Control("gamma-work-times", "gamma(k = 10) work times: the same mean staleness M - 1, not memoryless",
                    lambda r: with_summary(r, exponential={str(r.summary["other_laws_workers"]):
                                                           r.summary["other_laws"]["gamma"]})),)),
-    Claim("extension-yellowfin-dampening", "docs/paper.md section 4 vs Theorem 3", "Beyond the paper: YellowFin's "
+    Claim(id="extension-yellowfin-dampening", paper_ref="docs/paper.md section 4 vs Theorem 3", statement="Beyond the paper: YellowFin's "
           "estimator assumes an undampened gradient term -alpha grad f; fed the nominal step alpha it is badly biased, "
-          "because Theorem 3's momentum is dampened (gradient term -(1 - mu_S) alpha grad f).", "extension",
-          _yellowfin_finding, Tolerance(0.1, "absolute", "a bias this large cannot come from Monte Carlo error (SE < 0.01)"),
-          (Control("effective-step", "YellowFin fed the effective step alpha/M (the dampened model)",
+          "because Theorem 3's momentum is dampened (gradient term -(1 - mu_S) alpha grad f).", check=_yellowfin_finding, tolerance=Tolerance(0.1, "absolute", "a bias this large cannot come from Monte Carlo error (SE < 0.01)"),
+          controls=(Control("effective-step", "YellowFin fed the effective step alpha/M (the dampened model)",
                    lambda r: with_summary(r, exponential={m: {**e, "yellowfin_nominal_lr": e["yellowfin_effective_lr"]}
                                                           for m, e in r.summary["exponential"].items()})),),
           aliases=("finding-yellowfin-dampening",)),
-    Claim("extension-momenta-add-measured", "Theorem 6 ('total momentum ~ mu_L + mu_S')", "Beyond the paper: the "
+    Claim(id="extension-momenta-add-measured", paper_ref="Theorem 6 ('total momentum ~ mu_L + mu_S')", statement="Beyond the paper: the "
           "total momentum measured by the two-term fit departs from mu_L + mu_S when mu_L mu_S is not small (the "
-          "model is third order; the paper says the momenta add to first order).", "extension", _explicit_finding,
-          Tolerance(0.05, "absolute", "0.05 is far above the estimator's SE"),
-          (Control("additive-trajectory", "trajectories of the additive model itself (heavy ball with mu_L + mu_S)",
+          "model is third order; the paper says the momenta add to first order).", check=_explicit_finding,
+          tolerance=Tolerance(0.05, "absolute", "0.05 is far above the estimator's SE"),
+          controls=(Control("additive-trajectory", "trajectories of the additive model itself (heavy ball with mu_L + mu_S)",
                    lambda r: with_summary(r, explicit={k: {**e, "mu": e["mu_additive_model"]}
                                                        for k, e in r.summary["explicit"].items()})),),
           aliases=("finding-momenta-add-measured",)),
-    Claim("extension-momentum-only-in-expectation", "Theorem 3 (a statement about expectations)", "Beyond the paper: "
+    Claim(id="extension-momentum-only-in-expectation", paper_ref="Theorem 3 (a statement about expectations)", statement="Beyond the paper: "
           "the implicit momentum lives in the expected iterates. Fitted on one long noisy run, the two-term model "
           "returns a momentum near 0: the regressor x_t - x_{t-1} is dominated by gradient noise, and least squares "
           "with a noisy regressor is attenuated towards 0 (errors in variables). An estimator must average over runs "
           "(or use the known law), which bears on closed-loop tuners that read momentum off a single run.",
-          "extension", _single_finding, Tolerance(0.3, "absolute", "20,000 steps make the fit's own error far "
+          check=_single_finding, tolerance=Tolerance(0.3, "absolute", "20,000 steps make the fit's own error far "
                                                   "smaller than 0.3"),
-          (Control("mean-of-runs", "the fit on the mean of many runs (the expectation the theorem is about)",
+          controls=(Control("mean-of-runs", "the fit on the mean of many runs (the expectation the theorem is about)",
                    lambda r: with_summary(r, single_trajectory=r.summary["exponential"])),),
           aliases=("finding-momentum-only-in-expectation",)),
-    Claim("finding-estimator-non-exponential", "docs/paper.md note on Assumption 4", "Finding: with gamma or constant "
+    Claim(id="finding-estimator-non-exponential", paper_ref="docs/paper.md note on Assumption 4", statement="Finding: with gamma or constant "
           "work times the measured momentum is not 1 - 1/M: the estimator (and the theory) needs memoryless work.",
-          "finding", _laws_finding, Tolerance(5.0, "standard errors", "SE from batches of replicas"),
-          (Control("exponential-in-their-place", "exponential work times under the gamma and constant labels",
+          check=_laws_finding, tolerance=Tolerance(5.0, "standard errors", "SE from batches of replicas"),
+          controls=(Control("exponential-in-their-place", "exponential work times under the gamma and constant labels",
                    lambda r: with_summary(r, other_laws={n: r.summary["other_laws"]["exponential"]
                                                          for n in ("gamma", "constant", "exponential")})),)),
 )
@@ -234,7 +233,7 @@ def figures(result: Result) -> dict:
 
 
 EXPERIMENT = Experiment(
-    name="mc_momentum", kind="monte_carlo", version=3, config=Config,
+    name="mc_momentum", method="monte_carlo", part="monte-carlo", seeded=True, version=3, config=Config,
     profiles={"quick": Config(), "full": Config(n_replicas=400_000, n_batches=20)},
     smoke=Config(n_replicas=400, n_batches=4, n_steps=20, workers=(2, 4), explicit_cases=((4.0, 0.5),),
                  other_laws_workers=4, single_steps=500, single_dim=5),

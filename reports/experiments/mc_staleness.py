@@ -190,23 +190,23 @@ def _control(**keys) -> callable:
 TOL = Tolerance(4.0, "standard errors", "batch means (50 batches) give honest SEs for correlated delays; 4 SE keeps "
                 "the family-wise false-fail rate over about 30 comparisons below 0.2 %")
 CLAIMS = (
-    Claim("mc-queue-geometric", "Theorem 5, Assumption 4", "Exponential work times give staleness Geom(1/M): mean "
+    Claim(id="mc-queue-geometric", paper_ref="Theorem 5, Assumption 4", statement="Exponential work times give staleness Geom(1/M): mean "
           "M-1, variance M(M-1), small TV distance to the geometric law, for M in 2..32, whatever the rate.",
-          "monte_carlo", _geometric, TOL,
-          (Control("gamma-2-work-times", "the queue with gamma(k = 2) work times: same mean staleness M - 1, not "
+          check=_geometric, tolerance=TOL,
+          controls=(Control("gamma-2-work-times", "the queue with gamma(k = 2) work times: same mean staleness M - 1, not "
                    "memoryless", lambda r: with_summary(r, exponential=r.summary["controls"]["gamma_queue"], rates={})),),
           figure="staleness"),
-    Claim("mc-any-law-mean", "docs/paper.md note on Assumption 4", "Any work-time law gives mean staleness M-1, but gamma "
+    Claim(id="mc-any-law-mean", paper_ref="docs/paper.md note on Assumption 4", statement="Any work-time law gives mean staleness M-1, but gamma "
           "and constant laws give a far more concentrated law (constant: tau == M-1, a pure delay): the momentum "
-          "form needs memoryless work times.", "monte_carlo", _any_law_mean, TOL,
-          (Control("all-laws-exponential", "every law behaves like the exponential one (the skeptic: the law does not "
+          "form needs memoryless work times.", check=_any_law_mean, tolerance=TOL,
+          controls=(Control("all-laws-exponential", "every law behaves like the exponential one (the skeptic: the law does not "
                    "matter)", lambda r: with_summary(r, other_laws=r.summary["controls"]["other_laws_exponential"],
                                                      constant_is_pure_delay={"any": False})),),
           figure="staleness_laws"),
-    Claim("mc-delays-dependent", "Section IV text vs proof (docs/paper.md note)", "Consecutive delays are not "
+    Claim(id="mc-delays-dependent", paper_ref="Section IV text vs proof (docs/paper.md note)", statement="Consecutive delays are not "
           "independent (M = 4: P(tau_t = 0, tau_t+1 = 1) = 0), yet the law of tau_t given the history up to that "
-          "update's read is Geom(1/M), which is what the proof needs.", "monte_carlo", _dependence, TOL,
-          (Control("independent-delays", "i.i.d. Geom(1/M) delays, as the paper's text says",
+          "update's read is Geom(1/M), which is what the proof needs.", check=_dependence, tolerance=TOL,
+          controls=(Control("independent-delays", "i.i.d. Geom(1/M) delays, as the paper's text says",
                    _control(dependence="dependence_iid")),)),
 )
 
@@ -236,6 +236,6 @@ def figures(result: Result) -> dict:
 
 
 EXPERIMENT = Experiment(
-    name="mc_staleness", kind="monte_carlo", version=2, config=Config,
+    name="mc_staleness", method="monte_carlo", part="monte-carlo", seeded=True, version=2, config=Config,
     profiles={"quick": Config(), "full": Config(n_updates=2_000_000)},
     smoke=Config(workers=(2, 4), n_updates=2000, rates=(1.0,)), power_seeds=20, run=run, figures=figures, claims=CLAIMS)

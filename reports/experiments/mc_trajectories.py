@@ -211,26 +211,24 @@ def _wrong_gradients(result: Result) -> Result:
 TOL = Tolerance(4.5, "standard errors", "SE from the replicas; with up to a few hundred comparisons per claim, 4.5 SE "
                 "keeps the family-wise false-fail rate below 1 %")
 CLAIMS = (
-    Claim("mc-async-follows-momentum", "Theorems 3 and 5", "Asynchronous SGD driven by the exponential queue "
+    Claim(id="mc-async-follows-momentum", paper_ref="Theorems 3 and 5", statement="Asynchronous SGD driven by the exponential queue "
           "(M = 1..16) has mean iterates that follow the momentum recursion (7) with mu_S = 1 - 1/M and step "
-          "alpha/M at every step (consistent initial history: D_1 = -alpha grad f(w_0)).", "monte_carlo",
-          lambda r, tol: _cases(r, tol, explicit=False), TOL,
-          (Control("M+1-workers", "the nearest miss: the momentum of M + 1 workers (mu_S = 1 - 1/(M + 1))",
+          "alpha/M at every step (consistent initial history: D_1 = -alpha grad f(w_0)).", check=lambda r, tol: _cases(r, tol, explicit=False), tolerance=TOL,
+          controls=(Control("M+1-workers", "the nearest miss: the momentum of M + 1 workers (mu_S = 1 - 1/(M + 1))",
                    _wrong_cases("max_z_next_m")),
            Control("pure-delay-same-mean", "every update M - 1 steps stale (a pure delay with the same mean staleness)",
                    _wrong_cases("max_z_pure_delay")),
            Control("undampened", "undampened momentum: mu_S = 1 - 1/M with the full step alpha",
                    _wrong_cases("max_z_undampened"))), figure="trajectories"),
-    Claim("mc-expected-gradients", "Theorems 2 and 3", "In terms of expected gradients, Theorem 2 holds for a "
+    Claim(id="mc-expected-gradients", paper_ref="Theorems 2 and 3", statement="In terms of expected gradients, Theorem 2 holds for a "
           "non-geometric i.i.d. law (uniform on {0..5}) and Theorem 3 for the queue at mu_S = 0.5, 0.75 and 0.9, on "
-          "a non-convex double well.", "monte_carlo", _expected_gradients, TOL,
-          (Control("same-mean-geometric-and-undampened", "Theorem 2 with a geometric law of the same mean, Theorem 3 "
+          "a non-convex double well.", check=_expected_gradients, tolerance=TOL,
+          controls=(Control("same-mean-geometric-and-undampened", "Theorem 2 with a geometric law of the same mean, Theorem 3 "
                    "with the undampened step alpha", _wrong_gradients),)),
-    Claim("mc-explicit-plus-implicit", "Theorem 6, eq. (19)", "With explicit momentum at the store, the mean "
+    Claim(id="mc-explicit-plus-implicit", paper_ref="Theorem 6, eq. (19)", statement="With explicit momentum at the store, the mean "
           "iterates follow (19) for (M, mu_L) in {(4, 0.5), (8, -0.3), (2, 0.9)}; the additive model (heavy ball "
-          "with mu_L + mu_S and the same step alpha/M) does not.", "monte_carlo",
-          lambda r, tol: _cases(r, tol, explicit=True), TOL,
-          (Control("momenta-add-exactly", "heavy ball with momentum mu_L + mu_S and step alpha/M (no mu_L mu_S term)",
+          "with mu_L + mu_S and the same step alpha/M) does not.", check=lambda r, tol: _cases(r, tol, explicit=True), tolerance=TOL,
+          controls=(Control("momenta-add-exactly", "heavy ball with momentum mu_L + mu_S and step alpha/M (no mu_L mu_S term)",
                    _wrong_cases("max_z_additive")),
            Control("M+1-workers", "the nearest miss: (19) with the implicit momentum of M + 1 workers",
                    _wrong_cases("max_z_next_m"))), figure="trajectories_explicit"),
@@ -257,7 +255,7 @@ def figures(result: Result) -> dict:
 
 
 EXPERIMENT = Experiment(
-    name="mc_trajectories", kind="monte_carlo", version=3, config=Config,
+    name="mc_trajectories", method="monte_carlo", part="monte-carlo", seeded=True, version=3, config=Config,
     profiles={"quick": Config(), "full": Config(n_replicas=1_000_000, chunk=50_000)},
     smoke=Config(n_replicas=400, chunk=200, n_steps=8, workers=(1, 4), explicit_cases=((4.0, 0.5),),
                  double_well_workers=(4,)),

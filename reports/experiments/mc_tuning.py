@@ -168,23 +168,22 @@ def _reversed_labels(result: Result) -> Result:
 
 
 CLAIMS = (
-    Claim("mc-tuning-under-asynchrony", "Theorem 7, Section IV", "On a quadratic (Q = 100) with queue-driven "
+    Claim(id="mc-tuning-under-asynchrony", paper_ref="Theorem 7, Section IV", statement="On a quadratic (Q = 100) with queue-driven "
           "staleness, the explicit momentum that makes the expected iterate decay fastest (tuned jointly with alpha, "
           "negative values allowed, measured on the configurations whose runs converge) is Theorem 7's optimum at "
-          "every M = 1..16, and it falls as M grows.", "monte_carlo", _tuning,
-          Tolerance(1, "grid steps", "neighbouring grid points (step 0.15) differ in rate by less than the Monte Carlo "
+          "every M = 1..16, and it falls as M grows.", check=_tuning,
+          tolerance=Tolerance(1, "grid steps", "neighbouring grid points (step 0.15) differ in rate by less than the Monte Carlo "
                     "error near the flat optimum"),
-          (Control("momenta-add-exactly", "the prediction of the model where the momenta add exactly (heavy ball with "
+          controls=(Control("momenta-add-exactly", "the prediction of the model where the momenta add exactly (heavy ball with "
                    "mu_L + mu_S, step alpha/M)", _swap(theory_unrestricted="additive")),
            Control("M-labels-reversed", "the Monte Carlo's tuned results with the M labels reversed",
                    _reversed_labels)), figure="tuning", expect="result",
           meaning="an imprecision of the paper: Theorem 7 prescribes for the expected iterate, and single runs need "
                   "a higher momentum (extension-tuning-in-mean-square)"),
-    Claim("extension-tuning-in-mean-square", "Theorem 7 (beyond the paper)", "Extension: Theorem 7's optimum is "
+    Claim(id="extension-tuning-in-mean-square", paper_ref="Theorem 7 (beyond the paper)", statement="Extension: Theorem 7's optimum is "
           "the expected iterate's; on the same grid it lies where single runs diverge in mean square for M >= 2, "
-          "and among runs that converge the best explicit momentum is markedly higher (less negative).", "extension",
-          _mean_square, Tolerance(1, "grid steps", "one grid step (0.15) is the grid's resolution"),
-          (Control("runs-converge-with-their-mean", "the runs converge wherever their mean does (Theorem 7's optimum "
+          "and among runs that converge the best explicit momentum is markedly higher (less negative).", check=_mean_square, tolerance=Tolerance(1, "grid steps", "one grid step (0.15) is the grid's resolution"),
+          controls=(Control("runs-converge-with-their-mean", "the runs converge wherever their mean does (Theorem 7's optimum "
                    "is admissible)", _swap(theory="theory_unrestricted")),), figure="tuning"),
 )
 
@@ -211,7 +210,7 @@ def figures(result: Result) -> dict:
 
 
 EXPERIMENT = Experiment(
-    name="mc_tuning", kind="monte_carlo", version=3, config=Config,
+    name="mc_tuning", method="monte_carlo", part="monte-carlo", seeded=True, version=3, config=Config,
     profiles={"quick": Config(), "full": Config(n_replicas=10_000)},
     smoke=Config(workers=(1, 4), n_replicas=10, n_steps=20, burn_in=5, mu_explicit_grid=(-0.3, 0.0, 0.5),
                  lr_per_worker_grid=(0.1, 0.5)),

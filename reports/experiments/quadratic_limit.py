@@ -165,33 +165,33 @@ def _additive_prescription(result: Result) -> Result:
 
 ADDITIVE = "momenta that add exactly: heavy ball with momentum mu_S + mu_L, mu_L tuned (Fig. 2's picture)"
 CLAIMS = (
-    Claim("limit-of-asynchrony", "Section IV (Theorem 5 consequences)", "If the best sequential momentum is mu*, "
+    Claim(id="limit-of-asynchrony", paper_ref="Section IV (Theorem 5 consequences)", statement="If the best sequential momentum is mu*, "
           "then beyond M_0 = ceil(1/(1-mu*)) workers the implicit momentum alone exceeds it and the best "
-          "achievable per-step rate worsens with every added worker (Q = 100).", "quadratic", _limit,
-          Tolerance(1e-6, "absolute", "rates come from the same deterministic search, resolved to about 1e-8"),
-          (Control("momenta-add-exactly", ADDITIVE, _additive_limit),), figure="limit"),
-    Claim("finding-limit-below-m0", "Section IV, Fig. 2", "Finding: below M_0 explicit momentum does not absorb the "
+          "achievable per-step rate worsens with every added worker (Q = 100).", check=_limit,
+          tolerance=Tolerance(1e-6, "absolute", "rates come from the same deterministic search, resolved to about 1e-8"),
+          controls=(Control("momenta-add-exactly", ADDITIVE, _additive_limit),), figure="limit"),
+    Claim(id="finding-limit-below-m0", paper_ref="Section IV, Fig. 2", statement="Finding: below M_0 explicit momentum does not absorb the "
           "implicit momentum: at Q = 100 the best rate is 0.818 sequentially but about 0.91 at M = 2, falls back to "
           "about 0.83 at M = 3, and mu_S = 0.05 alone already costs about 0.06 (0.878). Fig. 2's constant total "
-          "momentum is not what Theorem 7 gives below M_0.", "finding", _below_m0,
-          Tolerance(0.01, "absolute", "a gap of 0.01 in the per-step rate is 100 times the search's resolution and "
+          "momentum is not what Theorem 7 gives below M_0.", check=_below_m0,
+          tolerance=Tolerance(0.01, "absolute", "a gap of 0.01 in the per-step rate is 100 times the search's resolution and "
                     "changes the steps to a target by over 5 % at rates near 0.82"),
-          (Control("momenta-add-exactly", ADDITIVE, _additive_limit),), figure="limit"),
-    Claim("finding-first-order-prescription", "Section IV (mu_L* ~ mu* - mu_S)", "Finding: the first-order "
+          controls=(Control("momenta-add-exactly", ADDITIVE, _additive_limit),), figure="limit"),
+    Claim(id="finding-first-order-prescription", paper_ref="Section IV (mu_L* ~ mu* - mu_S)", statement="Finding: the first-order "
           "prescription mu_L* ~ mu*(Q) - (1 - 1/M) misses Theorem 7's optimum by more than 0.1 in the regime where "
           "it is meant (rule >= -0.2): e.g. Q = 100, M = 4: rule -0.08, optimum -0.27. What following the rule costs "
           "in rate varies (nearly nothing at Q = 100, M = 4, where the rate is flat; the largest loss is in the "
-          "values).", "finding", _prescription,
-          Tolerance(0.1, "absolute", "the accuracy the prescription is stated with; the optimum is resolved "
+          "values).", check=_prescription,
+          tolerance=Tolerance(0.1, "absolute", "the accuracy the prescription is stated with; the optimum is resolved "
                     "to 1e-6"),
-          (Control("momenta-add-exactly", "the optimum of the model where the momenta add exactly (which is the rule)",
+          controls=(Control("momenta-add-exactly", "the optimum of the model where the momenta add exactly (which is the rule)",
                    _additive_prescription),), figure="prescription"),
-    Claim("finding-cnn-momentum-magnitude", "Fig. 3 vs Theorem 5 (docs/paper.md note)", "Finding, on the paper's own Fig. 3 "
+    Claim(id="finding-cnn-momentum-magnitude", paper_ref="Fig. 3 vs Theorem 5 (docs/paper.md note)", statement="Finding, on the paper's own Fig. 3 "
           "numbers: the best explicit momentum falls with the number of groups, but far less than the 'momenta add' "
           "prediction mu*(1) - (1 - 1/M) (CIFAR-10: 0.6, 0.2, 0.1 at 2, 4, 8 groups against 0.2, -0.05, -0.175). The "
-          "suite's CNN evidence is shown beside it (cnn-momentum-magnitude).", "finding", _fig3_magnitude,
-          Tolerance(1, "grid steps", "one step of the paper's own momentum grid (0.1 for CIFAR-10, 0.3 for ImageNet)"),
-          (Control("naive-prediction-holds", "Fig. 3's best momenta exactly as mu*(1) - (1 - 1/M) predicts",
+          "suite's CNN evidence is shown beside it (cnn-momentum-magnitude).", check=_fig3_magnitude,
+          tolerance=Tolerance(1, "grid steps", "one step of the paper's own momentum grid (0.1 for CIFAR-10, 0.3 for ImageNet)"),
+          controls=(Control("naive-prediction-holds", "Fig. 3's best momenta exactly as mu*(1) - (1 - 1/M) predicts",
                    _fig3_as_predicted),), figure="fig3_magnitude"),
 )
 
@@ -242,7 +242,7 @@ def figures(result: Result) -> dict:
 
 
 EXPERIMENT = Experiment(
-    name="quadratic_limit", kind="quadratic", version=1, config=Config, profiles={"quick": Config(), "full": Config()},
+    name="quadratic_limit", method="quadratic", part="quadratic", version=1, config=Config, profiles={"quick": Config(), "full": Config()},
     smoke=Config(limit_max_workers=5, small_mu_implicit=(0.0, 0.1), prescription_condition_numbers=(100.0,),
                  prescription_max_workers=4, n_eigenvalues=5),
     run=run, figures=figures, claims=CLAIMS, uses_model=False, slow=True)

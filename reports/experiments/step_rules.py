@@ -263,36 +263,35 @@ def _no_power(result: Result, tol: Tolerance) -> dict:
 
 
 CLAIMS = (
-    Claim("extension-step-rules-logreg", "Section VI; later step rules", "Extension: on logistic regression under "
+    Claim(id="extension-step-rules-logreg", paper_ref="Section VI; later step rules", statement="Extension: on logistic regression under "
           "the exponential queue (M = 4, 8, 16, and a straggler: one of 8 workers 10x slower), a controller with no "
           "per-M grid — momentum from the logged staleness (first order or Theorem 7) times a step rule of the later "
           "literature (constant, delay-adaptive, staleness-aware, threshold) — reaches the target within 1.2x of the "
-          "per-M oracle's median updates on single runs, at every case.", "extension", _step_rules,
-          Tolerance(STEP_TOL, "ratio", "the target set for the controller; the oracle is chosen on the same seeds, "
+          "per-M oracle's median updates on single runs, at every case.", check=_step_rules,
+          tolerance=Tolerance(STEP_TOL, "ratio", "the target set for the controller; the oracle is chosen on the same seeds, "
                     "which favours it"),
-          (Control("no-compensation", "the synchronous tuning reused in place of every controller",
+          controls=(Control("no-compensation", "the synchronous tuning reused in place of every controller",
                    with_controllers_replaced),),
           figure="step_rules", power=_no_power, expect="result"),
-    Claim("extension-advice-logreg", "Section VI; Theorem 5", "Extension: the advice `python -m sim.advise` prints "
+    Claim(id="extension-advice-logreg", paper_ref="Section VI; Theorem 5", statement="Extension: the advice `python -m sim.advise` prints "
           "from one staleness log of the system (geometric staleness: first-order momentum from the log; the step "
           "rule the step-rule study found best), applied with the synchronous tuning and no per-M grid, reaches the "
           "target within 2x of the per-M oracle's median updates at every case (M = 4, 8, 16 and the straggler), on "
-          "queues and noise the advice was not chosen on.", "extension", _advised,
-          Tolerance(ADVICE_TOL, "ratio", "what a user gives up for not tuning at each M: at most twice the updates "
+          "queues and noise the advice was not chosen on.", check=_advised,
+          tolerance=Tolerance(ADVICE_TOL, "ratio", "what a user gives up for not tuning at each M: at most twice the updates "
                     "(set before the advice was run; the oracle is chosen on other seeds than the advice's runs)"),
-          (Control("step-kept", "the advice as it was: first-order momentum with the step tuned at M = 1 kept",
+          controls=(Control("step-kept", "the advice as it was: first-order momentum with the step tuned at M = 1 kept",
                    _old_advice),),
           figure="step_rules", power=_no_power, expect="result"),
-    Claim("extension-when-async-pays", "Section IV-A (HE x SE); Theorem 7", "Extension: the theory alone predicts "
+    Claim(id="extension-when-async-pays", paper_ref="Section IV-A (HE x SE); Theorem 7", statement="Extension: the theory alone predicts "
           "when asynchrony pays in wall-clock time: the expected recurrence's updates to target (Theorem 7's rate on "
           "the loss's quadratic model at w*, at the grid's best mu_L and alpha, no run) times the queue's time per "
           "update (1 / the sum of the rates), against its synchronous updates times E[max] of the work times per "
           "round, predicts the simulated runs' ratio T_async / T_sync within a factor 1.5, for equal exponential "
-          "workers (E[max] = H_M) and with a straggler (one of 8 ten times slower: E[max] is not H_M).", "extension",
-          _pays, Tolerance(WALL_TOL, "ratio", "the prediction ignores the runs' gradient noise and uses the expected "
+          "workers (E[max] = H_M) and with a straggler (one of 8 ten times slower: E[max] is not H_M).", check=_pays, tolerance=Tolerance(WALL_TOL, "ratio", "the prediction ignores the runs' gradient noise and uses the expected "
                            "iterate, while single runs tune their step to noise; a factor 1.5 still separates the "
                            "slowest worker from the mean one (H_M = 2.08..3.38 at M = 4..16)"),
-          (Control("round-waits-for-the-mean-worker", "a synchronous round takes the mean work time (the slowest "
+          controls=(Control("round-waits-for-the-mean-worker", "a synchronous round takes the mean work time (the slowest "
                    "worker ignored)",
                    lambda r: with_summary(r, cases={k: {**c, "wall": {**c["wall"], "theory_ratio":
                                                                       c["wall"]["naive_theory_ratio"]}}
@@ -318,7 +317,7 @@ def figures(result: Result) -> dict:
 
 
 EXPERIMENT = Experiment(
-    name="step_rules", kind="compensation", version=3, config=Config,
+    name="step_rules", method="monte_carlo", part="beyond", seeded=True, version=3, config=Config,
     profiles={"quick": Config(), "full": Config(n_seeds=30, sync_seeds=15)},
     smoke=Config(workers=(4,), straggler_workers=4, n_seeds=3, updates=200, sync_seeds=2, mu_grid=(0.0, 0.6),
                  lr_grid=(1.0, 4.0), target=0.2),

@@ -111,53 +111,52 @@ def _app_e(result: Result, tol: Tolerance) -> Verdict:
 EXACT = Tolerance(1e-12, "absolute", "an algebraic identity holds exactly (SymPy simplifies the difference to 0); "
                   "the spot checks at 5 random rational points guard against simplify() false positives")
 CLAIMS = (
-    Claim("thm2-expected-update", "Theorem 2", "Under Assumption 1, E[w_{t+1}-w_t] = E[w_t-w_{t-1}] - alpha q_0 "
+    Claim(id="thm2-expected-update", paper_ref="Theorem 2", statement="Under Assumption 1, E[w_{t+1}-w_t] = E[w_t-w_{t-1}] - alpha q_0 "
           "E grad f(w_t) + alpha sum_l (q_l - q_{l+1}) E grad f(w_{t-l-1}), equivalently -alpha sum_l q_l E grad f(w_{t-l}),"
           " for any staleness law (finite support and, through generating functions, infinite).",
-          "symbolic", _all_hold("thm2_finite", "thm2_generating"), EXACT,
-          (_wrong("thm2_finite", "thm2_generating", model="the paper's form with the correction sum read one delay "
+          check=_all_hold("thm2_finite", "thm2_generating"), tolerance=EXACT,
+          controls=(_wrong("thm2_finite", "thm2_generating", model="the paper's form with the correction sum read one delay "
                   "early (G_{t-l} for G_{t-l-1})"),)),
-    Claim("thm3-geometric-momentum", "Theorem 3, eq. (7)", "Geometric staleness q_l = (1-mu_S) mu_S^l gives "
+    Claim(id="thm3-geometric-momentum", paper_ref="Theorem 3, eq. (7)", statement="Geometric staleness q_l = (1-mu_S) mu_S^l gives "
           "E[w_{t+1}-w_t] = mu_S E[w_t-w_{t-1}] - (1-mu_S) alpha E grad f(w_t), from step 1 on with a constant "
           "pre-history; it is dampened momentum (long-run step -alpha g under a constant gradient g).",
-          "symbolic", _all_hold("thm3_generating", "thm3_finite", "thm3_dampened",
-                                extra="first_step_mismatch_if_D0_is_0"), EXACT,
-          (_wrong("thm3_generating", "thm3_finite", "thm3_dampened", model="undampened heavy ball: gradient term "
+          check=_all_hold("thm3_generating", "thm3_finite", "thm3_dampened",
+                                extra="first_step_mismatch_if_D0_is_0"), tolerance=EXACT,
+          controls=(_wrong("thm3_generating", "thm3_finite", "thm3_dampened", model="undampened heavy ball: gradient term "
                   "-alpha E grad f instead of -(1 - mu_S) alpha E grad f"),)),
-    Claim("thm5-queue-geometric", "Theorem 5, eq. (8)", "With M workers and Exp(lambda) work times the staleness is "
+    Claim(id="thm5-queue-geometric", paper_ref="Theorem 5, eq. (8)", statement="With M workers and Exp(lambda) work times the staleness is "
           "Geom(1/M) (derived by integration), mean M-1, variance M(M-1); the ratio q_(l+1)/q_l of that integrated "
           "pmf is the constant 1 - 1/M = mu_S and the step alpha q_0 = alpha/M.",
-          "symbolic", _all_hold("thm5_pmf", "thm5_moments", "thm5_momentum", extra="mu_implicit"), EXACT,
-          (_wrong("thm5_pmf", "thm5_moments", "thm5_momentum", model="the count of all M workers' writes (Poisson "
+          check=_all_hold("thm5_pmf", "thm5_moments", "thm5_momentum", extra="mu_implicit"), tolerance=EXACT,
+          controls=(_wrong("thm5_pmf", "thm5_moments", "thm5_momentum", model="the count of all M workers' writes (Poisson "
                   "rate lambda M, success probability 1/(M+1)) instead of the other M - 1"),)),
-    Claim("thm6-explicit-plus-implicit", "Theorem 6, eqs. (9), (19)", "Explicit momentum mu_L at the store with "
+    Claim(id="thm6-explicit-plus-implicit", paper_ref="Theorem 6, eqs. (9), (19)", statement="Explicit momentum mu_L at the store with "
           "geometric staleness gives recurrence (9), identical to (19); at alpha = 0 its characteristic polynomial "
-          "is (r-1)(r-mu_S)(r-mu_L).", "symbolic",
-          _all_hold("thm6_generating", "thm6_nine_nineteen", "thm6_roots"), EXACT,
-          (_wrong("thm6_generating", "thm6_nine_nineteen", "thm6_roots", model="the momenta add exactly: (9) without "
+          "is (r-1)(r-mu_S)(r-mu_L).", check=_all_hold("thm6_generating", "thm6_nine_nineteen", "thm6_roots"), tolerance=EXACT,
+          controls=(_wrong("thm6_generating", "thm6_nine_nineteen", "thm6_roots", model="the momenta add exactly: (9) without "
                   "its mu_L mu_S term, and (19) with mu_S + mu_L for mu_S + mu_L + mu_S mu_L"),)),
-    Claim("thm6-momenta-add-first-order", "Section IV, Theorem 6", "'The momenta add' holds only to first order: "
+    Claim(id="thm6-momenta-add-first-order", paper_ref="Section IV, Theorem 6", statement="'The momenta add' holds only to first order: "
           "the exact recurrence differs from heavy ball with mu_L + mu_S by the second-order term mu_L mu_S.",
-          "symbolic", _all_hold("thm6_first_order", extra="second_order_term"), EXACT,
-          (_wrong("thm6_first_order", model="the momenta add exactly (no second-order term)"),)),
-    Claim("thm7-growth-polynomial", "Theorem 7, eqs. (10)-(11)", "For a quadratic, g_i(t) = -t^3 p_i(1/t) where "
+          check=_all_hold("thm6_first_order", extra="second_order_term"), tolerance=EXACT,
+          controls=(_wrong("thm6_first_order", model="the momenta add exactly (no second-order term)"),)),
+    Claim(id="thm7-growth-polynomial", paper_ref="Theorem 7, eqs. (10)-(11)", statement="For a quadratic, g_i(t) = -t^3 p_i(1/t) where "
           "p_i is the characteristic polynomial of (19) on eigenvalue lambda_i, so gamma = max_i 1/|t*_i| is the "
-          "largest root modulus.", "symbolic", _all_hold("thm7_growth"), EXACT,
-          (_wrong("thm7_growth", model="g_i(t) with App. E's t^2 coefficient mu_S + mu_L"),)),
-    Claim("thm7-heavy-ball-limit", "Theorem 7, mu_L = 0", "With mu_L = 0, (19) is heavy ball with momentum mu_S "
+          "largest root modulus.", check=_all_hold("thm7_growth"), tolerance=EXACT,
+          controls=(_wrong("thm7_growth", model="g_i(t) with App. E's t^2 coefficient mu_S + mu_L"),)),
+    Claim(id="thm7-heavy-ball-limit", paper_ref="Theorem 7, mu_L = 0", statement="With mu_L = 0, (19) is heavy ball with momentum mu_S "
           "and step alpha(1-mu_S); its two roots multiply to mu_S, so the rate cannot go below sqrt(mu_S).",
-          "symbolic", _all_hold("thm7_heavy_ball", extra="root_product"), EXACT,
-          (_wrong("thm7_heavy_ball", model="heavy ball with the nominal step alpha (undampened)"),)),
-    Claim("finding-appE-q2-constant", "App. E (docs/paper.md note)", "Finding: App. E writes the constant term of q_2 "
+          check=_all_hold("thm7_heavy_ball", extra="root_product"), tolerance=EXACT,
+          controls=(_wrong("thm7_heavy_ball", model="heavy ball with the nominal step alpha (undampened)"),)),
+    Claim(id="finding-appE-q2-constant", paper_ref="App. E (docs/paper.md note)", statement="Finding: App. E writes the constant term of q_2 "
           "as -(mu_L + mu_S); recursion (20) gives -(mu_S + mu_L + mu_S mu_L). The paper's q(x)/g(x), transcribed "
-          "as printed, misses the iterates from x^2 on; the rate (denominator) is unaffected.", "finding", _app_e,
-          Tolerance(0, "exact", "a series either reproduces the iterates of (20) term by term or it does not"),
-          (Control("paper-printed-the-derived-constant", "App. E with the derived constant -(mu_S + mu_L + mu_S mu_L)"
+          "as printed, misses the iterates from x^2 on; the rate (denominator) is unaffected.", check=_app_e,
+          tolerance=Tolerance(0, "exact", "a series either reproduces the iterates of (20) term by term or it does not"),
+          controls=(Control("paper-printed-the-derived-constant", "App. E with the derived constant -(mu_S + mu_L + mu_S mu_L)"
                    " in place of the printed one: no slip to find",
                    lambda r: with_summary(r, checks={**r.summary["checks"], "appE_slip": r.summary["controls"][
                        "appE_slip"]})),)),
 )
 
 EXPERIMENT = Experiment(
-    name="theory", kind="symbolic", version=2, config=Config, profiles={"quick": Config(), "full": Config()},
+    name="theory", method="symbolic", part="theory", version=2, config=Config, profiles={"quick": Config(), "full": Config()},
     smoke=Config(finite_support=2, finite_steps=3), run=run, figures=figures, claims=CLAIMS, uses_model=False, slow=True)

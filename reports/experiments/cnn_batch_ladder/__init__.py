@@ -13,5 +13,5 @@ CHUNKED = Chunked(plan=run.plan, first=run.first, compute=run.compute, assemble=
                   seed_fields=config.SEED_FIELDS, version=1)
 
 EXPERIMENT = Experiment(
-    name="cnn_batch_ladder", kind="cnn", version=1, config=config.Config, profiles=config.PROFILES,
+    name="cnn_batch_ladder", method="cnn", part="cnn", seeded=True, version=1, config=config.Config, profiles=config.PROFILES,
     smoke=config.SMOKE, run=run.run, figures=figures.figures, claims=claims.CLAIMS, chunked=CHUNKED, **committed_cnn())

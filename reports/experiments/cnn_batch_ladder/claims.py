@@ -130,23 +130,21 @@ BLIND = Control("batch-blind", "the effect does not depend on the batch: every r
                 batch_blind)
 
 CLAIMS = (
-    Claim("cnn-ladder-fixed-penalty-grows", "Fig. 4; Section VI", "Fig. 4 across batch sizes: at M = 16 the penalty of "
+    Claim(id="cnn-ladder-fixed-penalty-grows", paper_ref="Fig. 4; Section VI", statement="Fig. 4 across batch sizes: at M = 16 the penalty of "
           "keeping mu_L = 0.9 over the tuned mu_L >= 0 grows with the batch (16, 64, 128, the same network and data) "
-          f"and at the paper's batch 128 reaches the bar {FIG4_BAR:.3f} (halfway to the paper's 16 / 6).", "cnn",
-          _grows("fixed_0.9_over_non_negative", FIG4_BAR), Tolerance(FIG4_BAR, "ratio", WHY_BAR), (BLIND,),
+          f"and at the paper's batch 128 reaches the bar {FIG4_BAR:.3f} (halfway to the paper's 16 / 6).", check=_grows("fixed_0.9_over_non_negative", FIG4_BAR), tolerance=Tolerance(FIG4_BAR, "ratio", WHY_BAR), controls=(BLIND,),
           figure="cnn_batch_ladder", expect="result"),
-    Claim("cnn-ladder-negative-gain-grows", "Fig. 8", "Fig. 8 across batch sizes: at M = 16 the gain of allowing "
+    Claim(id="cnn-ladder-negative-gain-grows", paper_ref="Fig. 8", statement="Fig. 8 across batch sizes: at M = 16 the gain of allowing "
           "negative mu_L over the tuned mu_L >= 0 grows with the batch and at batch 128 reaches the bar "
-          f"{FIG8_BAR:.3f} (halfway to the paper's 6 / 3).", "cnn", _grows("non_negative_over_any_sign", FIG8_BAR),
-          Tolerance(FIG8_BAR, "ratio", WHY_BAR), (BLIND,), figure="cnn_batch_ladder", expect="result"),
-    Claim("extension-regime-predicts-penalties", "Theorem 6, eq. (19)", "Extension: the expected recurrence (19) on "
+          f"{FIG8_BAR:.3f} (halfway to the paper's 6 / 3).", check=_grows("non_negative_over_any_sign", FIG8_BAR),
+          tolerance=Tolerance(FIG8_BAR, "ratio", WHY_BAR), controls=(BLIND,), figure="cnn_batch_ladder", expect="result"),
+    Claim(id="extension-regime-predicts-penalties", paper_ref="Theorem 6, eq. (19)", statement="Extension: the expected recurrence (19) on "
           "the measured sharpest direction, with the step capped at the tuned synchronous one, predicts the measured "
-          "ratios of Figs. 4 and 8 at M = 16 at every batch of the ladder within a factor 1.5.", "extension",
-          prediction_check,
-          Tolerance(1.5, "ratio", "set before the ladder's evidence: a linear model of a nonlinear network with two "
+          "ratios of Figs. 4 and 8 at M = 16 at every batch of the ladder within a factor 1.5.", check=prediction_check,
+          tolerance=Tolerance(1.5, "ratio", "set before the ladder's evidence: a linear model of a nonlinear network with two "
                     "measured inputs and no fit; 1.5 lies below 1.78, the factor by which the paper's own ratio "
                     "misses the committed batch-16 measurement (1.50 against 16 / 6), so that the regime-blind "
                     "alternative can fail"),
-          (Control("regime-blind", "the paper's ratios (16 / 6 and 6 / 3) predicted at every batch", regime_blind),),
+          controls=(Control("regime-blind", "the paper's ratios (16 / 6 and 6 / 3) predicted at every batch", regime_blind),),
           figure="cnn_batch_ladder", expect="result"),
 )

@@ -9,5 +9,5 @@ CHUNKED = Chunked(plan=run.plan, first=run.first, compute=run.compute, assemble=
                   version=1)   # no seed fields: the targets are read on every seed
 
 EXPERIMENT = Experiment(
-    name="cnn_closed_loop", kind="cnn", version=1, config=config.Config, profiles=config.PROFILES,
+    name="cnn_closed_loop", method="cnn", part="cnn", seeded=True, version=1, config=config.Config, profiles=config.PROFILES,
     smoke=config.SMOKE, run=run.run, figures=figures.figures, claims=claims.CLAIMS, chunked=CHUNKED, **committed_cnn())

@@ -172,29 +172,29 @@ def all_uncompensated(result: Result) -> Result:
 
 
 CLAIMS = (
-    Claim("extension-closed-loop-cnn", "Section VI", "Extension: training the CNN under simulated asynchrony, the "
+    Claim(id="extension-closed-loop-cnn", paper_ref="Section VI", statement="Extension: training the CNN under simulated asynchrony, the "
           "closed loop — tuned once at M = 1 (the grid's best synchronous mu_L and step), then mu_L = mu_sync - mu_S "
           "from the staleness the queue logs (the first-order rule: no curvature range is known for a CNN), reset "
           "every 100 updates, the step kept — reaches each loss target within 10 % of the per-M oracle (the best of "
           "the whole mu_L x step grid at that M) at M = 4, 8, 16, and mu_L = 0.9 (step tuned) is at least twice as "
           "slow at M = 16. Shown beside it: the step scaled by the pure delay's stability bound, and the synchronous "
-          "tuning reused unchanged.", "extension", loop_check,
-          Tolerance(0.10, "relative", "the oracle is the best of the grid's configurations at that M on the same "
+          "tuning reused unchanged.", check=loop_check,
+          tolerance=Tolerance(0.10, "relative", "the oracle is the best of the grid's configurations at that M on the same "
                     "seeds, which favours the oracle (selection over noisy means), so the check is, if anything, "
                     "strict"),
-          (Control("no-compensation", "the synchronous tuning reused at every M (asynchrony ignored)", uncompensated),
+          controls=(Control("no-compensation", "the synchronous tuning reused at every M (asynchrony ignored)", uncompensated),
            Control("mu-zero-step-kept", "only mu_L set to 0, the synchronous step kept (the grid's mu_L = 0 run at the "
                    "nearest effective step): dropping the momentum, not compensating it", mu_zero_step_kept)),
           figure="cnn_closed_loop", power=resampling(loop_check, lambda r, t: loop_check(r, t, n_resamples=0)),
           expect="result"),
-    Claim("extension-step-rules-cnn", "Section VI; later step rules", "Extension: on the CNN under simulated "
+    Claim(id="extension-step-rules-cnn", paper_ref="Section VI; later step rules", statement="Extension: on the CNN under simulated "
           "asynchrony, the best of the loop's controllers — the first-order momentum from the logged staleness with "
           "the step kept, scaled by the pure delay's bound, or scaled per update by the later literature's rules "
           "(delay-adaptive, staleness-aware, threshold) — reaches the last loss target within 1.2x of the per-M "
-          "oracle at M = 4, 8, 16 (single runs, mean over seeds).", "extension", step_rules_check,
-          Tolerance(STEP_TOL, "ratio", "the target set for a controller with no per-M grid; the oracle is chosen on "
+          "oracle at M = 4, 8, 16 (single runs, mean over seeds).", check=step_rules_check,
+          tolerance=Tolerance(STEP_TOL, "ratio", "the target set for a controller with no per-M grid; the oracle is chosen on "
                     "the same seeds, which favours it"),
-          (Control("no-compensation", "the synchronous tuning reused in place of every controller",
+          controls=(Control("no-compensation", "the synchronous tuning reused in place of every controller",
                    all_uncompensated),
            Control("mu-zero-step-kept", "every controller replaced by mu_L = 0 with the synchronous step kept (the "
                    "grid's run at the nearest effective step): dropping the momentum, not compensating it",

@@ -28,5 +28,5 @@ def _power(claim_id: str):
 CLAIMS = claims.claims(_power)
 
 EXPERIMENT = Experiment(
-    name="cnn_momentum", kind="cnn", version=8, config=config.Config, profiles=config.PROFILES, smoke=config.SMOKE,
+    name="cnn_momentum", method="cnn", part="cnn", seeded=True, version=8, config=config.Config, profiles=config.PROFILES, smoke=config.SMOKE,
     run=run.run, figures=figures.figures, claims=CLAIMS, chunked=CHUNKED, **committed_cnn())

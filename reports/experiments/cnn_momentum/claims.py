@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from reports.experiments.cnn_momentum import evidence as E
+from reports.experiments.cnn_momentum import views as E
 from reports.experiments.cnn_momentum import stats as S
 from reports.harness.store import Result
 from reports.registry import Claim, Control, Tolerance, Verdict
@@ -269,76 +269,71 @@ COLD = Control("cold-start", "the warm-up does not matter: the cold-start runs i
 
 def fig3(power) -> Claim:
     """Fig. 3, decided at matched effective step (the vertex beside it)."""
-    return (Claim("cnn-best-momentum-falls", "Fig. 3", "Training cifar10_quick under simulated asynchrony, the explicit "
+    return (Claim(id="cnn-best-momentum-falls", paper_ref="Fig. 3", statement="Training cifar10_quick under simulated asynchrony, the explicit "
           "momentum with the best statistical efficiency falls as the number of workers grows: compared at the "
           "same effective step alpha / (1 - mu_L), high momentum (0.9) costs more against none as M grows (the "
           "slope of log T(0.9) / T(0) in log2 M over paired seeds is positive). Decided on this matched "
           "comparison, which does not depend on which steps the grid holds; the best momentum's vertex is shown "
-          "beside it.", "cnn",
-          _both(falls_on, lambda r, w: (E.grid(r, w), tuple(r.summary["lr_grid"])), "slope of log T(0.9) / "
+          "beside it.", check=_both(falls_on, lambda r, w: (E.grid(r, w), tuple(r.summary["lr_grid"])), "slope of log T(0.9) / "
                 "T(0) at matched effective step per doubling of M, 95% interval above 0, both seed sets",
                 size=lambda evl: f"n = {evl[0].n_seeds}"),
-          Tolerance(0.0, "absolute", "the slope's t interval must lie above 0 (the paper reports no number on "
+          tolerance=Tolerance(0.0, "absolute", "the slope's t interval must lie above 0 (the paper reports no number on "
                     "this scale; the mechanism, not a magnitude, is checked). Set after the batch-16 evidence "
                     "existed, when the vertex was found to depend on the grid's phase; " + WHY_T),
-          (REVERSED, INDEPENDENT), figure="cnn_best_momentum", power=power("cnn-best-momentum-falls"),
+          controls=(REVERSED, INDEPENDENT), figure="cnn_best_momentum", power=power("cnn-best-momentum-falls"),
           expect="result"))
 
 
 def claims(power) -> tuple:
     return (
         fig3(power),
-        Claim("cnn-fixed-momentum-penalty", "Figs. 4 and 8", f"At M = {AT}, keeping momentum at 0.9 costs more "
+        Claim(id="cnn-fixed-momentum-penalty", paper_ref="Figs. 4 and 8", statement=f"At M = {AT}, keeping momentum at 0.9 costs more "
               "iterations than momentum tuned over non-negative values: at least halfway (log scale) to the paper's "
-              f"16 / 6 (a ratio of {FIG4_FIXED:.2f}).", "cnn",
-              _both(fixed_on, E.grid, f"updates(0.9) / updates(tuned >= 0) at M = {AT} >= {FIG4_FIXED:.2f}, interval "
+              f"16 / 6 (a ratio of {FIG4_FIXED:.2f}).", check=_both(fixed_on, E.grid, f"updates(0.9) / updates(tuned >= 0) at M = {AT} >= {FIG4_FIXED:.2f}, interval "
                     "above 1, both seed sets", skip=_need(AT)),
-              Tolerance(FIG4_FIXED, "ratio", WHY_T + "; a censored fixed-0.9 run makes the ratio a lower bound"),
-              (SYNC_AT_16, INDEPENDENT), figure="cnn_penalty", power=power("cnn-fixed-momentum-penalty"), expect="result"),
-        Claim("cnn-negative-momentum", "Fig. 8", f"At M = {AT} the best momentum is negative, and tuning over negative "
+              tolerance=Tolerance(FIG4_FIXED, "ratio", WHY_T + "; a censored fixed-0.9 run makes the ratio a lower bound"),
+              controls=(SYNC_AT_16, INDEPENDENT), figure="cnn_penalty", power=power("cnn-fixed-momentum-penalty"), expect="result"),
+        Claim(id="cnn-negative-momentum", paper_ref="Fig. 8", statement=f"At M = {AT} the best momentum is negative, and tuning over negative "
               f"values too lowers the penalty: at least halfway (log scale) to the paper's 6 / 3 "
               f"({FIG8_NEGATIVE:.2f}). The best momentum is read at matched effective step alpha / (1 - mu_L) "
               "(every momentum at the step where mu_L = 0 is best, between grid steps by interpolation), so that it "
-              "does not rest on which steps the grid holds; the vertex over tuned steps is shown beside it.", "cnn",
-              _both(negative_on, _with_steps, f"best mu_L at M = {AT} at matched effective step below 0 (interval) "
+              "does not rest on which steps the grid holds; the vertex over tuned steps is shown beside it.", check=_both(negative_on, _with_steps, f"best mu_L at M = {AT} at matched effective step below 0 (interval) "
                     f"and updates(tuned >= 0) / updates(any sign) >= {FIG8_NEGATIVE:.2f}, interval above 1, both "
                     "seed sets", skip=_need(AT), size=_size),
-              Tolerance(FIG8_NEGATIVE, "ratio", WHY_T + "; the best momentum read at matched effective step, a "
+              tolerance=Tolerance(FIG8_NEGATIVE, "ratio", WHY_T + "; the best momentum read at matched effective step, a "
                         "statistic chosen after the batch-16 evidence existed (the tuned-step vertex was found to "
-                        "depend on the grid's phase)"), (SYNC_AT_16, INDEPENDENT), figure="cnn_penalty",
+                        "depend on the grid's phase)"), controls=(SYNC_AT_16, INDEPENDENT), figure="cnn_penalty",
               power=power("cnn-negative-momentum"), expect="result"),
-        Claim("cnn-tuned-penalty-small", "Fig. 4", "With momentum tuned at every M, the statistical penalty stays small "
+        Claim(id="cnn-tuned-penalty-small", paper_ref="Fig. 4", statement="With momentum tuned at every M, the statistical penalty stays small "
               "up to M = 8: nearer the paper's 1, 2, 2 (M = 2, 4, 8) than a linear slowdown's 2, 4, 8 (below their "
-              "geometric means " + ", ".join(f"{v:.2f}" for v in SMALL.values()) + ").", "cnn",
-              _both(small_on, E.grid, "tuned penalty below " + ", ".join(f"{v:.2f} at M = {m}" for m, v in
+              "geometric means " + ", ".join(f"{v:.2f}" for v in SMALL.values()) + ").", check=_both(small_on, E.grid, "tuned penalty below " + ", ".join(f"{v:.2f} at M = {m}" for m, v in
                                                                            SMALL.items()) + ", both seed sets"),
-              Tolerance(SMALL[8], "ratio", "the bar at each M is the geometric mean of the paper's penalty and M (a "
+              tolerance=Tolerance(SMALL[8], "ratio", "the bar at each M is the geometric mean of the paper's penalty and M (a "
                         "linear slowdown); the largest (M = 8) is shown. " + WHY_T.split(';')[0]),
-              (LINEAR,), figure="cnn_penalty", power=power("cnn-tuned-penalty-small"), expect="result"),
-        Claim("cnn-measured-momentum-grows", "Theorem 5 on a CNN", "The total momentum measured from CNN training "
+              controls=(LINEAR,), figure="cnn_penalty", power=power("cnn-tuned-penalty-small"), expect="result"),
+        Claim(id="cnn-measured-momentum-grows", paper_ref="Theorem 5 on a CNN", statement="The total momentum measured from CNN training "
               "trajectories (noise-corrected two-term fit on the mean of runs from one initial point) is 1 - 1/M: 0 "
-              "at M = 1, and growing with M; measured twice, from two initial points.", "cnn", probe_check,
-              Tolerance(Z_PROBE, "standard errors", "jackknife SE over the runs; the fit is corrected for the noise "
+              "at M = 1, and growing with M; measured twice, from two initial points.", check=probe_check,
+              tolerance=Tolerance(Z_PROBE, "standard errors", "jackknife SE over the runs; the fit is corrected for the noise "
                         "of the mean of R runs (errors in variables), calibrated on the queue where the truth is "
                         "known (tests)"),
-              (Control("no-implicit-momentum", "asynchrony adds no momentum: every probe is the M = 1 probe",
+              controls=(Control("no-implicit-momentum", "asynchrony adds no momentum: every probe is the M = 1 probe",
                        _no_implicit),), figure="cnn_best_momentum", power=power("cnn-measured-momentum-grows"), expect="result"),
-        Claim("cnn-momentum-magnitude", "Fig. 3 vs Theorem 5 (finding-cnn-momentum-magnitude)", "In our CNN too the "
+        Claim(id="cnn-momentum-magnitude", paper_ref="Fig. 3 vs Theorem 5 (finding-cnn-momentum-magnitude)", statement="In our CNN too the "
               "best explicit momentum at the largest M does not fall as far as mu*(1) - (1 - 1/M), the 'momenta add' "
               "prediction: it sits at least one grid step (0.225) above it. Both best momenta are read at matched "
-              "effective step (as in cnn-negative-momentum); the vertex over tuned steps is shown beside it.", "cnn",
-              _both(magnitude_on, _with_steps, "mu*(M_max) - (mu*(1) - (1 - 1/M_max)) at matched effective step >= "
+              "effective step (as in cnn-negative-momentum); the vertex over tuned steps is shown beside it.", check=_both(magnitude_on, _with_steps, "mu*(M_max) - (mu*(1) - (1 - 1/M_max)) at matched effective step >= "
                     "0.225, interval above 0, both seed sets", size=_size),
-              Tolerance(0.225, "absolute", "one step of Fig. 8's momentum grid; " + WHY_T + "; read at matched "
+              tolerance=Tolerance(0.225, "absolute", "one step of Fig. 8's momentum grid; " + WHY_T + "; read at matched "
                         "effective step, a statistic chosen after the batch-16 evidence existed (the tuned-step "
                         "vertex was found to depend on the grid's phase)"),
-              (MOMENTA_ADD,), figure="cnn_landscape", power=power("cnn-momentum-magnitude"), expect="result",
+              controls=(MOMENTA_ADD,), figure="cnn_landscape", power=power("cnn-momentum-magnitude"), expect="result",
               meaning="a fault of the paper's own Fig. 3 numbers: a fail here favours the theory ('momenta add') "
                       "over them"),
-        Claim("cnn-warm-start", "Fig. 5", f"After one epoch of synchronous warm-up, asynchronous training with tuned "
+        Claim(id="cnn-warm-start", paper_ref="Fig. 5", statement=f"After one epoch of synchronous warm-up, asynchronous training with tuned "
               f"momentum costs (almost) no statistical efficiency: penalty <= {WARM} up to M = 8 (the paper: 1.00, "
-              "0.92, 0.99, 0.93 for 1, 2, 4, 8 groups).", "cnn", warm_check,
-              Tolerance(WARM, "ratio", "the paper's statement for Fig. 5; the point decides on each seed set, the "
+              "0.92, 0.99, 0.93 for 1, 2, 4, 8 groups).", check=warm_check,
+              tolerance=Tolerance(WARM, "ratio", "the paper's statement for Fig. 5; the point decides on each seed set, the "
                         "interval is reported; the warm targets must be 3 evaluation SEs apart"),
-              (COLD,), figure="cnn_warm", power=power("cnn-warm-start"), expect="result"),
+              controls=(COLD,), figure="cnn_warm", power=power("cnn-warm-start"), expect="result"),
     )

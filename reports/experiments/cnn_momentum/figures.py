@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnn_experiments import analysis
-from reports.experiments.cnn_momentum import evidence as E
+from reports.experiments.cnn_momentum import views as E
 from reports.experiments.cnn_momentum import stats as S
 from reports.harness.store import Result
 from theory import predictions

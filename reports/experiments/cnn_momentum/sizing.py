@@ -10,7 +10,7 @@ import numpy as np
 
 from cnn_experiments import paired
 from reports.experiments.cnn_momentum import claims as C
-from reports.experiments.cnn_momentum import evidence as E
+from reports.experiments.cnn_momentum import views as E
 from reports.experiments.cnn_momentum import stats as S
 from reports.harness.store import Result
 from reports.registry import Tolerance, status_of

@@ -19,7 +19,7 @@ from reports.experiments.compensation.figures import figures
 from reports.experiments.compensation.run import run
 
 EXPERIMENT = Experiment(
-    name="compensation", kind="compensation", version=4, config=Config, profiles=PROFILES,
+    name="compensation", method="monte_carlo", part="beyond", seeded=True, version=4, config=Config, profiles=PROFILES,
     smoke=Config(workers=(2, 4), n_updates=200, every=50, max_workers=4, condition_number=10.0,
                  estimator_laws=("exponential", "constant"), estimator_workers=(1, 4), estimator_replicas=8,
                  logreg_workers=(4,), logreg_updates=200, logreg_replicas=2, logreg_mu_grid=(0.0, 0.9),

@@ -186,64 +186,62 @@ def _swap(**keys):
 
 
 CLAIMS = (
-    Claim("fig6-optimal-explicit-momentum", "Fig. 6", "The explicit momentum minimising the worst-case rate on "
+    Claim(id="fig6-optimal-explicit-momentum", paper_ref="Fig. 6", statement="The explicit momentum minimising the worst-case rate on "
           "quadratics with condition number Q = 5 and 20 falls with mu_S and turns negative; our grid search "
-          "matches the paper's curve.", "quadratic", _fig6,
-          Tolerance(0.03, "absolute", "the paper's values are read off a plot from its own grid search; the optimum "
+          "matches the paper's curve.", check=_fig6,
+          tolerance=Tolerance(0.03, "absolute", "the paper's values are read off a plot from its own grid search; the optimum "
                     "sits on a flat ridge"),
-          (Control("first-order-rule", "mu_L = mu*(Q) - mu_S, the 'momenta add' prescription", _first_order_rule),),
+          controls=(Control("first-order-rule", "mu_L = mu*(Q) - mu_S, the 'momenta add' prescription", _first_order_rule),),
           figure="fig6"),
-    Claim("fig6-polyak-at-zero", "Fig. 6, mu_S = 0", "At mu_S = 0 the optimum is Polyak's ((sqrt Q-1)/(sqrt Q+1))^2.",
-          "quadratic", _polyak, Tolerance(2e-3, "absolute", "the grid search's final resolution is 2e-4 in mu_L"),
-          (Control("polyak-unsquared", "Polyak's formula without its square, (sqrt Q-1)/(sqrt Q+1)",
+    Claim(id="fig6-polyak-at-zero", paper_ref="Fig. 6, mu_S = 0", statement="At mu_S = 0 the optimum is Polyak's ((sqrt Q-1)/(sqrt Q+1))^2.",
+          check=_polyak, tolerance=Tolerance(2e-3, "absolute", "the grid search's final resolution is 2e-4 in mu_L"),
+          controls=(Control("polyak-unsquared", "Polyak's formula without its square, (sqrt Q-1)/(sqrt Q+1)",
                    _swap(polyak="polyak_unsquared")),), figure="fig6"),
-    Claim("fig6-negative-beyond-mu-star", "Fig. 6, Section VI", "Negative explicit momentum is optimal once mu_S "
-          "exceeds roughly mu*(Q).", "quadratic", _negative,
-          Tolerance(1, "grid steps", "the paper's mu_S grid has step 0.1"),
-          (Control("never-negative", "the skeptic's rule: never go below zero, mu_L = max(optimum, 0)",
+    Claim(id="fig6-negative-beyond-mu-star", paper_ref="Fig. 6, Section VI", statement="Negative explicit momentum is optimal once mu_S "
+          "exceeds roughly mu*(Q).", check=_negative,
+          tolerance=Tolerance(1, "grid steps", "the paper's mu_S grid has step 0.1"),
+          controls=(Control("never-negative", "the skeptic's rule: never go below zero, mu_L = max(optimum, 0)",
                    lambda r: with_summary(r, fig6={q: [[max(b[0], 0.0), b[1], b[2]] for b in rows]
                                                    for q, rows in r.summary["fig6"].items()})),), figure="fig6"),
-    Claim("thm7-rate-closed-form", "Theorem 7, eq. (12)", "gamma = max root modulus of (19)'s characteristic "
+    Claim(id="thm7-rate-closed-form", paper_ref="Theorem 7, eq. (12)", statement="gamma = max root modulus of (19)'s characteristic "
           "polynomial equals the decay rate of the expected iterate, obtained independently by iterating the "
-          "store's expected update on randomly rotated quadratics.", "quadratic", _rate_iteration,
-          Tolerance(1e-3, "relative", "the fitted decay over the second half of 3,000 steps of an oscillating state "
+          "store's expected update on randomly rotated quadratics.", check=_rate_iteration,
+          tolerance=Tolerance(1e-3, "relative", "the fitted decay over the second half of 3,000 steps of an oscillating state "
                     "converges at O(1/steps)"),
-          (Control("additive-closed-form", "the closed form of the additive model (heavy ball with mu_S + mu_L)",
+          controls=(Control("additive-closed-form", "the closed form of the additive model (heavy ball with mu_S + mu_L)",
                    lambda r: with_summary(r, rate_checks=[{**c, "closed_form": c["closed_form_additive"]}
                                                           for c in r.summary["rate_checks"]])),)),
-    Claim("thm7-heavy-ball-bound", "Theorem 7, mu_L = 0", "With mu_L = 0 the best rate over step sizes equals "
-          "sqrt(mu_S) once mu_S >= mu*(Q), and is strictly above it for smaller mu_S (Q = 10).", "quadratic",
-          _heavy_ball_equality, Tolerance(1e-6, "absolute", "the step search (Brent, xatol 1e-10 in log alpha) "
+    Claim(id="thm7-heavy-ball-bound", paper_ref="Theorem 7, mu_L = 0", statement="With mu_L = 0 the best rate over step sizes equals "
+          "sqrt(mu_S) once mu_S >= mu*(Q), and is strictly above it for smaller mu_S (Q = 10).", check=_heavy_ball_equality, tolerance=Tolerance(1e-6, "absolute", "the step search (Brent, xatol 1e-10 in log alpha) "
                                           "resolves the rate to about 1e-8"),
-          (Control("twice-the-condition-number", "the same rates on a quadratic with Q = 20: the threshold must move "
+          controls=(Control("twice-the-condition-number", "the same rates on a quadratic with Q = 20: the threshold must move "
                    "to mu*(20)", _swap(heavy_ball_best_rates="heavy_ball_best_rates_twice_q")),)),
-    Claim("fig7-tuning-helps", "Fig. 7", "With Q = 10, tuning mu_L (negative allowed) jointly with alpha beats "
-          "mu_L = 0 after 10 steps for every mu_S > 0.3.", "quadratic", _fig7_tuning_helps,
-          Tolerance(1.05, "ratio", "a 5 % margin separates a real gain from grid-search noise"),
-          (Control("non-negative-only", "tuning restricted to mu_L >= 0 (negative momentum not allowed)",
+    Claim(id="fig7-tuning-helps", paper_ref="Fig. 7", statement="With Q = 10, tuning mu_L (negative allowed) jointly with alpha beats "
+          "mu_L = 0 after 10 steps for every mu_S > 0.3.", check=_fig7_tuning_helps,
+          tolerance=Tolerance(1.05, "ratio", "a 5 % margin separates a real gain from grid-search noise"),
+          controls=(Control("non-negative-only", "tuning restricted to mu_L >= 0 (negative momentum not allowed)",
                    lambda r: with_summary(r, fig7={**r.summary["fig7"], "tuned": r.summary["fig7_non_negative"]})),),
           figure="fig7"),
-    Claim("finding-fig7-ratio", "Section VI text vs Fig. 7 (docs/paper.md note)", "Finding: the text's 'about 1.5x' "
+    Claim(id="finding-fig7-ratio", paper_ref="Section VI text vs Fig. 7 (docs/paper.md note)", statement="Finding: the text's 'about 1.5x' "
           "gain of negative momentum over mu_L = 0 at mu_S > 0.3 is larger than Fig. 7's own curves give.",
-          "finding", _fig7_finding, Tolerance(1.4, "ratio", "a gap of 0.1 below 1.5 is well beyond grid-search noise"),
-          (Control("twenty-steps", "the text read at a horizon of 20 steps instead of Fig. 7's 10",
+          check=_fig7_finding, tolerance=Tolerance(1.4, "ratio", "a gap of 0.1 below 1.5 is well beyond grid-search noise"),
+          controls=(Control("twenty-steps", "the text read at a horizon of 20 steps instead of Fig. 7's 10",
                    lambda r: with_summary(r, fig7_steps=2 * r.summary["fig7_steps"])),), figure="fig7"),
-    Claim("c7-saturation", "Section VI, Fig. 6", "Once mu_S >= 0.6 the optimal explicit momentum saturates in "
-          "[-0.35, -0.2], at Q = 5 and 20.", "quadratic", _c7_saturation,
-          Tolerance(0.0, "absolute", "the interval is the paper's own statement; the optimum is resolved to 1e-6"),
-          (Control("first-order-rule", "mu_L = mu*(Q) - mu_S, the 'momenta add' prescription", _first_order_rule),),
+    Claim(id="c7-saturation", paper_ref="Section VI, Fig. 6", statement="Once mu_S >= 0.6 the optimal explicit momentum saturates in "
+          "[-0.35, -0.2], at Q = 5 and 20.", check=_c7_saturation,
+          tolerance=Tolerance(0.0, "absolute", "the interval is the paper's own statement; the optimum is resolved to 1e-6"),
+          controls=(Control("first-order-rule", "mu_L = mu*(Q) - mu_S, the 'momenta add' prescription", _first_order_rule),),
           figure="fig6"),
-    Claim("fig7-paper-values", "Fig. 7 (docs/paper.md section 3)", "Our Theorem 7 curves for the three strategies (alpha "
-          "and mu_L tuned; mu_L = 0; mu_L = 0.5; Q = 10) reproduce the values the paper plots.", "quadratic",
-          _fig7_paper, Tolerance(0.10, "relative", "10 % in gamma^10 is 1 % in gamma: the precision of values read "
+    Claim(id="fig7-paper-values", paper_ref="Fig. 7 (docs/paper.md section 3)", statement="Our Theorem 7 curves for the three strategies (alpha "
+          "and mu_L tuned; mu_L = 0; mu_L = 0.5; Q = 10) reproduce the values the paper plots.", check=_fig7_paper, tolerance=Tolerance(0.10, "relative", "10 % in gamma^10 is 1 % in gamma: the precision of values read "
                                  "from a log-scale plot of a grid search"),
-          (Control("momenta-add-exactly", ADDITIVE, lambda r: with_summary(r, fig7=r.summary["fig7_additive"])),),
+          controls=(Control("momenta-add-exactly", ADDITIVE, lambda r: with_summary(r, fig7=r.summary["fig7_additive"])),),
           figure="fig7"),
-    Claim("finding-fig7-coarse-grid", "Fig. 7 (docs/paper.md section 3)", "Finding: the paper's jointly tuned curve lies "
+    Claim(id="finding-fig7-coarse-grid", paper_ref="Fig. 7 (docs/paper.md section 3)", statement="Finding: the paper's jointly tuned curve lies "
           "above Theorem 7's optimum by more than 10 % at some points (e.g. at mu_S = 0 the optimum is Polyak's "
           "rate, 0.00144 after 10 steps, plotted as 0.00163), while its alpha-only curves agree: its (alpha, mu_L) "
-          "grid was coarse.", "finding", _fig7_coarse_grid,
-          Tolerance(0.10, "relative", "the same 10 % as fig7-paper-values"),
-          (Control("paper-search-exact", "the plotted tuned values taken as exact optima", _paper_search_exact),),
+          "grid was coarse.", check=_fig7_coarse_grid,
+          tolerance=Tolerance(0.10, "relative", "the same 10 % as fig7-paper-values"),
+          controls=(Control("paper-search-exact", "the plotted tuned values taken as exact optima", _paper_search_exact),),
           figure="fig7"),
 )

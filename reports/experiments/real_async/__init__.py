@@ -13,6 +13,6 @@ CHUNKED = Chunked(plan=run.plan, first=run.first, compute=run.compute, assemble=
                   agree=run.agree, version=1)
 
 EXPERIMENT = Experiment(
-    name="real_async", kind="real_async", version=7, config=config.Config, profiles=config.PROFILES,
+    name="real_async", method="real_async", part="real-asynchrony", seeded=True, version=7, config=config.Config, profiles=config.PROFILES,
     smoke=config.SMOKE, run=run.run, figures=figures.figures, claims=claims.CLAIMS, deterministic=False, slow=True,
     resumable=True, committed=("quick",), chunked=CHUNKED)

@@ -211,37 +211,36 @@ def _latency_model(result: Result) -> Result:
 
 
 CLAIMS = (
-    Claim("real-async-geometric", "Theorem 5 on a real system", "With injected exponential work times (the cycle "
+    Claim(id="real-async-geometric", paper_ref="Theorem 5 on a real system", statement="With injected exponential work times (the cycle "
           "from submission to result follows the law), the staleness measured on a real Dask parameter server is "
-          "Geom(1/M) for M in {2, 4, 8}: variance M(M - 1) and the pmf.", "real_async", _geometric,
-          Tolerance(4.0, "standard errors", WHY + "; the pmf's TV below the 99th percentile of the TV of 1000 exact "
+          "Geom(1/M) for M in {2, 4, 8}: variance M(M - 1) and the pmf.", check=_geometric,
+          tolerance=Tolerance(4.0, "standard errors", WHY + "; the pmf's TV below the 99th percentile of the TV of 1000 exact "
                     "queue samples of the same size (the sampling TV of a few hundred dependent delays)"),
-          (Control("natural-work-times", "the same system with natural (not injected) work times (mean M - 1, a "
+          controls=(Control("natural-work-times", "the same system with natural (not injected) work times (mean M - 1, a "
                    "law set by the machine's load)",
                    lambda r: with_summary(r, geometric={str(r.summary["natural"]["n_workers"]):
                                                                        r.summary["natural"]["law_stats"]})),
            Control("latency-model", f"the nearest miss, fixed before the data: work times with CV {LATENCY_CV} "
                    "(exponential plus a fixed latency: not memoryless), as many updates", _latency_model)),
           figure="real_staleness", power=_geometric_power, expect="result"),
-    Claim("finding-real-async-not-memoryless", "Assumption 4 vs a real system", "Finding: with natural work times a "
+    Claim(id="finding-real-async-not-memoryless", paper_ref="Assumption 4 vs a real system", statement="Finding: with natural work times a "
           "real parameter server is not memoryless: its staleness has mean M - 1 (as for any law) but a law far from "
           "Geom(1/M), which even the queue model fed with the measured cycle times (as independent draws) misses; how "
           "far, and whether it is under- or over-dispersed, depends on the machine's load (the card says which in "
           "this run). Assumption 4 must be imposed, as real-async-geometric does; it does not happen by itself.",
-          "finding", _not_memoryless, Tolerance(2.0, "ratio", "twice the TV that exact samples of the same size reach "
+          check=_not_memoryless, tolerance=Tolerance(2.0, "ratio", "twice the TV that exact samples of the same size reach "
                                                 "once in a hundred"),
-          (Control("injected-exponential", "the injected exponential run with the same M in place of the natural one",
+          controls=(Control("injected-exponential", "the injected exponential run with the same M in place of the natural one",
                    _natural_as_injected),), figure="real_staleness", aliases=("real-async-model-predicts",),
           power=_not_memoryless_power, expect="result"),
-    Claim("real-async-momentum", "Theorem 5 on a real system", "The total momentum measured from real runs (mean "
+    Claim(id="real-async-momentum", paper_ref="Theorem 5 on a real system", statement="The total momentum measured from real runs (mean "
           "of runs from one initial point, two-term fit) matches 1 - 1/M + mu_L (mu_L = 0), as seen through the "
           "same estimator at the same number of runs. What it resolves: that asynchrony adds momentum (the M = 1 "
-          "control), and 1 - 1/M from 1 - 1/(M - 1) only where the card says so (at 16 runs, M = 2).", "real_async",
-          _momentum,
-          Tolerance(3.0, "standard errors", "the SD of the model's estimator over 50 repetitions at the same R; with "
+          "control), and 1 - 1/M from 1 - 1/(M - 1) only where the card says so (at 16 runs, M = 2).", check=_momentum,
+          tolerance=Tolerance(3.0, "standard errors", "the SD of the model's estimator over 50 repetitions at the same R; with "
                     "few runs the two-term fit is biased towards 0 (noisy regressors), and comparing with the model's "
                     "estimator at the same R removes that bias"),
-          (Control("no-implicit-momentum", "asynchrony adds no momentum: the model's estimator at M = 1",
+          controls=(Control("no-implicit-momentum", "asynchrony adds no momentum: the model's estimator at M = 1",
                    lambda r: with_summary(r, momentum={m: {**e, "model_mean": r.summary["synchronous_model"]["mean"],
                                                            "model_sd": r.summary["synchronous_model"]["sd"]}
                                                        for m, e in r.summary["momentum"].items()})),
@@ -250,12 +249,11 @@ CLAIMS = (
                                                            "model_sd": e.get("model_sd_fewer", math.nan)}
                                                        for m, e in r.summary["momentum"].items()}))),
           power=_momentum_power, expect="result"),
-    Claim("real-async-efficiency", "Section IV-A (HE x SE)", "On a real system the time to target relative to one "
+    Claim(id="real-async-efficiency", paper_ref="Section IV-A (HE x SE)", statement="On a real system the time to target relative to one "
           "worker is HE x SE: hardware efficiency measured on one set of runs times the statistical efficiency the "
-          "queue simulator predicts, checked against the time to target of separate runs.", "real_async",
-          _efficiency, Tolerance(0.25, "relative", WHY + "; one run per M, whose updates to target vary with its "
+          "queue simulator predicts, checked against the time to target of separate runs.", check=_efficiency, tolerance=Tolerance(0.25, "relative", WHY + "; one run per M, whose updates to target vary with its "
                                  "schedule by about 10-20 %"),
-          (Control("no-speedup", "workers make updates no cheaper (HE = 1 for every M)", _no_speedup),
+          controls=(Control("no-speedup", "workers make updates no cheaper (HE = 1 for every M)", _no_speedup),
            Control("no-statistical-effect", "asynchrony costs or saves no updates (SE = 1 for every M)",
                    _no_statistical_effect)), power=_efficiency_power, expect="result",
           meaning="a limit of this machine, not of the paper's bookkeeping: the simulator's updates to target match "

@@ -14,6 +14,6 @@ CHUNKED = Chunked(plan=run.plan, first=run.first, compute=run.compute, assemble=
                   agree=run.agree, version=1)
 
 EXPERIMENT = Experiment(
-    name="real_step_rules", kind="real_async", version=1, config=config.Config, profiles=config.PROFILES,
+    name="real_step_rules", method="real_async", part="real-asynchrony", seeded=True, version=1, config=config.Config, profiles=config.PROFILES,
     smoke=config.SMOKE, run=run.run, figures=claims.figures, claims=claims.CLAIMS, deterministic=False, slow=True,
     resumable=True, committed=("quick",), chunked=CHUNKED)

@@ -74,16 +74,16 @@ def _no_power(result: Result, tol: Tolerance) -> dict:
 
 
 CLAIMS = (
-    Claim("extension-step-rules-real-server", "Section VI; later step rules", "Extension: on the real Dask parameter "
+    Claim(id="extension-step-rules-real-server", paper_ref="Section VI; later step rules", statement="Extension: on the real Dask parameter "
           "server (M = 4, 8, 16 worker processes, injected exponential work times; logistic regression with full-batch "
           "gradients plus noise, the queue study's workload and target), two controllers the queue study tried — "
           "momentum from the logged staleness (first order, or Theorem 7) times a step rule of the later "
           "literature; the card names the closest by this claim's own metric — reach the target within 1.2x of the per-M oracle's median updates (the queue's per-M oracle "
-          "replayed on the server) on single runs, at every M.", "extension", _check,
-          Tolerance(TOL, "ratio", "the target set for the controller; the oracle is the queue's per-M optimum, not "
+          "replayed on the server) on single runs, at every M.", check=_check,
+          tolerance=Tolerance(TOL, "ratio", "the target set for the controller; the oracle is the queue's per-M optimum, not "
                     "the server's own grid (30 configurations x 10 runs x 3 M would take about 5 h here), so a "
                     "controller could beat it"),
-          (Control("no-compensation", "the synchronous tuning reused in place of every controller",
+          controls=(Control("no-compensation", "the synchronous tuning reused in place of every controller",
                    with_controllers_replaced),),
           figure="real_step_rules", power=_no_power, expect="result"),
 )

@@ -25,7 +25,7 @@ from reports.experiments.staleness_laws.figures import figures
 from reports.experiments.staleness_laws.run import run
 
 EXPERIMENT = Experiment(
-    name="staleness_laws", kind="laws", version=6, config=Config, profiles=PROFILES,
+    name="staleness_laws", method="monte_carlo", part="beyond", seeded=True, version=6, config=Config, profiles=PROFILES,
     smoke=Config(laws=("exponential", "constant", "gamma-2"), workers=(2, 4), n_replicas=40, n_steps=30,
                  pmf_updates=300, pmf_replicas=4, max_delay=3, mu_explicit_grid=(-0.3, 0.0, 0.3, 0.6),
                  lr_per_worker_grid=(0.1, 0.3), fit_steps=40, stationary_rounds=2),

@@ -138,61 +138,60 @@ FLOOR_FACTOR = 3.0  # "misses": the worst of 4 noise-only fits, tripled, is stil
 PICTURE = Control("momentum-picture", "the paper's momentum picture: the geometric law with the same mean staleness",
                   _picture)
 CLAIMS = (
-    Claim("extension-laws-geometric-case", "Theorem 2 -> (19)", "Extension: the expected-update recurrence "
+    Claim(id="extension-laws-geometric-case", paper_ref="Theorem 2 -> (19)", statement="Extension: the expected-update recurrence "
           "of any staleness law (theory.laws) reduces to recursion (19) for Geom(1/M), symbolically and in its tuned "
-          "numbers.", "extension", _reduction, Tolerance(1e-4, "absolute", "the two searches refine mu_L and the step "
+          "numbers.", check=_reduction, tolerance=Tolerance(1e-4, "absolute", "the two searches refine mu_L and the step "
                                                           "by Brent to 1e-6 and 1e-10; 1e-4 leaves room for the corner"),
-          (Control("uniform-same-mean", "a uniform law on {0..2M-2} (the same mean) in place of the geometric",
+          controls=(Control("uniform-same-mean", "a uniform law on {0..2M-2} (the same mean) in place of the geometric",
                    lambda r: with_summary(r, reduction={**r.summary["reduction"], "symbolic_difference": "nonzero",
                                                         "numbers": {m: {**v, "laws": v["uniform_same_mean"]} for m, v
                                                                     in r.summary["reduction"]["numbers"].items()}})),)),
-    Claim("extension-laws-delay-stability", "Constant work times", "Extension: with constant work times "
+    Claim(id="extension-laws-delay-stability", paper_ref="Constant work times", statement="Extension: with constant work times "
           "asynchrony is a pure delay tau = M - 1, and the law's recurrence reproduces the classical stability bound "
-          "0 < alpha lambda < 2 sin(pi / (2 (2 tau + 1))) at mu_L = 0.", "extension", _stability,
-          Tolerance(1e-6, "relative", "bisection on the root modulus to 1e-10"),
-          (Control("momentum-picture", "the geometric law with the same mean (the exponential queue's)",
+          "0 < alpha lambda < 2 sin(pi / (2 (2 tau + 1))) at mu_L = 0.", check=_stability,
+          tolerance=Tolerance(1e-6, "relative", "bisection on the root modulus to 1e-10"),
+          controls=(Control("momentum-picture", "the geometric law with the same mean (the exponential queue's)",
                    lambda r: with_summary(r, stability={**r.summary["stability"],
                                                         "measured": r.summary["stability"]["same_mean_geometric"]})),),
           figure="laws_stability"),
-    Claim("extension-laws-mean-trajectory", "Theorem 2 under other laws", "Extension: with exponential "
+    Claim(id="extension-laws-mean-trajectory", paper_ref="Theorem 2 under other laws", statement="Extension: with exponential "
           "work times (Theorem 5) and with constant ones (round-robin delays), the Monte Carlo mean trajectory of "
           "asynchronous SGD on a quadratic follows the law's own recurrence (Theorem 2 with the queue's stationary "
           "pmf), although the queue's delays are dependent. (An |z| of inf: the replicas agree exactly — early "
           "steps, every worker still on w_0 — and the recurrence differs by more than lags of probability below "
-          "3 / R could explain.)", "extension", _trajectories,
-          Tolerance(4.5, "standard errors", "60 steps x 2 coordinates x 8 (law, M) pairs compared: 4.5 SE keeps "
-                    "false alarms below 1 %"), (PICTURE,), figure="laws_best_momentum"),
-    Claim("extension-laws-mean-departs", "Theorem 2 under other laws", "Extension: for the other laws "
+          "3 / R could explain.)", check=_trajectories,
+          tolerance=Tolerance(4.5, "standard errors", "60 steps x 2 coordinates x 8 (law, M) pairs compared: 4.5 SE keeps "
+                    "false alarms below 1 %"), controls=(PICTURE,), figure="laws_best_momentum"),
+    Claim(id="extension-laws-mean-departs", paper_ref="Theorem 2 under other laws", statement="Extension: for the other laws "
           "(gamma, lognormal, heterogeneous rates) the first moment is not exact: the Monte Carlo mean departs from "
           "the recurrence of the stationary pmf by more than 4.5 SE at some M when the queue starts cold (every worker "
           "reads w_0 at time 0: stationary only for memoryless and constant laws); extension-laws-stationary-start "
-          "tests whether the start is the cause.", "extension", _departs,
-          Tolerance(4.5, "standard errors", "the same threshold as the exact laws' check"),
-          (Control("exponential-everywhere", "every law behaves like the exponential one (the paper's assumption)",
+          "tests whether the start is the cause.", check=_departs,
+          tolerance=Tolerance(4.5, "standard errors", "the same threshold as the exact laws' check"),
+          controls=(Control("exponential-everywhere", "every law behaves like the exponential one (the paper's assumption)",
                    _exponential_everywhere),), expect="result"),
-    Claim("extension-laws-stationary-start", "Theorem 2 under other laws", "Extension, tested: is the "
+    Claim(id="extension-laws-stationary-start", paper_ref="Theorem 2 under other laws", statement="Extension, tested: is the "
           "departure of the other laws' mean trajectories the queue's start rather than the dependence of its delays? "
           "Started from a stationary queue (60 writes per worker before update 0; the workers in flight read w_0), "
           "the Monte Carlo mean trajectory of every law should follow its own recurrence, whose pmf's sampling error "
           "is carried into the comparison (pmfs redrawn within their SE). Read the verdict with its power over re-runs at "
-          "fresh seeds.", "extension", _stationary,
-          Tolerance(4.5, "standard errors", "60 steps x 2 coordinates x 32 (law, M) pairs: 4.5 SE keeps false alarms "
-                    "near 2 % when every law is exact"), (PICTURE,), expect="result"),
-    Claim("extension-laws-two-term", "Theorem 3 as an approximation", "Extension: the momentum picture — "
+          "fresh seeds.", check=_stationary,
+          tolerance=Tolerance(4.5, "standard errors", "60 steps x 2 coordinates x 32 (law, M) pairs: 4.5 SE keeps false alarms "
+                    "near 2 % when every law is exact"), controls=(PICTURE,), expect="result"),
+    Claim(id="extension-laws-two-term", paper_ref="Theorem 3 as an approximation", statement="Extension: the momentum picture — "
           "the best two-term (momentum, step) fit to a law's expected trajectory — is exact for exponential work "
           "times and misses every other law tried, including work times measured on a real Dask parameter server; "
           "the more regular the delays (staleness CV below the geometric law's), the larger the miss, and tuning by "
-          "the fitted picture can choose settings that converge slower or diverge under the true law.", "extension",
-          _two_term_check, Tolerance(1e-9, "relative", "relative RMS error: the fit and the recurrence in float64 over 200 steps agree to "
+          "the fitted picture can choose settings that converge slower or diverge under the true law.", check=_two_term_check, tolerance=Tolerance(1e-9, "relative", "relative RMS error: the fit and the recurrence in float64 over 200 steps agree to "
                                "about 1e-12 for Geom(1/M)"),
-          (Control("momentum-everywhere", "every law's pmf is a geometric one (the paper's assumption): its fit is "
+          controls=(Control("momentum-everywhere", "every law's pmf is a geometric one (the paper's assumption): its fit is "
                    "the exponential law's", lambda r: with_summary(r, per_law={
                        name: {m: {**v, "two_term": r.summary["per_law"]["exponential"][m]["two_term"]}
                               for m, v in by_m.items()} for name, by_m in r.summary["per_law"].items()})),),
           figure="laws_two_term"),
-    Claim("extension-laws-best-momentum", "Fig. 6 under other laws", "Extension: under every work-time law "
+    Claim(id="extension-laws-best-momentum", paper_ref="Fig. 6 under other laws", statement="Extension: under every work-time law "
           "tried, the best explicit momentum of the Monte Carlo is the one the law's recurrence predicts (within one "
-          "grid step), not the one of the momentum picture.", "extension", _best_momentum,
-          Tolerance(1, "grid steps", "the grid is discrete; the Monte Carlo score is a mean of finite replicas"),
-          (PICTURE,), figure="laws_best_momentum", expect="result"),
+          "grid step), not the one of the momentum picture.", check=_best_momentum,
+          tolerance=Tolerance(1, "grid steps", "the grid is discrete; the Monte Carlo score is a mean of finite replicas"),
+          controls=(PICTURE,), figure="laws_best_momentum", expect="result"),
 )
