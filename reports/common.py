@@ -8,7 +8,7 @@ from pathlib import Path
 from reports.harness import evidence
 from reports.harness.config import ConfigError, as_dict, override, parse_override
 from reports.harness.store import Store, write_json
-from reports.registry import PROFILES, experiments
+from reports.registry import PROFILES, experiment_names, experiments
 
 from reports.harness.paths import DEFAULT_OUT, DEFAULT_RESULTS, EVIDENCE, ROOT  # noqa: F401  (re-exported)
 
@@ -23,18 +23,19 @@ def check_profile(profile: str) -> str:
     return profile
 
 
-def configs(profile: str, settings: list[str] | None = None) -> dict:
-    """Experiment name -> config for the profile, with `experiment.key=value` overrides applied strictly."""
-    exps = experiments()
-    out = {name: exp.profiles[profile] for name, exp in exps.items()}
+def configs(profile: str, settings: list[str] | None = None, only=None) -> dict:
+    """Experiment name -> config for the profile (every experiment, or those named in `only`), with
+    `experiment.key=value` overrides applied strictly."""
     changes: dict = {}
     for text in settings or []:
         key, value = parse_override(text)
-        if "." not in key or key.split(".", 1)[0] not in exps:
+        if "." not in key or key.split(".", 1)[0] not in experiment_names():
             raise ConfigError(f"override {text!r} must name an experiment: EXPERIMENT.key=value with EXPERIMENT one "
-                              f"of {', '.join(exps)}")
+                              f"of {', '.join(experiment_names())}")
         name, field = key.split(".", 1)
         changes.setdefault(name, {})[field] = value
+    exps = experiments(None if only is None else [*only, *changes])
+    out = {name: exp.profiles[profile] for name, exp in exps.items()}
     for name, fields in changes.items():  # all of an experiment's overrides at once: their order does not matter
         if profile in exps[name].committed:
             raise ConfigError(f"{name} at the {profile} profile is committed evidence (reports/evidence/), computed "

@@ -14,23 +14,23 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-EXPERIMENT_MODULES = (
-    "reports.experiments.symbolic",
-    "reports.experiments.quadratic_rates",
-    "reports.experiments.quadratic_limit",
-    "reports.experiments.mc_staleness",
-    "reports.experiments.mc_trajectories",
-    "reports.experiments.mc_momentum",
-    "reports.experiments.mc_tuning",
-    "reports.experiments.cnn_momentum",
-    "reports.experiments.cnn_batch_ladder",
-    "reports.experiments.cnn_closed_loop",
-    "reports.experiments.real_async",
-    "reports.experiments.staleness_laws",
-    "reports.experiments.compensation",
-    "reports.experiments.step_rules",
-    "reports.experiments.real_step_rules",
-)
+EXPERIMENT_MODULES = {   # experiment name -> its module, in report order (imported only when asked for)
+    "theory": "reports.experiments.symbolic",
+    "quadratic_rates": "reports.experiments.quadratic_rates",
+    "quadratic_limit": "reports.experiments.quadratic_limit",
+    "mc_staleness": "reports.experiments.mc_staleness",
+    "mc_trajectories": "reports.experiments.mc_trajectories",
+    "mc_momentum": "reports.experiments.mc_momentum",
+    "mc_tuning": "reports.experiments.mc_tuning",
+    "cnn_momentum": "reports.experiments.cnn_momentum",
+    "cnn_batch_ladder": "reports.experiments.cnn_batch_ladder",
+    "cnn_closed_loop": "reports.experiments.cnn_closed_loop",
+    "real_async": "reports.experiments.real_async",
+    "staleness_laws": "reports.experiments.staleness_laws",
+    "compensation": "reports.experiments.compensation",
+    "step_rules": "reports.experiments.step_rules",
+    "real_step_rules": "reports.experiments.real_step_rules",
+}
 ROLES = ("paper", "finding", "extension")   # what a claim is for: from its id's prefix (role_of)
 METHODS = ("symbolic", "quadratic", "monte_carlo", "cnn", "real_async")   # how an experiment decides its claims
 PARTS = ("theory", "quadratic", "monte-carlo", "cnn", "real-asynchrony", "beyond")   # the report's sections
@@ -171,13 +171,48 @@ def input_digest(paths) -> str:
     return digest.hexdigest()[:16]
 
 
-def experiments() -> dict[str, Experiment]:
-    """Experiment name -> Experiment, in report order."""
-    out = {}
-    for module_name in EXPERIMENT_MODULES:
-        exp = importlib.import_module(module_name).EXPERIMENT
-        out[exp.name] = exp
-    return out
+TABLE: dict | None = None   # {name: Experiment} in place of the registered modules (the tests' doubles); None: these
+
+
+def experiment_names() -> list[str]:
+    """Every experiment's name, in report order (nothing imported)."""
+    return list(EXPERIMENT_MODULES if TABLE is None else TABLE)
+
+
+def experiment(name: str) -> Experiment:
+    """One experiment, importing its module only (and what that module needs)."""
+    if name not in experiment_names():
+        raise KeyError(f"unknown experiment {name!r}; choose from {', '.join(experiment_names())}")
+    if TABLE is not None:
+        return TABLE[name]
+    exp = importlib.import_module(EXPERIMENT_MODULES[name]).EXPERIMENT
+    if exp.name != name:
+        raise RuntimeError(f"{EXPERIMENT_MODULES[name]} declares experiment {exp.name!r}, registered as {name!r}")
+    return exp
+
+
+def experiments(only=None) -> dict[str, Experiment]:
+    """Experiment name -> Experiment, in report order: every one, or those named in `only`."""
+    return {name: experiment(name) for name in experiment_names() if only is None or name in set(only)}
+
+
+def experiment_of(claim_id: str) -> str | None:
+    """The experiment whose source names claim_id (an id or an alias, in quotes), found without importing any:
+    a single-claim run imports only what its claim needs. None where no source names it."""
+    import importlib.util
+    from pathlib import Path
+    if TABLE is not None:
+        return next((n for n, e in TABLE.items() for c in e.claims if claim_id in (c.id, *c.aliases)), None)
+    quoted = f'"{claim_id}"'
+    for name, module in EXPERIMENT_MODULES.items():
+        spec = importlib.util.find_spec(module)
+        if spec is None or spec.origin is None:
+            continue
+        files = sorted(Path(spec.origin).parent.glob("*.py")) if spec.submodule_search_locations else [
+            Path(spec.origin)]
+        if any(quoted in f.read_text(encoding="utf-8") for f in files):
+            return name
+    return None
 
 
 def role_of(claim_id: str) -> str:
@@ -185,10 +220,11 @@ def role_of(claim_id: str) -> str:
         "paper"
 
 
-def claims() -> list[Claim]:
-    """Every claim, in report order, with its experiment, role and evidence filled in."""
+def claims(only=None) -> list[Claim]:
+    """Every claim (of the experiments named in `only`), in report order, with its experiment, role and method
+    filled in."""
     out = [replace(claim, experiment=name, role=role_of(claim.id), method=exp.method)
-           for name, exp in experiments().items() for claim in exp.claims]
+           for name, exp in experiments(only).items() for claim in exp.claims]
     ids = [i for c in out for i in (c.id, *c.aliases)]
     duplicated = {i for i in ids if ids.count(i) > 1}
     if duplicated:
@@ -197,9 +233,15 @@ def claims() -> list[Claim]:
 
 
 def claim_by_id(claim_id: str) -> Claim:
-    for claim in claims():
+    """The claim with this id or alias: from the one experiment whose source names it where there is one."""
+    name = experiment_of(claim_id)
+    for claim in (claims([name]) if name else []) + (claims() if name is None else []):
         if claim_id == claim.id or claim_id in claim.aliases:
             return claim
+    if name is not None:   # named in a source but not declared there (a comment, a control): look everywhere
+        for claim in claims():
+            if claim_id == claim.id or claim_id in claim.aliases:
+                return claim
     known = ", ".join(c.id for c in claims())
     raise KeyError(f"unknown claim id {claim_id!r}; known ids: {known}")
 

@@ -21,7 +21,7 @@ from reports.harness.pool import local_pool
 from reports.harness.config import ConfigError, as_dict, canonical_json
 from reports.harness.provenance import timed
 from reports.harness.store import Store, StoreError
-from reports.registry import claim_by_id, experiments, judge
+from reports.registry import claim_by_id, experiment, experiment_names, experiments, judge
 from sim.cli import Parser, add_tls_arguments, path_arg, tls_files, tls_without_scheduler
 from sim import cli
 
@@ -40,7 +40,7 @@ def _has_cuda() -> bool:
 def _compute_one(profile: str, name: str, config, results: str, deadline: float | None = None) -> str:
     """Run one experiment and store it; on a Dask worker too (the results folder must be shared). A resumable
     experiment keeps its finished chunks in the store and stops with Incomplete at `deadline` (time.time())."""
-    exp = experiments()[name]
+    exp = experiment(name)
     store = Store(results)
     if exp.resumable:
         chunks = Folder(store.chunks_folder(exp.method, name, config, exp.store_version(config)), deadline)
@@ -55,7 +55,7 @@ def plan(profile: str, store: Store, cfgs: dict, names: list[str], force: bool, 
          ) -> tuple[dict, list[str], list[str]]:
     """What a run will do, reading only: ({name: stored or committed Result or None}, names to compute, names that
     failed their preflight)."""
-    mods, out, todo, errors = experiments(), {}, [], []
+    mods, out, todo, errors = experiments(names), {}, [], []
     for i, name in enumerate(names, 1):
         exp, config, head = mods[name], cfgs[name], f"[{i}/{len(names)}] {name}"
         if profile in exp.committed:  # computed once and committed: read, never recomputed here
@@ -128,7 +128,7 @@ def execute(profile: str, todo: list[str], cfgs: dict, results: Path, deadline, 
     failed, names stopped at the deadline)."""
     errors, stopped = [], []
     if client is None and jobs > 1 and len(todo) > 1:
-        alone = [n for n in todo if not experiments()[n].deterministic]   # timed: measured alone, afterwards
+        alone = [n for n in todo if not experiment(n).deterministic]   # timed: measured alone, afterwards
         _in_pool([n for n in todo if n not in alone], jobs, profile, cfgs, results, deadline, say, errors, stopped)
         todo = alone
     if client is None:
@@ -160,16 +160,16 @@ def compute(profile: str, results: Path, only: list[str] | None = None, force: b
             allow_cpu: bool = False, jobs: int = 1) -> dict:
     """Experiment name -> stored Result; computes what is missing (plan, then execute). Side effects: writes under
     `results`; `errors` and `stopped` receive the names that failed or stopped at the deadline."""
-    cfgs = configs(profile, settings)  # validated before anything is written
+    names = [n for n in experiment_names() if only is None or n in only]
+    cfgs = configs(profile, settings, names)  # validated before anything is written
     store = Store(results)
     store.check_writable()             # creates nothing: the folder appears with the first result
     store.clean()                      # leftovers of killed saves whose process is gone
-    names = [n for n in experiments() if only is None or n in only]
     say = (lambda text: None) if quiet else (lambda text: print(text, flush=True))
     out, todo, failed = plan(profile, store, cfgs, names, force, allow_cpu, say)
     more, halted = execute(profile, todo, cfgs, results, deadline, client, say, jobs)
     for name in todo:
-        exp = experiments()[name]
+        exp = experiment(name)
         out[name] = (None if name in more + halted else
                      store.load(exp.method, name, cfgs[name], exp.store_version(cfgs[name])))
     if errors is not None:
@@ -206,9 +206,9 @@ def _parser() -> Parser:
 
 
 def _check(args) -> None:
-    unknown = sorted(set(args.only or []) - set(experiments()))
+    unknown = sorted(set(args.only or []) - set(experiment_names()))
     if unknown:
-        raise UsageError(f"unknown experiment {unknown[0]!r}; choose from {', '.join(experiments())}")
+        raise UsageError(f"unknown experiment {unknown[0]!r}; choose from {', '.join(experiment_names())}")
     if args.dask_workers is not None and not 1 <= args.dask_workers <= MAX_DASK_WORKERS:
         raise UsageError(f"--dask-workers must be in 1..{MAX_DASK_WORKERS} (one process each), got "
                          f"{args.dask_workers}")

@@ -144,8 +144,8 @@ def _experiment_files(name: str) -> list[Path]:
 
 
 def test_experiment_files_do_not_import_each_other():
-    modules = set(EXPERIMENT_MODULES)
-    for name in EXPERIMENT_MODULES:
+    modules = set(EXPERIMENT_MODULES.values())
+    for name in EXPERIMENT_MODULES.values():
         for path in _experiment_files(name):
             imported = {m for m in _imports(path) if any(m == e or m.startswith(e + ".") for e in modules)}
             others = {m for m in imported if not (m == name or m.startswith(name + "."))}
@@ -218,3 +218,21 @@ def test_a_claim_is_declared_by_keyword_and_its_role_comes_from_its_id():
         Claim("x", "ref", "statement", lambda r, tol: None, Tolerance(1, "absolute", "why"), ())
     for claim in claims():
         assert claim.role == role_of(claim.id) and claim.method == experiments()[claim.experiment].method
+
+
+def test_the_experiment_of_every_claim_is_found_without_importing_the_others():
+    from reports.registry import experiment_of
+    for claim in claims():
+        assert experiment_of(claim.id) == claim.experiment, claim.id
+    import subprocess
+    import sys
+    code = ("import sys; from reports.registry import claim_by_id; c = claim_by_id('mc-queue-geometric'); "
+            "print(c.experiment, 'sympy' in sys.modules, sorted(m for m in sys.modules "
+            "if m.startswith('reports.experiments.') and m.count('.') == 2))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split(" ", 2)
+    assert out[0] == "mc_staleness" and out[1] == "False" and out[2].strip() == "['reports.experiments.mc_staleness']"
+
+
+def test_every_registered_module_declares_the_experiment_of_its_name():
+    for name in EXPERIMENT_MODULES:
+        assert experiments([name])[name].name == name

@@ -35,8 +35,7 @@ def test_missing_evidence_renders_not_run_and_the_builder_never_computes(tmp_pat
     from reports import registry
     failing = {n: dataclasses.replace(e, run=lambda config: pytest.fail("the builder computed"))
                for n, e in experiments().items()}
-    monkeypatch.setattr(registry, "experiments", lambda: failing)
-    monkeypatch.setattr(build, "experiments", lambda: failing)
+    monkeypatch.setattr(registry, "TABLE", failing)
     monkeypatch.setattr(build, "load", lambda profile, results, cfgs=None: {n: (None, None) for n in experiments()})
     (tmp_path / "empty-results").mkdir()
     doc = build.build("quick", tmp_path / "empty-results", tmp_path / "out", notebooks=False)
@@ -109,14 +108,14 @@ def test_a_failing_check_shows_fail_and_a_passing_control_shows_cannot_fail(quic
 
     def patched(first_claim):
         theory = dataclasses.replace(real["theory"], claims=(first_claim,) + real["theory"].claims[1:])
-        return lambda: {**real, "theory": theory}
+        return {**real, "theory": theory}
 
     first = real["theory"].claims[0]
-    monkeypatch.setattr(registry, "experiments", patched(dataclasses.replace(
+    monkeypatch.setattr(registry, "TABLE", patched(dataclasses.replace(
         first, check=lambda r, tol: Verdict(False, "x", "y"))))
     doc = build.build("quick", results, tmp_path / "out", notebooks=False)
     assert doc["claims"][0]["status"] == "fail"
-    monkeypatch.setattr(registry, "experiments", patched(dataclasses.replace(
+    monkeypatch.setattr(registry, "TABLE", patched(dataclasses.replace(
         first, controls=(Control("truth", "the right model itself: a bad control", lambda r: r),))))
     doc = build.build("quick", results, tmp_path / "out2", notebooks=False)
     assert doc["claims"][0]["status"] == "cannot_fail"
@@ -178,8 +177,7 @@ def test_repro_recomputes_what_is_stored_and_leaves_committed_evidence_to_verify
     from reports import run as runner
     real = registry.experiments()
     few = {name: real[name] for name in ("mc_staleness", "cnn_momentum")}
-    for module in (registry, common, runner):
-        monkeypatch.setattr(module, "experiments", lambda: few)
+    monkeypatch.setattr(registry, "TABLE", few)
     runner.compute("quick", tmp_path, only=["mc_staleness"], quiet=True)
     assert repro.main(["--results", str(tmp_path)]) == 0
     out = capsys.readouterr().out

@@ -90,7 +90,7 @@ def test_runner_recomputes_a_corrupted_result(tmp_path, monkeypatch):
     calls = []
     tiny = Result(summary={"checked": True}, arrays={"values": np.arange(3.0)})
     counted = dataclasses.replace(theory, run=lambda c: calls.append(1) or tiny, figures=lambda r: {})  # fast
-    monkeypatch.setattr(runner, "experiments", lambda: {"theory": counted})
+    monkeypatch.setattr(registry, "TABLE", {"theory": counted})
     runner.compute("quick", tmp_path, only=["theory"], quiet=True)
     runner.compute("quick", tmp_path, only=["theory"], quiet=True)
     assert len(calls) == 1  # the second call reused the cache
