@@ -23,6 +23,7 @@ from pathlib import Path
 from reports.cluster_chunks import compute_on, config_of, run_remote
 from reports.common import EVIDENCE, UsageError, committed_folder, fail
 from reports.harness import kernels
+from reports.harness.checkpoint import _plain
 from reports.harness.config import canonical_json
 from reports.harness.evidence import Chunks, EvidenceError, machine, same_kind
 from reports.harness.pool import local_pool
@@ -245,11 +246,6 @@ def verify(exp: Experiment, config, names: list[str], root: Path = EVIDENCE, say
         say(f"  {name}: {'OK' if ok else 'MISMATCH'}: {how} ({time.time() - start:.0f} s; committed on "
             f"{record['provenance'].get('machine', {}).get('cpu')}, {record['provenance'].get('finished')})")
     return bad
-
-
-def _plain(payload: dict) -> dict:
-    from reports.harness.checkpoint import _plain as plain
-    return plain(payload)
 
 
 def _parser() -> Parser:

@@ -72,7 +72,7 @@ def test_tuning_claim_fails_if_staleness_is_removed(monkeypatch):
     monkeypatch.setattr(exp, "simulate_batch", lambda m, n, r, seed=0: simulate_batch(1, n, r, seed=seed))
     result = exp.run(override(exp.EXPERIMENT.profiles["quick"], {"n_replicas": 40, "workers": [1, 4, 16]}))
     assert not claim_by_id("mc-tuning-under-asynchrony").verdict(result).passed
-    assert np.isfinite(result.summary["per_workers"]["4"]["best"]["rate"])
+    assert np.isfinite(result.summary["per_workers"][4]["best"]["rate"])
 
 
 def test_noise_corrected_momentum_fit_recovers_one_minus_one_over_m_on_the_queue():

@@ -32,11 +32,15 @@ def make_result():
                   provenance={"seed": 1})
 
 
-def test_round_trip_and_nan_becomes_null(tmp_path):
+def test_the_stored_result_round_trips_with_its_types(tmp_path):
+    """Non-finite numbers and int keys come back as they were written (reports.harness.codec)."""
     store = Store(tmp_path)
-    store.save("k", "e", Cfg(), make_result())
+    result = make_result()
+    result.summary |= {"per_m": {2: {"updates": math.inf}, 16: {"updates": 40.0}}}
+    store.save("k", "e", Cfg(), result)
     back = store.load("k", "e", Cfg())
-    assert back.summary == {"value": 1.5, "nan": None}
+    assert back.summary["value"] == 1.5 and math.isnan(back.summary["nan"])
+    assert back.summary["per_m"] == {2: {"updates": math.inf}, 16: {"updates": 40.0}}
     assert np.array_equal(back.arrays["x"], np.arange(5.0)) and back.log == [{"step": 0}]
 
 
@@ -149,14 +153,13 @@ def test_an_interrupted_dask_sweep_resumes_computing_only_what_is_missing(tmp_pa
     cluster = LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None)
     client = Client(cluster)
     try:
-        monkeypatch.setattr(runner, "experiments", lambda: {"theory": counted("theory"),
-                                                            "mc_staleness": counted("mc_staleness", fail=True)})
+        monkeypatch.setattr(registry, "TABLE", {"theory": counted("theory"),
+                                                "mc_staleness": counted("mc_staleness", fail=True)})
         errors = []
         first = runner.compute("quick", tmp_path, only=["theory", "mc_staleness"], quiet=True, errors=errors,
                                client=client)
         assert errors == ["mc_staleness"] and first["theory"] is not None and first["mc_staleness"] is None
-        monkeypatch.setattr(runner, "experiments", lambda: {"theory": counted("theory"),
-                                                            "mc_staleness": counted("mc_staleness")})
+        monkeypatch.setattr(registry, "TABLE", {"theory": counted("theory"), "mc_staleness": counted("mc_staleness")})
         second = runner.compute("quick", tmp_path, only=["theory", "mc_staleness"], quiet=True, client=client)
         assert second["mc_staleness"] is not None
         assert calls == {"theory": 1, "mc_staleness": 2}  # theory was not recomputed

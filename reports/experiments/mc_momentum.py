@@ -84,13 +84,13 @@ def single_trajectory(config: Config, seed: np.random.SeedSequence) -> dict:
         x = async_sgd.run_workers(quad, schedule, config.lr / 2, 0.0, np.ones(quad.dim), config.single_noise_std,
                                   seed=noise_seed).x[:, 0, :]
         mu, eta = estimators.fit_two_term(x, quad.gradient(x))
-        out[str(m)] = {"mu": mu, "eta": eta}
+        out[m] = {"mu": mu, "eta": eta}
     return out
 
 
 def run(config: Config) -> Result:
     seeds = seed_tree(config.seed, "exponential", "explicit", "other_laws", "single")
-    exp = {str(m): _estimates(config, m, 0.0, s) for m, s in zip(config.workers,
+    exp = {m: _estimates(config, m, 0.0, s) for m, s in zip(config.workers,
                                                                 seeds["exponential"].spawn(len(config.workers)))}
     explicit = {f"M={int(m)},mu_L={mu:g}": _estimates(config, int(m), mu, s) for (m, mu), s in
                 zip(config.explicit_cases, seeds["explicit"].spawn(len(config.explicit_cases)))}
@@ -98,7 +98,7 @@ def run(config: Config) -> Result:
     law_seeds = seeds["other_laws"].spawn(3)
     laws = {"gamma": _estimates(config, m, 0.0, law_seeds[0], work_time="gamma", shape=config.gamma_shape),
             "constant": _estimates(config, m, 0.0, law_seeds[1], work_time="constant", value=1.0),
-            "exponential": exp.get(str(m)) or _estimates(config, m, 0.0, law_seeds[2])}
+            "exponential": exp.get(m) or _estimates(config, m, 0.0, law_seeds[2])}
     summary = {"exponential": exp, "explicit": explicit, "other_laws": laws, "other_laws_workers": m,
                "single_trajectory": single_trajectory(config, seeds["single"]), "lr": config.lr}
     return Result(summary=summary)
@@ -107,8 +107,8 @@ def run(config: Config) -> Result:
 def _recovers(result: Result, tol: Tolerance) -> Verdict:
     s, z = result.summary, tol.value
     ok, rows, values = True, [], {}
-    for m, e in sorted(s["exponential"].items(), key=lambda kv: int(kv[0])):
-        mm = int(m)
+    for mm, e in sorted(s["exponential"].items()):
+        m = mm
         zm = abs(e["mu"] - predictions.implicit_momentum(mm)) / max(e["mu_se"], 1e-15)
         ze = abs(e["eta"] - predictions.effective_step(s["lr"], mm)) / max(e["eta_se"], 1e-15)
         zy = abs(e["yellowfin_effective_lr"] - predictions.implicit_momentum(mm)) / max(e["yellowfin_effective_se"], 1e-15)
@@ -121,15 +121,15 @@ def _recovers(result: Result, tol: Tolerance) -> Verdict:
 
 def _next_m(result: Result) -> Result:
     per = result.summary["exponential"]
-    ms = sorted(per, key=int)
+    ms = sorted(per)
     return with_summary(result, exponential={a: per[b] for a, b in zip(ms, ms[1:])})
 
 
 def _yellowfin_finding(result: Result, tol: Tolerance) -> Verdict:
     s = result.summary
-    gaps = {m: abs(e["yellowfin_nominal_lr"] - predictions.implicit_momentum(int(m))) for m, e in s["exponential"].items()}
-    rows = [f"M={m}: {e['yellowfin_nominal_lr']:.3f} (truth {predictions.implicit_momentum(int(m)):.3f})"
-            for m, e in sorted(s["exponential"].items(), key=lambda kv: int(kv[0]))]
+    gaps = {m: abs(e["yellowfin_nominal_lr"] - predictions.implicit_momentum(m)) for m, e in s["exponential"].items()}
+    rows = [f"M={m}: {e['yellowfin_nominal_lr']:.3f} (truth {predictions.implicit_momentum(m):.3f})"
+            for m, e in sorted(s["exponential"].items())]
     return Verdict(all(g > tol.value for g in gaps.values()), f"estimates off by more than {tol.value:g} when fed "
                    "the nominal step alpha", "YellowFin estimator with step alpha: " + "; ".join(rows),
                    {f"M={m},bias": g for m, g in gaps.items()})
@@ -160,9 +160,9 @@ def _laws_finding(result: Result, tol: Tolerance) -> Verdict:
 
 def _single_finding(result: Result, tol: Tolerance) -> Verdict:
     single = result.summary["single_trajectory"]
-    gaps = {m: abs(e["mu"] - predictions.implicit_momentum(int(m))) for m, e in single.items() if int(m) >= 4}
-    rows = [f"M={m}: {e['mu']:.3f} (1 - 1/M = {predictions.implicit_momentum(int(m)):.3f})"
-            for m, e in sorted(single.items(), key=lambda kv: int(kv[0]))]
+    gaps = {m: abs(e["mu"] - predictions.implicit_momentum(m)) for m, e in single.items() if m >= 4}
+    rows = [f"M={m}: {e['mu']:.3f} (1 - 1/M = {predictions.implicit_momentum(m):.3f})"
+            for m, e in sorted(single.items())]
     return Verdict(all(g > tol.value for g in gaps.values()), f"on one run the fitted momentum stays far (> "
                    f"{tol.value:g}) from 1 - 1/M for M >= 4", "two-term fit on a single noisy trajectory: "
                    + "; ".join(rows), {f"M={m},gap": g for m, g in gaps.items()})
@@ -217,8 +217,8 @@ def figures(result: Result) -> dict:
     import matplotlib.pyplot as plt
     s = result.summary
     fig, ax = plt.subplots(figsize=(6, 4))
-    exp_sorted = sorted(s["exponential"].items(), key=lambda kv: int(kv[0]))
-    ms = np.array([int(m) for m, _ in exp_sorted])
+    exp_sorted = sorted(s["exponential"].items())
+    ms = np.array([m for m, _ in exp_sorted])
     ax.errorbar(ms, [e["mu"] for _, e in exp_sorted], yerr=[3 * e["mu_se"] for _, e in exp_sorted],
                 fmt="o", label="two-term fit (exponential)")
     ax.plot(ms, [e["yellowfin_nominal_lr"] for _, e in exp_sorted], "x", label=r"YellowFin, step $\alpha$")

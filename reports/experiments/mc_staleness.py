@@ -92,28 +92,31 @@ def run(config: Config) -> Result:
     exponential, control = {}, {}
     for m, seed, control_seed in zip(config.workers, seeds["exponential"].spawn(len(config.workers)),
                                      seeds["control"].spawn(len(config.workers))):
-        exponential[str(m)] = law_stats(_steady(simulate(m, config.n_updates, seed=seed)), m, rng)
-        control[str(m)] = law_stats(_steady(simulate(m, config.n_updates, "gamma", seed=control_seed,
+        exponential[m] = law_stats(_steady(simulate(m, config.n_updates, seed=seed)), m, rng)
+        control[m] = law_stats(_steady(simulate(m, config.n_updates, "gamma", seed=control_seed,
                                                      shape=CONTROL_GAMMA_SHAPE)), m, rng)
     rates = {str(r): law_stats(_steady(simulate(4, config.n_updates, rate=r, seed=seed)), 4, rng)
              for r, seed in zip(config.rates, seeds["rates"].spawn(len(config.rates)))}
-    other = {}
+    other, order = {}, []   # {law: {M: stats}}; `order`: the (law, M) in the order their seeds were drawn
     law_seeds = iter(seeds["other_laws"].spawn(14))
     for m in (4, 16):
         laws = {"gamma": {"work_time": "gamma", "shape": config.gamma_shape},
                 "constant": {"work_time": "constant", "value": 1.0},
                 "lognormal": {"work_time": "lognormal", "sigma": config.lognormal_sigma}}
         for name, law in laws.items():
-            other[f"{name}/M={m}"] = law_stats(_steady(simulate(m, config.n_updates, seed=next(law_seeds), **law)),
-                                               m, rng)
+            other.setdefault(name, {})[m] = law_stats(
+                _steady(simulate(m, config.n_updates, seed=next(law_seeds), **law)), m, rng)
+            order.append((name, m))
     hetero = config.heterogeneous_rates
-    other[f"heterogeneous/M={len(hetero)}"] = law_stats(
-        _steady(simulate(len(hetero), config.n_updates, rates=list(hetero), seed=next(law_seeds))), len(hetero), rng)
+    other["heterogeneous"] = {len(hetero): law_stats(
+        _steady(simulate(len(hetero), config.n_updates, rates=list(hetero), seed=next(law_seeds))), len(hetero), rng)}
+    order.append(("heterogeneous", len(hetero)))
     # control for the other laws: exponential work times under the same labels
-    other_exponential = {name: law_stats(_steady(simulate(int(name.split("M=")[1]), config.n_updates,
-                                                          seed=next(law_seeds))),
-                                         int(name.split("M=")[1]), rng) for name in other}
-    constant_exact = {str(m): bool(np.all(_steady(simulate(m, 10_000, "constant", value=1.0)) == m - 1))
+    other_exponential = {}
+    for name, m in order:
+        other_exponential.setdefault(name, {})[m] = law_stats(
+            _steady(simulate(m, config.n_updates, seed=next(law_seeds))), m, rng)
+    constant_exact = {m: bool(np.all(_steady(simulate(m, 10_000, "constant", value=1.0)) == m - 1))
                       for m in (2, 4, 16)}
     m = config.dependence_workers
     dep_seed, iid_seed, ref_seed = seeds["dependence"].spawn(3)
@@ -132,9 +135,9 @@ def run(config: Config) -> Result:
 def _geometric(result: Result, tol: Tolerance) -> Verdict:
     s, z = result.summary, tol.value
     ok, rows, values = True, [], {}
-    by_m = sorted(s["exponential"].items(), key=lambda kv: int(kv[0]))
-    for m, st in by_m + [(f"4 (rate {r})", v) for r, v in s["rates"].items()]:
-        mm = int(m.split()[0])
+    rows_of = [(m, m, st) for m, st in sorted(s["exponential"].items())]
+    rows_of += [(f"4 (rate {r})", 4, v) for r, v in s["rates"].items()]
+    for m, mm, st in rows_of:
         zm = abs(st["mean"] - staleness_mean(mm)) / st["mean_se"]
         zv = abs(st["var"] - staleness_variance(mm)) / st["var_se"]
         tv_ok = st["tv"] <= max(0.01, 3 * st["tv_reference"])
@@ -149,14 +152,13 @@ def _geometric(result: Result, tol: Tolerance) -> Verdict:
 def _any_law_mean(result: Result, tol: Tolerance) -> Verdict:
     s, z = result.summary, tol.value
     ok, rows, values = True, [], {}
-    for name, st in s["other_laws"].items():
-        m = int(name.split("M=")[1])
+    for name, m, st in ((f"{law}/M={m}", m, st) for law, by_m in s["other_laws"].items() for m, st in by_m.items()):
         zm = abs(st["mean"] - (m - 1)) / st["mean_se"] if st["mean_se"] > 0 else (0 if st["mean"] == m - 1 else np.inf)
         ok &= zm <= z
         values.update({f"{name},z_mean": zm, f"{name},var": st["var"]})
         rows.append(f"{name}: mean {st['mean']:.3f} (z {zm:.1f}), var {st['var']:.1f} vs geometric {staleness_variance(m)}, "
                     f"TV {st['tv']:.3f}")
-    concentrated = all(s["other_laws"][f"{n}/M=16"]["var"] < 0.25 * 240 for n in ("gamma", "constant"))
+    concentrated = all(s["other_laws"][n][16]["var"] < 0.25 * 240 for n in ("gamma", "constant"))
     pure_delay = all(s["constant_is_pure_delay"].values())
     return Verdict(ok and concentrated and pure_delay, f"mean M-1 within {z:g} SE for every law; gamma and constant "
                    "far more concentrated (variance < 1/4 of M(M-1)); constant: tau == M-1 after warm-up",
@@ -215,8 +217,8 @@ def figures(result: Result) -> dict:
     import matplotlib.pyplot as plt
     s = result.summary
     fig, ax = plt.subplots(figsize=(6, 4))
-    for m, st in sorted(s["exponential"].items(), key=lambda kv: int(kv[0])):
-        mm = int(m)
+    for m, st in sorted(s["exponential"].items()):
+        mm = m
         l = np.arange(len(st["pmf"]))
         line, = ax.semilogy(l, np.maximum(st["pmf"], 1e-7), ".", label=f"M={m} (simulated)")
         ax.semilogy(l, predictions.staleness_pmf(mm, l.size), "-", color=line.get_color(), lw=0.8)
@@ -225,9 +227,9 @@ def figures(result: Result) -> dict:
     ax.legend(fontsize=7)
     out = {"staleness": fig}
     fig, ax = plt.subplots(figsize=(6, 4))
-    for name, st in s["other_laws"].items():
-        if name.endswith("M=16"):
-            ax.plot(np.arange(len(st["pmf"])), st["pmf"], marker=".", label=name)
+    for law, by_m in s["other_laws"].items():
+        if 16 in by_m:
+            ax.plot(np.arange(len(by_m[16]["pmf"])), by_m[16]["pmf"], marker=".", label=f"{law}/M=16")
     ax.plot(np.arange(64), predictions.staleness_pmf(16, 64), "k--", label="Geom(1/16)")
     ax.set(xlabel=r"staleness $\tau$", ylabel="probability", title="M = 16: other work-time laws")
     ax.legend(fontsize=7)

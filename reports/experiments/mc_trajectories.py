@@ -159,7 +159,7 @@ def theorem3_double_well(config: Config, seed: np.random.SeedSequence) -> dict:
             config, well, int(m), 0.0, lr, config.double_well_start, child,
             statistics=[residual(mu_s, predictions.effective_step(lr, int(m))), residual(mu_s, lr)],
             noise_std=config.double_well_noise_std)
-        out[str(m)] = {"mu_implicit": mu_s, "max_z": max_abs_z(mean, se, 0 * mean), "comparisons": int(mean.size),
+        out[int(m)] = {"mu_implicit": mu_s, "max_z": max_abs_z(mean, se, 0 * mean), "comparisons": int(mean.size),
                        "max_z_undampened": max_abs_z(wrong, wrong_se, 0 * wrong)}
     return out
 

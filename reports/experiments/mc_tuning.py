@@ -99,7 +99,7 @@ def run(config: Config) -> Result:
         table, theory, additive = (np.where(stable, v, np.inf) for v in (table, theory, additive))
         asymptotic = quadratic.best_explicit_momentum(predictions.implicit_momentum(m), config.condition_number,
                                                       n_eigenvalues=2)
-        per_m[str(m)] = {"best": _best(config, table, m), "theory": _best(config, theory, m),
+        per_m[m] = {"best": _best(config, table, m), "theory": _best(config, theory, m),
                          "additive": _best(config, additive, m), "best_rate_at_mu0": float(table[mu0].min()),
                          "theory_unrestricted": unrestricted, "stable_configs": int(stable.sum()),
                          "theorem7_asymptotic_mu_explicit": asymptotic[0], "theorem7_asymptotic_rate": asymptotic[2]}
@@ -112,8 +112,8 @@ def run(config: Config) -> Result:
 
 def _per_m(result: Result, key: str) -> tuple[list[int], list[float]]:
     per = result.summary["per_workers"]
-    ms = sorted(int(m) for m in per)
-    return ms, [per[str(m)][key]["mu_explicit"] for m in ms]
+    ms = sorted(per)
+    return ms, [per[m][key]["mu_explicit"] for m in ms]
 
 
 def _tuning(result: Result, tol: Tolerance) -> Verdict:
@@ -148,7 +148,7 @@ def _mean_square(result: Result, tol: Tolerance) -> Verdict:
     _, unrestricted = _per_m(result, "theory_unrestricted")
     gaps = [(m, (a - b) / s["grid_step"]) for m, a, b in zip(ms, stable, unrestricted) if m >= 2]
     listing = "; ".join(f"M={m}: {b:+.2f} among converging runs vs {a:+.2f} unrestricted "
-                        f"({per[str(m)]['stable_configs']} of the grid's configurations converge)"
+                        f"({per[m]['stable_configs']} of the grid's configurations converge)"
                         for m, b, a in zip(ms, stable, unrestricted))
     return Verdict(any(g > tol.value for _, g in gaps), f"a result if the best mu_L among runs that converge in mean "
                    f"square exceeds the expected iterate's optimum by more than {tol.value:g} grid steps at some M",
@@ -163,7 +163,7 @@ def _swap(**keys):
 
 def _reversed_labels(result: Result) -> Result:
     per = result.summary["per_workers"]
-    ms = sorted(per, key=int)
+    ms = sorted(per)
     return with_summary(result, per_workers={m: {**per[m], "best": per[n]["best"]} for m, n in zip(ms, reversed(ms))})
 
 
@@ -191,8 +191,8 @@ CLAIMS = (
 def figures(result: Result) -> dict:
     import matplotlib.pyplot as plt
     s = result.summary
-    ms = sorted(int(m) for m in s["per_workers"])
-    per = [s["per_workers"][str(m)] for m in ms]
+    ms = sorted(s["per_workers"])
+    per = [s["per_workers"][m] for m in ms]
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.6))
     a1.plot(ms, [p["best"]["mu_explicit"] for p in per], "o-", label="Monte Carlo, runs that converge")
     a1.plot(ms, [p["theory"]["mu_explicit"] for p in per], "k--", label="Theorem 7 (19), same grid and runs")

@@ -15,12 +15,13 @@ import time
 from pathlib import Path
 
 from reports.harness.config import canonical_json
-from reports.harness.store import _json_safe, write_json
+from reports.harness.codec import chunk_plain
+from reports.harness.store import write_json
 
 
 def _plain(payload: dict) -> dict:
-    """JSON's view of a payload: numpy scalars and arrays as Python values, non-finite floats as None."""
-    return json.loads(json.dumps(_json_safe(payload), allow_nan=False))
+    """A chunk payload in the committed chunks' format (codec.chunk_plain), as JSON reads it back."""
+    return json.loads(json.dumps(chunk_plain(payload), allow_nan=False))
 
 
 class Incomplete(RuntimeError):

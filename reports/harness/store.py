@@ -21,10 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from reports.harness.codec import decode, encode
 from reports.harness.config import as_dict, canonical_json, config_hash
 from sim.files import NotRegular, exists, npz_inflated_size, read_regular
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2   # 2: summary, log and provenance written through reports.harness.codec (int keys, +-inf kept)
 FILES = ("config.json", "arrays.npz", "log.jsonl", "provenance.json")
 
 
@@ -137,21 +138,6 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _json_safe(obj: Any) -> Any:
-    """Replace non-finite floats with None (JSON has no NaN) and numpy scalars with Python ones."""
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _json_safe(obj.tolist())
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
-
-
 class Store:
     def __init__(self, root: str | Path):
         self.root = Path(root)
@@ -252,12 +238,12 @@ class Store:
             record = json.loads(raw["summary.json"])
             with np.load(io.BytesIO(raw["arrays.npz"]), allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
-            log = [json.loads(line) for line in raw["log.jsonl"].decode().splitlines() if line]
-            provenance = json.loads(raw["provenance.json"])
+            log = [decode(json.loads(line)) for line in raw["log.jsonl"].decode().splitlines() if line]
+            provenance = decode(json.loads(raw["provenance.json"]))
         except (OSError, ValueError, KeyError, TypeError, RecursionError, zipfile.BadZipFile, EOFError,
                 UnicodeDecodeError, MemoryError):
             return None
-        return Result(summary=record["summary"], arrays=arrays, log=log, provenance=provenance, path=folder)
+        return Result(summary=decode(record["summary"]), arrays=arrays, log=log, provenance=provenance, path=folder)
 
     def save(self, kind: str, experiment: str, config: Any, result: Result, version: int | str = 1) -> Path:
         """Write the result atomically: into a temporary folder, then one exchange (or, where the file system
@@ -310,9 +296,9 @@ class Store:
              "config": as_dict(config)}, indent=1, sort_keys=True))
         np.savez(tmp / "arrays.npz", **{k: np.asarray(v) for k, v in result.arrays.items()})
         (tmp / "log.jsonl").write_text("".join(
-            json.dumps(_json_safe(row), allow_nan=False) + "\n" for row in result.log))
-        (tmp / "provenance.json").write_text(json.dumps(_json_safe(result.provenance), indent=1, sort_keys=True))
-        body = {"schema": SCHEMA_VERSION, "summary": _json_safe(result.summary),
+            json.dumps(encode(row), allow_nan=False) + "\n" for row in result.log))
+        (tmp / "provenance.json").write_text(json.dumps(encode(result.provenance), indent=1, sort_keys=True))
+        body = {"schema": SCHEMA_VERSION, "summary": encode(result.summary),
                 "sha256": {name: _sha256(tmp / name) for name in FILES}}
         body["self_sha256"] = hashlib.sha256(canonical_json(body).encode()).hexdigest()
         (tmp / "summary.json").write_text(json.dumps(body, indent=1, sort_keys=True))

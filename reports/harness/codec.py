@@ -1,0 +1,79 @@
+"""The one JSON codec of stored results: int keys, tuples and non-finite floats survive the round trip.
+
+`encode(obj)` gives plain JSON types: a dict whose keys are all ints is written {"__int_keys__": [[k, v], ...]},
+an infinite or NaN float {"__float__": "inf" | "-inf" | "nan"}, a tuple or array a list, a numpy scalar a Python
+one. `decode(doc)` undoes it. A document without these tags (every committed chunk, every plain JSON file) decodes
+to itself, so readers of older files are unchanged. A dict mixing int and str keys is refused: a typed result uses
+one kind of key per level.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+INT_KEYS = "__int_keys__"
+FLOAT = "__float__"
+_NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+
+
+class CodecError(ValueError):
+    pass
+
+
+def _float_tag(value: float) -> dict:
+    return {FLOAT: "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")}
+
+
+def encode(obj: Any) -> Any:
+    """obj as plain JSON types (see the module's text)."""
+    if isinstance(obj, dict):
+        keys = list(obj)
+        ints = [isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in keys]
+        if keys and all(ints):
+            return {INT_KEYS: [[int(k), encode(v)] for k, v in obj.items()]}
+        if any(ints):
+            raise CodecError(f"a dict mixes int and other keys: {keys[:6]}")
+        if INT_KEYS in obj or FLOAT in obj:
+            raise CodecError(f"a dict uses the codec's own key {INT_KEYS!r} or {FLOAT!r}")
+        return {str(k): encode(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [encode(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return encode(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return _float_tag(obj)
+    return obj
+
+
+def decode(doc: Any) -> Any:
+    """The object encode() wrote (plain JSON decodes to itself)."""
+    if isinstance(doc, dict):
+        if set(doc) == {INT_KEYS} and isinstance(doc[INT_KEYS], list):
+            return {int(k): decode(v) for k, v in doc[INT_KEYS]}
+        if set(doc) == {FLOAT} and doc[FLOAT] in _NON_FINITE:
+            return _NON_FINITE[doc[FLOAT]]
+        return {k: decode(v) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [decode(v) for v in doc]
+    return doc
+
+
+def chunk_plain(payload: Any) -> Any:
+    """The committed chunks' format, kept so that every committed chunk reads and recomputes unchanged: JSON's
+    view of a payload, with str keys, lists, Python scalars and non-finite floats as None (a chunk's reader says
+    what None means: censored, diverged)."""
+    if isinstance(payload, dict):
+        return {str(k): chunk_plain(v) for k, v in payload.items()}
+    if isinstance(payload, (list, tuple)):
+        return [chunk_plain(v) for v in payload]
+    if isinstance(payload, np.ndarray):
+        return chunk_plain(payload.tolist())
+    if isinstance(payload, np.generic):
+        payload = payload.item()
+    if isinstance(payload, float) and not math.isfinite(payload):
+        return None
+    return payload
