@@ -131,7 +131,7 @@ def _advice(config: Config, study: Sweep, m: int, rates, tuned, streams) -> dict
 def _pays_until(study: Sweep, workers=(2, 4, 8, 16, 32, 64)) -> dict:
     """The theory's wall-clock ratio T_async / T_sync at M equal exponential workers (no run): where it passes 1,
     asynchrony stops paying."""
-    return {str(m): study.predicted_updates(m) / m / (study.predicted_updates(1) * scoring.sync_round_time([1.0] * m))
+    return {m: study.predicted_updates(m) / m / (study.predicted_updates(1) * scoring.sync_round_time([1.0] * m))
             for m in workers}
 
 
@@ -217,7 +217,7 @@ def _pays(result: Result, tol: Tolerance, key: str = "theory_ratio") -> Verdict:
                     f"sync {w['sync_updates']:.0f}), predicted from the theory {predicted:.2f} (updates "
                     f"{w['theory_async_updates']:.0f} and {w['theory_sync_updates']:.0f}; x{off:.2f}); asynchrony "
                     f"{'pays' if simulated < 1 else 'does not pay'}")
-    until = dict(sorted(result.summary.get("pays_until", {}).items(), key=lambda kv: int(kv[0])))
+    until = dict(sorted(result.summary.get("pays_until", {}).items()))
     stops = next((m for m, r in until.items() if r >= 1), None)
     rows.append("the theory's ratio at M = " + ", ".join(f"{m}: {r:.2f}" for m, r in until.items()) + (
         f": asynchrony stops paying at M = {stops}" if stops else ": it pays at every M tried (equal exponential "

@@ -11,14 +11,14 @@ def _per(result: Result) -> dict:
     """per_workers in increasing M, with a stored null (JSON has no inf: a diverging strategy) read back as inf."""
     per = result.summary["per_workers"]
     return {m: {k: ({**v, "updates": math.inf if v.get("updates") is None else v["updates"]}
-                    if isinstance(v, dict) else v) for k, v in per[m].items()} for m in sorted(per, key=int)}
+                    if isinstance(v, dict) else v) for k, v in per[m].items()} for m in sorted(per)}
 
 
 def _estimator(result: Result, tol: Tolerance) -> Verdict:
     per = _per(result)
-    gaps = {m: abs(v["mu_hat"] - predictions.implicit_momentum(int(m))) for m, v in per.items()}
+    gaps = {m: abs(v["mu_hat"] - predictions.implicit_momentum(m)) for m, v in per.items()}
     return Verdict(max(gaps.values()) <= tol.value, f"|mu_hat - (1 - 1/M)| <= {tol.value:g} at every M, one run of "
-                   "each", ", ".join(f"M={m}: {per[m]['mu_hat']:.4f} vs {predictions.implicit_momentum(int(m)):.4f}" for m in per),
+                   "each", ", ".join(f"M={m}: {per[m]['mu_hat']:.4f} vs {predictions.implicit_momentum(m):.4f}" for m in per),
                    {f"M={m}": per[m]["mu_hat"] for m in per} | {f"M={m},gap": g for m, g in gaps.items()})
 
 
@@ -70,14 +70,14 @@ CLOSED_AT = (4, 8, 16)
 
 def _closed_loop(result: Result, tol: Tolerance, key: str = "closed_loop") -> Verdict:
     per = _per(result)
-    ratios = {m: per[str(m)][key]["updates"] / per[str(m)]["oracle"]["updates"] for m in CLOSED_AT if str(m) in per}
-    top = str(max(int(m) for m in per))
+    ratios = {m: per[m][key]["updates"] / per[m]["oracle"]["updates"] for m in CLOSED_AT if m in per}
+    top = max(per)
     fixed = per[top]["fixed_0.9"]["updates"] / per[top][key]["updates"]
     ok = bool(ratios) and max(ratios.values()) <= 1 + tol.value and fixed >= 2
-    rows = ", ".join(f"M={m}: {per[str(m)][key]['updates']:.0f} vs oracle {per[str(m)]['oracle']['updates']:.0f} "
+    rows = ", ".join(f"M={m}: {per[m][key]['updates']:.0f} vs oracle {per[m]['oracle']['updates']:.0f} "
                      f"(x{r:.3f})" for m, r in ratios.items())
-    point = ", ".join(f"M={m}: x{per[str(m)]['closed_loop_point']['updates'] / per[str(m)]['oracle']['updates']:.3f}"
-                      for m in ratios if "closed_loop_point" in per[str(m)])
+    point = ", ".join(f"M={m}: x{per[m]['closed_loop_point']['updates'] / per[m]['oracle']['updates']:.3f}"
+                      for m in ratios if "closed_loop_point" in per[m])
     return Verdict(ok, f"updates to 1e-3 within {tol.value:.0%} of the per-M oracle at M in {CLOSED_AT}, and mu_L = "
                    f"0.9 at least 2x slower at M = {top}", rows + f" (controller fed the estimate's lower bound, "
                    f"estimate - 2 SE; fed the point estimate: {point}); fixed 0.9 at M={top}: x{fixed:.2f} of the "
@@ -90,9 +90,9 @@ def _closed_loop_logreg(result: Result, tol: Tolerance, key: str = "closed_loop"
     lr_ = result.summary["logreg"]
     inf = lambda v: math.inf if v is None else v  # noqa: E731
     per = {m: {k: {**v, "updates": inf(v["updates"])} for k, v in sorted(e.items())}
-           for m, e in sorted(lr_["per_workers"].items(), key=lambda kv: int(kv[0]))}
-    ratios = {m: per[m][key]["updates"] / per[m]["oracle"]["updates"] for m in sorted(per, key=int)}
-    top = str(max(int(m) for m in per))
+           for m, e in sorted(lr_["per_workers"].items())}
+    ratios = {m: per[m][key]["updates"] / per[m]["oracle"]["updates"] for m in sorted(per)}
+    top = max(per)
     fixed = per[top]["fixed_0.9"]["updates"] / per[top][key]["updates"] if per[top][key]["updates"] < math.inf \
         else (1.0 if per[top]["fixed_0.9"]["updates"] == math.inf else 0.0)
     ok = max(ratios.values()) <= 1 + tol.value and fixed >= 2
@@ -160,7 +160,7 @@ CLAIMS = (
                     "is about 0.003"),
           controls=(Control("count-the-workers", "no log at all: the estimate (M - 1) / M from the known number of workers (the "
                    "mean staleness is M - 1 for any law, so mean / (1 + mean) counts workers)",
-                   lambda r: with_summary(r, per_workers={m: {**v, "mu_hat": predictions.implicit_momentum(int(m))}
+                   lambda r: with_summary(r, per_workers={m: {**v, "mu_hat": predictions.implicit_momentum(m)}
                                                           for m, v in r.summary["per_workers"].items()})),
            Control("M-labels-reversed", "the same runs with their M labels reversed",
                    lambda r: with_summary(r, per_workers={m: {**r.summary["per_workers"][m], "mu_hat": v["mu_hat"]}

@@ -14,14 +14,14 @@ def figures(result: Result) -> dict:
     fig, ax = plt.subplots(figsize=(6, 3.8))
     for m, v in s["per_workers"].items():
         line, = ax.plot(v["counts"], v["estimates"], label=f"M={m}: estimate")
-        ax.axhline(predictions.implicit_momentum(int(m)), color=line.get_color(), ls=":", lw=0.8)
+        ax.axhline(predictions.implicit_momentum(m), color=line.get_color(), ls=":", lw=0.8)
     ax.set(xlabel="updates logged", ylabel=r"estimated $\mu_S$", title="System-side estimate vs 1 - 1/M (dotted)")
     ax.legend(fontsize=7)
     out["compensation_estimates"] = fig
     fig, ax = plt.subplots(figsize=(6, 3.8))
-    ms = sorted(int(m) for m in s["per_workers"])
+    ms = sorted(s["per_workers"])
     for name in ("oracle", "closed_loop", "first_order", "fixed_0.9", "no_compensation"):
-        ys = [s["per_workers"][str(m)][name]["updates"] for m in ms]
+        ys = [s["per_workers"][m][name]["updates"] for m in ms]
         ax.plot(ms, [np.nan if y is None else y for y in ys], "o-", label=name + (" (diverges where absent)" if
                                                                                None in ys else ""))
     ax.axhline(s["synchronous"]["updates"], color="gray", ls=":", label="synchronous (M = 1), tuned")
@@ -32,10 +32,10 @@ def figures(result: Result) -> dict:
     if "logreg" in s:
         fig, ax = plt.subplots(figsize=(6, 3.8))
         per = s["logreg"]["per_workers"]
-        ms = sorted(int(m) for m in per)
+        ms = sorted(per)
         for name in ("oracle", "closed_loop", "closed_loop_theorem7_step", "closed_loop_delay_step", "fixed_0.9",
                      "no_compensation"):
-            ys = [per[str(m)][name]["updates"] for m in ms]
+            ys = [per[m][name]["updates"] for m in ms]
             ax.plot(ms, [np.nan if y is None or y == math.inf else y for y in ys], "o-", label=name)
         ax.axhline(s["logreg"]["synchronous"]["updates"], color="gray", ls=":", label="synchronous (M = 1), tuned")
         ax.set(xscale="log", yscale="log", xlabel="workers M", ylabel="updates to ||w - w*|| <= 1e-2 ||w*||",

@@ -43,7 +43,7 @@ def run(config: Config) -> Result:
                                ("fixed_0.9", quadratic.best_explicit_momentum(predictions.implicit_momentum(m), q, mu_explicit=0.9)[:2]),
                                ("no_compensation", (sync_mu, sync_lr))):
             entry[name] = {"mu_explicit": float(mu), "lr": float(lr), "updates": _updates(config, m, mu, lr)}
-        per[str(m)] = entry
+        per[m] = entry
     speed = lambda m: 1.0 / min(m, config.saturation)  # noqa: E731 - time per update
     exhaustive = {}
     m = 1
@@ -51,7 +51,7 @@ def run(config: Config) -> Result:
         mu, lr, rate = quadratic.best_explicit_momentum(predictions.implicit_momentum(m), q)
         updates = compensation.updates_to_target(rate, config.target)
         rate_nn = quadratic.best_explicit_momentum(predictions.implicit_momentum(m), q, mu_range=(0.0, 0.95))[2]
-        exhaustive[str(m)] = {"mu_explicit": mu, "lr": lr, "updates": updates, "wall_time": updates * speed(m),
+        exhaustive[m] = {"mu_explicit": mu, "lr": lr, "updates": updates, "wall_time": updates * speed(m),
                               "wall_time_non_negative": compensation.updates_to_target(rate_nn, config.target) * speed(m)}
         m *= 2
     rule = compensation.omnivore(config.max_workers, q, speed, config.target)
@@ -120,7 +120,7 @@ def _logreg(config: Config) -> dict:
                 x = async_sgd.run_workers(Objective, schedule, lr, mu, w0).x
             entry[name] = {"mu_explicit": float(mu[:, -1].mean()), "lr": float(lr[:, -1].mean()),
                            "updates": float(updates(x, 1)[0])}
-        out["per_workers"][str(m)] = entry
+        out["per_workers"][m] = entry
     return out
 
 

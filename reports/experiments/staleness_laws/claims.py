@@ -33,7 +33,7 @@ EXACT_LAWS = ("exponential", "constant")  # Theorem 5's memoryless queue; determ
 def _z_table(result: Result, key: str) -> dict:
     """law -> M -> max |z|, M in increasing order; a stored null is an infinite z (JSON has no inf)."""
     return {name: {m: math.inf if by_m[m]["trajectory"][key] is None else by_m[m]["trajectory"][key]
-                   for m in sorted(by_m, key=int)} for name, by_m in result.summary["per_law"].items()}
+                   for m in sorted(by_m)} for name, by_m in result.summary["per_law"].items()}
 
 
 def _rows(table: dict) -> str:
@@ -71,7 +71,7 @@ def _best_momentum(result: Result, tol: Tolerance, key: str = "theory") -> Verdi
     values = {}
     for name, by_m in per.items():
         parts = []
-        for m in sorted(by_m, key=int):
+        for m in sorted(by_m):
             v = by_m[m]
             gap = abs(v["best"]["mc"]["mu_explicit"] - v["best"][key]["mu_explicit"]) / step
             worst = max(worst, gap)
@@ -112,13 +112,13 @@ def _two_term_check(result: Result, tol: Tolerance) -> Verdict:
     s = result.summary
     per, floor = s["per_law"], s["fit_noise_floor"]
     inf = lambda v: math.inf if v is None else v  # noqa: E731
-    errors = {name: {m: by_m[m]["two_term"]["relative_error"] for m in sorted(by_m, key=int)}
+    errors = {name: {m: by_m[m]["two_term"]["relative_error"] for m in sorted(by_m)}
               for name, by_m in per.items()}
     exact = max(errors.get("exponential", {"-": math.inf}).values())
     above = {name: max(e / floor[m] for m, e in errs.items()) for name, errs in errors.items() if name != "exponential"}
     ok = exact <= tol.value and bool(above) and min(above.values()) > FLOOR_FACTOR
     slow = "; ".join(f"{name}: " + ", ".join(f"M={m} x{inf(v['two_term']['slowdown']):.2f}" for m, v in
-                                              sorted(by_m.items(), key=lambda kv: int(kv[0]))) for name, by_m in per.items())
+                                              sorted(by_m.items())) for name, by_m in per.items())
     return Verdict(ok, f"the two-term fit reproduces the exponential law's expected trajectory to {tol.value:g} "
                    f"(relative RMS) at every M, and misses every other law's by more than {FLOOR_FACTOR:g}x the fit's "
                    "noise floor (the exponential law's pmf estimated from queues of the same size) at some M",

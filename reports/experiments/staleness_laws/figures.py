@@ -11,8 +11,8 @@ def figures(result: Result) -> dict:
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     ms = s["workers"]
     for name, by_m in s["per_law"].items():
-        line, = ax.plot(ms, [by_m[str(m)]["best"]["theory"]["mu_explicit"] for m in ms], "o-", label=f"{name}: law")
-        ax.plot(ms, [by_m[str(m)]["best"]["mc"]["mu_explicit"] for m in ms], "x", color=line.get_color(), ms=9)
+        line, = ax.plot(ms, [by_m[m]["best"]["theory"]["mu_explicit"] for m in ms], "o-", label=f"{name}: law")
+        ax.plot(ms, [by_m[m]["best"]["mc"]["mu_explicit"] for m in ms], "x", color=line.get_color(), ms=9)
     paper = [quadratic.best_explicit_momentum(predictions.implicit_momentum(m), 10.0)[0] for m in ms]
     ax.plot(ms, paper, "k--", lw=2, label="paper's picture: Theorem 7 with 1 - 1/M (asymptotic)")
     ax.set(xscale="log", xlabel="workers M", ylabel=r"best explicit momentum $\mu_L$",
@@ -30,7 +30,7 @@ def figures(result: Result) -> dict:
     out["laws_stability"] = fig
     fig, ax = plt.subplots(figsize=(6.0, 4.0))
     for name, by_m in s["per_law"].items():
-        ms_ = sorted(by_m, key=int)
+        ms_ = sorted(by_m)
         ratio = [by_m[m]["cv_staleness"] / by_m[m]["two_term"]["geometric_cv"] for m in ms_]
         ax.plot(ratio, [max(by_m[m]["two_term"]["relative_error"], 1e-14) for m in ms_], "o-", label=name)
     floor = s.get("fit_noise_floor", {})

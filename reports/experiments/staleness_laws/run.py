@@ -176,7 +176,7 @@ def run(config: Config) -> Result:
     seeds = roles["laws"].spawn(len(config.laws) * len(config.workers))
     per = {}
     for i, name in enumerate(config.laws):
-        per[name] = {str(m): _one(config, name, m, seeds[i * len(config.workers) + j])
+        per[name] = {m: _one(config, name, m, seeds[i * len(config.workers) + j])
                      for j, m in enumerate(config.workers)}
     floor_seeds = roles["fit-floor"].spawn(FLOOR_DRAWS * len(config.workers))
     quad = Quadratic((1.0, 1.0 / config.condition_number))
@@ -187,13 +187,13 @@ def run(config: Config) -> Result:
                                                             rates=[1.0] * m)[0], config.pmf_tail),
                                     config.trajectory_lr, quad.eigenvalues, config.fit_steps)[2]
                   for seed in floor_seeds[j * FLOOR_DRAWS:(j + 1) * FLOOR_DRAWS]]
-        floor[str(m)] = max(errors)
+        floor[m] = max(errors)
     delays = list(range(1, config.max_delay + 1))
     stability = {"tau": delays, "measured": [laws.max_stable_step(laws.constant_pmf(t + 1)) for t in delays],
                  "bound": [laws.delay_stability_bound(t) for t in delays],
                  "same_mean_geometric": [laws.max_stable_step(laws.geometric_pmf_with_mean(t)) for t in delays]}
     reduction = {"symbolic_difference": str(laws.geometric_reduction()),
-                 "numbers": {str(m): {"laws": list(laws.best_explicit_momentum(laws.geometric_pmf(m), 10.0)),
+                 "numbers": {m: {"laws": list(laws.best_explicit_momentum(laws.geometric_pmf(m), 10.0)),
                                       "theorem7": list(quadratic.best_explicit_momentum(predictions.implicit_momentum(m), 10.0)),
                                       "uniform_same_mean": list(laws.best_explicit_momentum(
                                           np.full(2 * m - 1, 1 / (2 * m - 1)), 10.0))}
