@@ -188,5 +188,5 @@ def test_the_real_async_experiment_resumes_from_its_stored_phases(tmp_path):
     first = Folder(tmp_path / "chunks").get("geometric-M2")
     assert first is not None and progress(tmp_path / "chunks") == (2, 6)   # 5 phases and the model's chunk
     result = exp.EXPERIMENT.run(config, checkpoint=Folder(tmp_path / "chunks"))
-    assert result.summary["geometric"]["2"] == first  # reused, not measured again
-    assert set(result.summary["efficiency"]) == {"1", "2"} and result.summary["natural"]["n_workers"] == 2
+    assert result.summary["geometric"][2] == first  # reused, not measured again
+    assert set(result.summary["efficiency"]) == {1, 2} and result.summary["natural"]["n_workers"] == 2

@@ -177,7 +177,7 @@ CLAIMS = (
           controls=(Control("next-M", "the nearest miss on the grid: at each M the estimates of the next larger M (e.g. 8 workers' "
                    "system read as 16's: mu_S 0.875 vs 0.9375)", _next_m),
            Control("gamma-work-times", "gamma(k = 10) work times: the same mean staleness M - 1, not memoryless",
-                   lambda r: with_summary(r, exponential={str(r.summary["other_laws_workers"]):
+                   lambda r: with_summary(r, exponential={r.summary["other_laws_workers"]:
                                                           r.summary["other_laws"]["gamma"]})),)),
     Claim(id="extension-yellowfin-dampening", paper_ref="docs/paper.md section 4 vs Theorem 3", statement="Beyond the paper: YellowFin's "
           "estimator assumes an undampened gradient term -alpha grad f; fed the nominal step alpha it is badly biased, "

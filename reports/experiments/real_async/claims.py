@@ -18,7 +18,7 @@ def _geometric(result: Result, tol: Tolerance) -> Verdict:
     TV to Geom(1/M) below the 99th percentile of the TV of exact queue samples of the same size."""
     ok, rows, values = True, [], {}
     for m, g in result.summary["geometric"].items():
-        mm = int(m)
+        mm = m
         z = abs(g["var"] - staleness_variance(mm)) / g["var_se"] if g["var_se"] > 0 else math.inf
         tv_ok = g["tv"] <= g["tv_reference_q99"]
         ok &= z <= tol.value and tv_ok
@@ -52,7 +52,7 @@ def _not_memoryless_power(result: Result, tol: Tolerance) -> dict:
     law, m = result.summary["natural"]["law_stats"], result.summary["natural"]["n_workers"]
     resamples = _block_bootstrap(np.array(law["staleness"]), 500, seed=2)
     p = float(np.mean([geometric_tv(x, 1 / m) > tol.value * law["tv_reference_q99"] for x in resamples]))
-    injected = result.summary["geometric"].get(str(m))
+    injected = result.summary["geometric"].get(m)
     q = (float(np.mean(np.array(injected["exact_tv"]) > tol.value * injected["tv_reference_q99"]))
          if injected else math.nan)
     return {"kind": "sampling", "seeds": 500, "pass_rate": p, "control_pass_rate": q, "control": "injected-exponential",
@@ -123,13 +123,13 @@ def _efficiency(result: Result, tol: Tolerance) -> Verdict:
     """HE (time per update, from one set of runs) x SE (updates to target, from the simulator) predicts the time to
     target of separate runs, relative to M = 1, within tol; and HE falls with M."""
     e = result.summary["efficiency"]
-    ms = sorted(e, key=int)
+    ms = sorted(e)
     he = [e[m]["hardware_efficiency"] for m in ms]
     pairs = [(e[m]["predicted_time_ratio"], e[m]["measured_time_ratio"]) for m in ms]
     errors = [abs(p - q) / q if p is not None and q else math.inf for p, q in pairs]
     ok = all(b < a for a, b in zip(he, he[1:])) and max(errors) <= tol.value
-    rows = [f"M={m}: HE {e[m]['hardware_efficiency']:.2f} (ideal 1/M = {1 / int(m):.3f}: "
-            f"{'the server saturates' if e[m]['hardware_efficiency'] > 1.5 / int(m) else 'below saturation'}), SE "
+    rows = [f"M={m}: HE {e[m]['hardware_efficiency']:.2f} (ideal 1/M = {1 / m:.3f}: "
+            f"{'the server saturates' if e[m]['hardware_efficiency'] > 1.5 / m else 'below saturation'}), SE "
             f"(simulator) {_fmt(e[m]['statistical_efficiency'])}; updates to target measured "
             f"{_fmt(e[m].get('measured_updates_to_target'))}, simulated "
             f"{_fmt(e[m].get('simulated_updates_to_target'))}; time ratio predicted "
@@ -148,14 +148,14 @@ def _efficiency_power(result: Result, tol: Tolerance) -> dict:
     updates of one simulated schedule at M over one at M = 1; 2000 such draws (one schedule per M) are judged by the
     check, with the claim's prediction and with the no-speedup control's (HE = 1)."""
     e = result.summary["efficiency"]
-    ms = sorted(e, key=int)
+    ms = sorted(e)
     rng = np.random.default_rng(3)
     draws = {m: np.array([np.nan if v is None else v for v in e[m]["simulated_updates_each"]], dtype=float)
              for m in ms}
     passed, control = [], []
     for _ in range(2000):
-        base = rng.choice(draws["1"])
-        measured = {m: e[m]["hardware_efficiency"] * (base if m == "1" else rng.choice(draws[m])) / base for m in ms}
+        base = rng.choice(draws[1])
+        measured = {m: e[m]["hardware_efficiency"] * (base if m == 1 else rng.choice(draws[m])) / base for m in ms}
         err = lambda pred: max(abs(pred[m] - measured[m]) / measured[m] for m in ms)  # noqa: E731
         predicted = {m: e[m]["predicted_time_ratio"] or math.nan for m in ms}
         passed.append(err(predicted) <= tol.value)
@@ -187,7 +187,7 @@ def _no_statistical_effect(result: Result) -> Result:
 def _natural_as_injected(result: Result) -> Result:
     """Control evidence for the finding: the injected exponential run with the same M in place of the natural one."""
     s = result.summary
-    m = str(s["natural"]["n_workers"])
+    m = s["natural"]["n_workers"]
     return with_summary(result, natural={**s["natural"], "law_stats": s["geometric"][m]})
 
 
@@ -202,7 +202,7 @@ def _latency_model(result: Result) -> Result:
     from sim.queue import simulate
     out = {}
     for m, g in result.summary["geometric"].items():
-        mm, cv = int(m), LATENCY_CV
+        mm, cv = m, LATENCY_CV
         q = simulate(mm, g["n"] + 4 * mm, "gamma", seed=7, shape=1 / cv ** 2, scale=cv ** 2)
         x = q.staleness[~q.warmup][:g["n"]]
         out[m] = {**g, "var": float(x.var()), "var_se": _var_se(x), "tv": geometric_tv(x, 1 / mm),
@@ -218,7 +218,7 @@ CLAIMS = (
                     "queue samples of the same size (the sampling TV of a few hundred dependent delays)"),
           controls=(Control("natural-work-times", "the same system with natural (not injected) work times (mean M - 1, a "
                    "law set by the machine's load)",
-                   lambda r: with_summary(r, geometric={str(r.summary["natural"]["n_workers"]):
+                   lambda r: with_summary(r, geometric={r.summary["natural"]["n_workers"]:
                                                                        r.summary["natural"]["law_stats"]})),
            Control("latency-model", f"the nearest miss, fixed before the data: work times with CV {LATENCY_CV} "
                    "(exponential plus a fixed latency: not memoryless), as many updates", _latency_model)),

@@ -12,7 +12,7 @@ def figures(result: Result) -> dict:
     s = result.summary
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.6))
     for m, g in s["geometric"].items():
-        mm = int(m)
+        mm = m
         l = np.arange(len(g["pmf"]))
         line, = a1.plot(l, g["pmf"], ".", label=f"M={m} measured")
         a1.plot(l, predictions.staleness_pmf(mm, l.size), "-", color=line.get_color(), lw=0.8)

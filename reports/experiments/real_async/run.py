@@ -84,9 +84,9 @@ def _predicted_efficiency(config: Config, workers, seeds: int = 20) -> dict:
 
     out = {}
     for m in workers:
-        schedule = simulate_batch(int(m), config.efficiency_updates, seeds, seed=int_seed(config.seed, f"efficiency-model-M{m}"))
+        schedule = simulate_batch(m, config.efficiency_updates, seeds, seed=int_seed(config.seed, f"efficiency-model-M{m}"))
         x = async_sgd.run_workers(Objective, schedule, config.efficiency_lr, 0.0, work.init()).x
-        out[str(m)] = losses(x[::5])  # every 5th update, as the real runs log it
+        out[m] = losses(x[::5])  # every 5th update, as the real runs log it
     return out
 
 
@@ -210,13 +210,14 @@ def run(config: Config, checkpoint=None, progress: bool = True) -> Result:
 
 def assemble(config: Config, out: dict, provenance: dict | None = None) -> Result:
     """The Result from every phase: the queue model's predictions beside the measurements (numpy, seeded)."""
-    efficiency = {str(m): out[f"efficiency-M{m}"] for m in config.efficiency_workers}
+    efficiency = {m: out[f"efficiency-M{m}"] for m in config.efficiency_workers}
     model = out[MODEL]
     synchronous = model["synchronous"]  # control: the same estimator when asynchrony adds no momentum
-    simulated = {m: np.asarray(v, dtype=float) for m, v in model["efficiency_losses"].items()}
+    # the committed chunk's keys are JSON's strings (its format is kept): typed here, where it is read
+    simulated = {int(m): np.asarray(v, dtype=float) for m, v in model["efficiency_losses"].items()}
     efficiency, target = _efficiency_summary(config, efficiency, simulated)
-    summary = {"geometric": {str(m): out[f"geometric-M{m}"] for m in config.geometric_workers},
-               "natural": out["natural"], "momentum": {str(m): out[f"momentum-M{m}"] for m in config.momentum_workers},
+    summary = {"geometric": {m: out[f"geometric-M{m}"] for m in config.geometric_workers},
+               "natural": out["natural"], "momentum": {m: out[f"momentum-M{m}"] for m in config.momentum_workers},
                "efficiency": efficiency, "efficiency_target_loss": target, "work_mean": config.work_mean,
                "synchronous_model": {"mean": float(np.mean(synchronous)), "sd": float(np.std(synchronous, ddof=1)),
                                      "estimates": [float(v) for v in synchronous]}}
@@ -259,7 +260,7 @@ def _efficiency_summary(config: Config, runs: dict, simulated: dict) -> tuple[di
     time to target of the separate 'measured' runs. Target: the loss M = 1's measured run reaches at
     efficiency_target_at of its updates."""
     at = int(config.efficiency_target_at * config.efficiency_updates)
-    target = min(l for u, l, _ in runs["1"]["measured"]["losses"] if u <= at) + 1e-12
+    target = min(l for u, l, _ in runs[1]["measured"]["losses"] if u <= at) + 1e-12
 
     def each(m):  # per schedule: the first logged update at or below the target (None: never)
         return [5 * int(h[0]) if h.size else None for h in (np.flatnonzero(col <= target) for col in simulated[m].T)]
@@ -269,7 +270,7 @@ def _efficiency_summary(config: Config, runs: dict, simulated: dict) -> tuple[di
         return float(np.mean(hits)) if all(h is not None for h in hits) else None
 
     out = {}
-    base_pred, base_meas, base_sim = runs["1"]["prediction"], runs["1"]["measured"], sim_updates("1")
+    base_pred, base_meas, base_sim = runs[1]["prediction"], runs[1]["measured"], sim_updates(1)
     base_seconds = next((sec for _, l, sec in base_meas["losses"] if l <= target), None)
     for m, r in runs.items():
         he = r["prediction"]["seconds_per_update"] / base_pred["seconds_per_update"]
