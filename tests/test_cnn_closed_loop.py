@@ -31,10 +31,10 @@ def synthetic(loop_factor=1.0, fixed_factor=5.0, n_seeds=5, workers=WORKERS, see
     # effective steps per M: the middle one is each momentum's best; the synchronous alpha (0.01) sits on the first,
     # so that mu_L = 0 with that step kept is 1.3x slower than the oracle (unless kept_step says otherwise)
     summary = {"targets": [1.0, 0.5], "workers": list(workers), "mu_grid": list(MU), "n_seeds": n_seeds,
-               "steps": {str(m): [0.01, 0.02, 0.04] for m in workers},
+               "steps": {m: [0.01, 0.02, 0.04] for m in workers},
                "closed_loop": {"workers": loop_ms, "strategies": ["no_compensation", "loop_keep", "loop_delay"],
                                "mu_sync": 0.9, "step_sync": 0.1, "lr_sync": kept_step, "budget": 2000,
-                               "final": {str(m): {"loop_keep": {"mu_explicit": 0.9 - (1 - 1 / m), "lr": 0.01},
+                               "final": {m: {"loop_keep": {"mu_explicit": 0.9 - (1 - 1 / m), "lr": 0.01},
                                                   "no_compensation": {"mu_explicit": 0.9, "lr": 0.01},
                                                   "loop_delay": {"mu_explicit": 0.9 - (1 - 1 / m), "lr": 0.005}}
                                          for m in loop_ms}}}

@@ -84,7 +84,7 @@ def prediction_check(result: Result, tol: Tolerance) -> Verdict:
                 "recurrence's prediction from the measured sharpness and tuned synchronous step")
     ok, rows, values = True, [], {}
     for b in result.summary["batches"]:
-        predicted = result.summary["rungs"][str(b)]["regime"]["predicted"]
+        predicted = result.summary["rungs"][b]["regime"]["predicted"]
         for name in RATIOS:
             measured = geometric(log_ratio(rung(result, b, "decision"), name))[0]
             off = max(measured / predicted[name], predicted[name] / measured)
@@ -97,7 +97,7 @@ def prediction_check(result: Result, tol: Tolerance) -> Verdict:
 def regime_text(result: Result) -> str:
     parts = []
     for b in result.summary["batches"]:
-        r = result.summary["rungs"][str(b)]["regime"]
+        r = result.summary["rungs"][b]["regime"]
         parts.append(f"batch {b}: tuned synchronous mu_L {r['mu']:+.3f}, alpha {r['lr']:g} (eta* {r['eta_star']:.3g}), "
                      f"sharpness {r['sharpness'][-1]:.1f}, eta* x sharpness {r['eta_star_sharpness']:.2f} (the "
                      f"stability cap of mu_L = 0.9 at M = {AT}: {r['stable_step_0.9']:.3f}), B_simple "

@@ -20,7 +20,7 @@ def figures(result) -> dict:
             x = [b * (1.06 if k else 0.94) for b in batches]
             ax.errorbar(x, [v[0] for v in stats], yerr=[[v[0] - v[1] for v in stats], [v[2] - v[0] for v in stats]],
                         fmt=marker, capsize=3, label=f"measured ({which} seeds)")
-        ax.plot(batches, [s["rungs"][str(b)]["regime"]["predicted"][name] for b in batches], "k--",
+        ax.plot(batches, [s["rungs"][b]["regime"]["predicted"][name] for b in batches], "k--",
                 label="recurrence (19) from the measured regime")
         ax.plot([128], [PAPER[name]], "r*", markersize=12, label="paper (batch 128)")
         ax.axhline(1, color="grey", lw=0.5)

@@ -155,8 +155,8 @@ def assemble(config: Config, chunks: dict, provenance: dict) -> Result:
         for which in SETS:
             if seeds_of(config, which):
                 arrays[f"times_B{b}_{which}"], arrays[f"caps_B{b}_{which}"] = _times(config, chunks, b, which, tg)
-        rungs[str(b)] = {"targets": list(tg), "target_updates": list(target_updates(config, b)),
-                         "eval_every": {str(m): eval_every(config, b, m) for m in config.workers},
+        rungs[b] = {"targets": list(tg), "target_updates": list(target_updates(config, b)),
+                         "eval_every": {m: eval_every(config, b, m) for m in config.workers},
                          "sync_budget": sync_budget(config, b), "regime": regime_of(config, chunks, b)}
     summary = {"batches": list(config.batches), "workers": list(config.workers), "mu_grid": list(config.mu_grid),
                "lr_grid": list(config.lr_grid), "target_epochs": list(config.target_epochs),

@@ -150,7 +150,7 @@ def mu_zero_step_kept(result: Result, every: bool = False) -> Result:
     times, out = np.array(result.arrays["times"]), np.array(result.arrays["loop_times"])
     i_zero = list(s["mu_grid"]).index(0.0)
     for j, m in enumerate(loop["workers"]):
-        steps = np.asarray(s["steps"][str(m)], dtype=float)
+        steps = np.asarray(s["steps"][m], dtype=float)
         k = int(np.argmin(np.abs(np.log(steps / loop["lr_sync"]))))   # at mu_L = 0 the effective step is alpha
         for name in (loop["strategies"] if every else [LOOP]):
             if name != NO_COMPENSATION:

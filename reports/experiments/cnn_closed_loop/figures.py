@@ -23,14 +23,14 @@ def figures(result: Result) -> dict:
     for k, name in enumerate(loop["strategies"]):
         left.plot(ms, scores[:, k], "^--" if name == NO_COMPENSATION else "D-", label=name.replace("_", " "))
         if name != NO_COMPENSATION:
-            right.plot(ms, [loop["final"][str(m)][name]["mu_explicit"] for m in ms], "D-",
+            right.plot(ms, [loop["final"][m][name]["mu_explicit"] for m in ms], "D-",
                        label=f"{name.replace('_', ' ')}: mu_L at its last update")
     left.axhline(loop["budget"], color="gray", ls=":", lw=0.8, label="budget (censored)")
     left.set(xscale="log", yscale="log", xlabel="workers M", ylabel="updates to the target (mean over seeds)",
              title=f"Closed loop vs the per-M oracle, target {t + 1}")
     left.legend(fontsize=7)
     right.plot(ms, analysis.strategy(ev, "any_sign")[1][t, grid_ms, 0], "o-", label="oracle's mu_L")
-    right.plot(ms, [np.clip(loop["mu_sync"] - predictions.implicit_momentum(int(m)), -0.9, 0.9) for m in ms],
+    right.plot(ms, [np.clip(loop["mu_sync"] - predictions.implicit_momentum(m), -0.9, 0.9) for m in ms],
                color="gray", label="mu_sync - mu_S (first order)")
     right.set(xscale="log", xlabel="workers M", ylabel=r"explicit momentum $\mu_L$",
               title=f"Tuned once at M = 1: mu_L {loop['mu_sync']:+.3f}, step {loop['step_sync']:g}")

@@ -133,10 +133,10 @@ def assemble(config: Config, chunks: dict, provenance: dict | None = None) -> Re
             loop[:, j, k, s] = [sweep.crossing(r["eval_steps"], r["losses"], t) for t in tg]
             final[r["n_workers"]][name].append(r.get("controls", [r["mu_explicit"], r["lr"]]))
     summary = {"targets": list(tg), "workers": list(config.workers), "mu_grid": list(config.mu_grid),
-               "steps": {str(m): steps_at(config, m) for m in config.workers}, "n_seeds": len(config.seeds),
+               "steps": {m: steps_at(config, m) for m in config.workers}, "n_seeds": len(config.seeds),
                "closed_loop": {"workers": workers, "strategies": names, "mu_sync": mu_sync, "step_sync": step_sync,
                                "lr_sync": lr_of(step_sync, mu_sync), "budget": config.budget,
-                               "final": {str(m): {k: {"mu_explicit": float(np.mean([c[0] for c in v])),
+                               "final": {m: {k: {"mu_explicit": float(np.mean([c[0] for c in v])),
                                                       "lr": float(np.mean([c[1] for c in v]))}
                                                   for k, v in by.items()} for m, by in final.items()}}}
     return Result(summary=summary, provenance=provenance or {},

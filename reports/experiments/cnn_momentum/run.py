@@ -206,7 +206,7 @@ def assemble(config: Config, chunks: dict, provenance: dict) -> Result:
     summary = {"targets": list(tg), "target_updates": list(config.target_updates),
                "workers": list(config.workers), "mu_grid": list(config.mu_grid), "lr_grid": list(config.lr_grid),
                "seeds": {which: list(seeds_of(config, which)) for which in SETS}, "target_seeds": list(first),
-               "eval_every": {str(m): eval_every(config, m) for m in config.workers},
+               "eval_every": {m: eval_every(config, m) for m in config.workers},
                "stop_factor": config.stop_factor, "sync_budget": config.sync_budget,
                "warm": {"targets": list(warm_targets(config, chunks)), "workers": list(config.warm_workers),
                         "mu_grid": list(config.warm_mu_grid), "lr_grid": list(config.warm_lr_grid),
@@ -244,7 +244,7 @@ def _diverged(config: Config, chunks: dict) -> dict:
     for name, chunk in chunks.items():
         kind, m, _ = parse(name)
         if kind == "grid":
-            out[str(m)] = out.get(str(m), 0) + sum(r["diverged"] for r in chunk["runs"])
+            out[m] = out.get(m, 0) + sum(r["diverged"] for r in chunk["runs"])
     return out
 
 
