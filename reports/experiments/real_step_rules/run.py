@@ -38,14 +38,19 @@ def queue_tuning(config: Config) -> dict:
                                             noise_seeds[0]), "oracle": {}}
     for k, (m, seed) in enumerate(zip(config.workers, roles["cases"].spawn(len(config.workers)))):
         schedule = simulate_batch(m, config.updates, config.n_seeds, "exponential", seed)
-        out["oracle"][str(m)] = sweep.oracle(schedule, config.noise_std, noise_seeds[1 + 3 * k])[0]
+        out["oracle"][m] = sweep.oracle(schedule, config.noise_std, noise_seeds[1 + 3 * k])[0]
     return out
+
+
+def queue_oracle(queue: dict, m: int) -> dict:
+    """The queue chunk's oracle at M (a committed chunk's keys are JSON's strings, its format kept: typed here)."""
+    return {int(k): v for k, v in queue["oracle"].items()}[m]
 
 
 def real_config(config: Config, queue: dict, m: int, strategy: str, k: int):
     """The server's settings for one single run of a strategy (no per-M grid, except the oracle)."""
     from cnn_experiments import param_server as ps
-    sync, oracle = queue["synchronous"], queue["oracle"][str(m)]
+    sync, oracle = queue["synchronous"], queue_oracle(queue, m)
     cap = (config.oracle_cap if strategy == "oracle" else config.cap) * oracle["median"]
     base = dict(n_workers=m, n_updates=int(min(config.updates, math.ceil(cap))), batch_size=ps.MAX_BATCH,
                 examples=config.examples, noise_std=config.noise_std, work_mean=config.seconds_per_update * m,
@@ -122,7 +127,7 @@ def agree(config: Config, name: str, committed: dict, again: dict) -> tuple[bool
 
 
 def numbers(config: Config, chunks: dict, payload: dict) -> list[float]:
-    return updates_of(payload) if "runs" in payload else [payload["oracle"][str(m)]["median"] for m in config.workers]
+    return updates_of(payload) if "runs" in payload else [queue_oracle(payload, m)["median"] for m in config.workers]
 
 
 def assemble(config: Config, chunks: dict, provenance: dict) -> Result:
@@ -140,7 +145,7 @@ def assemble(config: Config, chunks: dict, provenance: dict) -> Result:
                 "staleness_mean": float(np.mean(steady)) if steady else None,
                 "staleness_var": float(np.mean(variances)) if variances else None,
                 "cap": real_config(config, queue, m, s, 0).n_updates}
-        cases[f"M={m}"] = {"n_workers": m, "queue_oracle": queue["oracle"][str(m)], "strategies": strategies}
+        cases[f"M={m}"] = {"n_workers": m, "queue_oracle": queue_oracle(queue, m), "strategies": strategies}
     summary_ = {"synchronous": queue["synchronous"], "cases": cases, "strategies": list(config.strategies),
                 "seconds_per_update": config.seconds_per_update}
     return Result(summary=summary_, provenance=provenance)
