@@ -29,7 +29,6 @@ from reports.harness.paths import MATHJAX
 from reports.harness.store import Store
 from reports.harness.provenance import git_state
 from reports.power import read as read_power
-from reports.paper_values import paper_value
 from reports.render import power_text, render  # noqa: F401  (power_text: read here by the tests)
 from reports.registry import STATUSES, claims, experiments, judge
 from sim.cli import Parser, path_arg
@@ -64,7 +63,7 @@ def evaluate(profile: str, results: Path) -> tuple[list[dict], dict, list[str]]:
                   "power": (power.get(claim.id, {"seeds": 0, "note": "no power study in this results folder: run "
                                                  "`python -m reports.power`"}) if random else None),
                   "figure": claim.figure, "part": exps[claim.experiment].part,
-                  "paper_value": paper_value(claim.id), "meaning": claim.meaning}
+                  "paper_value": claim.paper, "meaning": claim.meaning}
         exp = exps[claim.experiment]
         if result is None and profile in exp.committed:
             _, why = load_committed(exp, cfgs[claim.experiment])

@@ -90,6 +90,8 @@ class Claim:
     role: str = ""            # paper / finding / extension (from the id), filled in by claims()
     method: str = ""          # symbolic / quadratic / monte_carlo / cnn / real_async (from the experiment)
     meaning: str = ""         # what a fail means where the role alone does not say (the report's verdict reads it)
+    paper: str = ""           # what the paper itself reports for it (figure, section), shown beside ours; "" for a
+    #                           statement without a published number
     power: Callable | None = None  # (result, tolerance) -> power record from the check's sampling distribution,
     #                               for claims whose experiment is too costly to re-run on many seeds
 

@@ -197,7 +197,8 @@ CLAIMS = (
           check=_geometric, tolerance=TOL,
           controls=(Control("gamma-2-work-times", "the queue with gamma(k = 2) work times: same mean staleness M - 1, not "
                    "memoryless", lambda r: with_summary(r, exponential=r.summary["controls"]["gamma_queue"], rates={})),),
-          figure="staleness"),
+          figure="staleness",
+          paper="Theorem 5: Geom(1/M) staleness, mean M - 1, variance M(M - 1)"),
     Claim(id="mc-any-law-mean", paper_ref="docs/paper.md note on Assumption 4", statement="Any work-time law gives mean staleness M-1, but gamma "
           "and constant laws give a far more concentrated law (constant: tau == M-1, a pure delay): the momentum "
           "form needs memoryless work times.", check=_any_law_mean, tolerance=TOL,

@@ -219,7 +219,8 @@ CLAIMS = (
            Control("pure-delay-same-mean", "every update M - 1 steps stale (a pure delay with the same mean staleness)",
                    _wrong_cases("max_z_pure_delay")),
            Control("undampened", "undampened momentum: mu_S = 1 - 1/M with the full step alpha",
-                   _wrong_cases("max_z_undampened"))), figure="trajectories"),
+                   _wrong_cases("max_z_undampened"))), figure="trajectories",
+          paper="Theorem 3: expected iterates follow momentum mu_S = 1 - 1/M, step alpha/M"),
     Claim(id="mc-expected-gradients", paper_ref="Theorems 2 and 3", statement="In terms of expected gradients, Theorem 2 holds for a "
           "non-geometric i.i.d. law (uniform on {0..5}) and Theorem 3 for the queue at mu_S = 0.5, 0.75 and 0.9, on "
           "a non-convex double well.", check=_expected_gradients, tolerance=TOL,

@@ -116,20 +116,23 @@ CLAIMS = (
           " for any staleness law (finite support and, through generating functions, infinite).",
           check=_all_hold("thm2_finite", "thm2_generating"), tolerance=EXACT,
           controls=(_wrong("thm2_finite", "thm2_generating", model="the paper's form with the correction sum read one delay "
-                  "early (G_{t-l} for G_{t-l-1})"),)),
+                  "early (G_{t-l} for G_{t-l-1})"),),
+          paper="Theorem 2: E[w_{t+1} - w_t] = -alpha sum_l q(l) E grad f(w_{t-l}) for any staleness law q"),
     Claim(id="thm3-geometric-momentum", paper_ref="Theorem 3, eq. (7)", statement="Geometric staleness q_l = (1-mu_S) mu_S^l gives "
           "E[w_{t+1}-w_t] = mu_S E[w_t-w_{t-1}] - (1-mu_S) alpha E grad f(w_t), from step 1 on with a constant "
           "pre-history; it is dampened momentum (long-run step -alpha g under a constant gradient g).",
           check=_all_hold("thm3_generating", "thm3_finite", "thm3_dampened",
                                 extra="first_step_mismatch_if_D0_is_0"), tolerance=EXACT,
           controls=(_wrong("thm3_generating", "thm3_finite", "thm3_dampened", model="undampened heavy ball: gradient term "
-                  "-alpha E grad f instead of -(1 - mu_S) alpha E grad f"),)),
+                  "-alpha E grad f instead of -(1 - mu_S) alpha E grad f"),),
+          paper="Theorem 3: mu_S = 1 - 1/M, step alpha/M, for Geom(1/M) staleness"),
     Claim(id="thm5-queue-geometric", paper_ref="Theorem 5, eq. (8)", statement="With M workers and Exp(lambda) work times the staleness is "
           "Geom(1/M) (derived by integration), mean M-1, variance M(M-1); the ratio q_(l+1)/q_l of that integrated "
           "pmf is the constant 1 - 1/M = mu_S and the step alpha q_0 = alpha/M.",
           check=_all_hold("thm5_pmf", "thm5_moments", "thm5_momentum", extra="mu_implicit"), tolerance=EXACT,
           controls=(_wrong("thm5_pmf", "thm5_moments", "thm5_momentum", model="the count of all M workers' writes (Poisson "
-                  "rate lambda M, success probability 1/(M+1)) instead of the other M - 1"),)),
+                  "rate lambda M, success probability 1/(M+1)) instead of the other M - 1"),),
+          paper="Theorem 5: M workers with exponential work times give staleness Geom(1/M)"),
     Claim(id="thm6-explicit-plus-implicit", paper_ref="Theorem 6, eqs. (9), (19)", statement="Explicit momentum mu_L at the store with "
           "geometric staleness gives recurrence (9), identical to (19); at alpha = 0 its characteristic polynomial "
           "is (r-1)(r-mu_S)(r-mu_L).", check=_all_hold("thm6_generating", "thm6_nine_nineteen", "thm6_roots"), tolerance=EXACT,

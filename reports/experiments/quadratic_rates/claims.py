@@ -192,17 +192,22 @@ CLAIMS = (
           tolerance=Tolerance(0.03, "absolute", "the paper's values are read off a plot from its own grid search; the optimum "
                     "sits on a flat ridge"),
           controls=(Control("first-order-rule", "mu_L = mu*(Q) - mu_S, the 'momenta add' prescription", _first_order_rule),),
-          figure="fig6"),
+          figure="fig6",
+          paper=("Fig. 6: mu_L* at mu_S = 0, 0.1, ..., 0.9 — Q = 5: 0.149, 0.051, -0.062, -0.171, -0.187, -0.214, "
+                 "-0.236, -0.258, -0.279, -0.290; Q = 20: 0.409, 0.306, 0.198, 0.106, 0.008, -0.176, -0.258, "
+                 "-0.263, -0.296, -0.301")),
     Claim(id="fig6-polyak-at-zero", paper_ref="Fig. 6, mu_S = 0", statement="At mu_S = 0 the optimum is Polyak's ((sqrt Q-1)/(sqrt Q+1))^2.",
           check=_polyak, tolerance=Tolerance(2e-3, "absolute", "the grid search's final resolution is 2e-4 in mu_L"),
           controls=(Control("polyak-unsquared", "Polyak's formula without its square, (sqrt Q-1)/(sqrt Q+1)",
-                   _swap(polyak="polyak_unsquared")),), figure="fig6"),
+                   _swap(polyak="polyak_unsquared")),), figure="fig6",
+          paper="Fig. 6: at mu_S = 0 the optimum is Polyak's ((sqrt(Q) - 1)/(sqrt(Q) + 1))^2 (0.146 at Q = 5)"),
     Claim(id="fig6-negative-beyond-mu-star", paper_ref="Fig. 6, Section VI", statement="Negative explicit momentum is optimal once mu_S "
           "exceeds roughly mu*(Q).", check=_negative,
           tolerance=Tolerance(1, "grid steps", "the paper's mu_S grid has step 0.1"),
           controls=(Control("never-negative", "the skeptic's rule: never go below zero, mu_L = max(optimum, 0)",
                    lambda r: with_summary(r, fig6={q: [[max(b[0], 0.0), b[1], b[2]] for b in rows]
-                                                   for q, rows in r.summary["fig6"].items()})),), figure="fig6"),
+                                                   for q, rows in r.summary["fig6"].items()})),), figure="fig6",
+          paper="Fig. 6: negative mu_L is optimal once mu_S exceeds about mu*(Q)"),
     Claim(id="thm7-rate-closed-form", paper_ref="Theorem 7, eq. (12)", statement="gamma = max root modulus of (19)'s characteristic "
           "polynomial equals the decay rate of the expected iterate, obtained independently by iterating the "
           "store's expected update on randomly rotated quadratics.", check=_rate_iteration,
@@ -221,22 +226,27 @@ CLAIMS = (
           tolerance=Tolerance(1.05, "ratio", "a 5 % margin separates a real gain from grid-search noise"),
           controls=(Control("non-negative-only", "tuning restricted to mu_L >= 0 (negative momentum not allowed)",
                    lambda r: with_summary(r, fig7={**r.summary["fig7"], "tuned": r.summary["fig7_non_negative"]})),),
-          figure="fig7"),
+          figure="fig7",
+          paper="Fig. 7: tuning mu_L beats mu_L = 0 and mu_L = 0.5 for every mu_S (gamma^10, Q = 10)"),
     Claim(id="finding-fig7-ratio", paper_ref="Section VI text vs Fig. 7 (docs/paper.md note)", statement="Finding: the text's 'about 1.5x' "
           "gain of negative momentum over mu_L = 0 at mu_S > 0.3 is larger than Fig. 7's own curves give.",
           check=_fig7_finding, tolerance=Tolerance(1.4, "ratio", "a gap of 0.1 below 1.5 is well beyond grid-search noise"),
           controls=(Control("twenty-steps", "the text read at a horizon of 20 steps instead of Fig. 7's 10",
-                   lambda r: with_summary(r, fig7_steps=2 * r.summary["fig7_steps"])),), figure="fig7"),
+                   lambda r: with_summary(r, fig7_steps=2 * r.summary["fig7_steps"])),), figure="fig7",
+          paper="Section VI text: negative momentum gives about 1.5x over mu_L = 0 for mu_S > 0.3"),
     Claim(id="c7-saturation", paper_ref="Section VI, Fig. 6", statement="Once mu_S >= 0.6 the optimal explicit momentum saturates in "
           "[-0.35, -0.2], at Q = 5 and 20.", check=_c7_saturation,
           tolerance=Tolerance(0.0, "absolute", "the interval is the paper's own statement; the optimum is resolved to 1e-6"),
           controls=(Control("first-order-rule", "mu_L = mu*(Q) - mu_S, the 'momenta add' prescription", _first_order_rule),),
-          figure="fig6"),
+          figure="fig6",
+          paper="Fig. 6: the optimum saturates near -0.3 (-0.290 at Q = 5, -0.301 at Q = 20 for mu_S = 0.9)"),
     Claim(id="fig7-paper-values", paper_ref="Fig. 7 (docs/paper.md section 3)", statement="Our Theorem 7 curves for the three strategies (alpha "
           "and mu_L tuned; mu_L = 0; mu_L = 0.5; Q = 10) reproduce the values the paper plots.", check=_fig7_paper, tolerance=Tolerance(0.10, "relative", "10 % in gamma^10 is 1 % in gamma: the precision of values read "
                                  "from a log-scale plot of a grid search"),
           controls=(Control("momenta-add-exactly", ADDITIVE, lambda r: with_summary(r, fig7=r.summary["fig7_additive"])),),
-          figure="fig7"),
+          figure="fig7",
+          paper=("Fig. 7: gamma^10 at 20 points of mu_S in [0, 0.9]; tuned 0.001634 ... 0.4663, mu_L = 0: 0.137 "
+                 "... 0.5904, mu_L = 0.5: 0.03125 ... 0.6854")),
     Claim(id="finding-fig7-coarse-grid", paper_ref="Fig. 7 (docs/paper.md section 3)", statement="Finding: the paper's jointly tuned curve lies "
           "above Theorem 7's optimum by more than 10 % at some points (e.g. at mu_S = 0 the optimum is Polyak's "
           "rate, 0.00144 after 10 steps, plotted as 0.00163), while its alpha-only curves agree: its (alpha, mu_L) "

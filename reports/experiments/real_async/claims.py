@@ -222,7 +222,8 @@ CLAIMS = (
                                                                        r.summary["natural"]["law_stats"]})),
            Control("latency-model", f"the nearest miss, fixed before the data: work times with CV {LATENCY_CV} "
                    "(exponential plus a fixed latency: not memoryless), as many updates", _latency_model)),
-          figure="real_staleness", power=_geometric_power, expect="result"),
+          figure="real_staleness", power=_geometric_power, expect="result",
+          paper="Theorem 5: Geom(1/M) staleness, variance M(M - 1)"),
     Claim(id="finding-real-async-not-memoryless", paper_ref="Assumption 4 vs a real system", statement="Finding: with natural work times a "
           "real parameter server is not memoryless: its staleness has mean M - 1 (as for any law) but a law far from "
           "Geom(1/M), which even the queue model fed with the measured cycle times (as independent draws) misses; how "
@@ -248,7 +249,8 @@ CLAIMS = (
                    lambda r: with_summary(r, momentum={m: {**e, "model_mean": e.get("model_mean_fewer", math.nan),
                                                            "model_sd": e.get("model_sd_fewer", math.nan)}
                                                        for m, e in r.summary["momentum"].items()}))),
-          power=_momentum_power, expect="result"),
+          power=_momentum_power, expect="result",
+          paper="Theorem 5: total momentum 1 - 1/M + mu_L"),
     Claim(id="real-async-efficiency", paper_ref="Section IV-A (HE x SE)", statement="On a real system the time to target relative to one "
           "worker is HE x SE: hardware efficiency measured on one set of runs times the statistical efficiency the "
           "queue simulator predicts, checked against the time to target of separate runs.", check=_efficiency, tolerance=Tolerance(0.25, "relative", WHY + "; one run per M, whose updates to target vary with its "
@@ -257,5 +259,6 @@ CLAIMS = (
            Control("no-statistical-effect", "asynchrony costs or saves no updates (SE = 1 for every M)",
                    _no_statistical_effect)), power=_efficiency_power, expect="result",
           meaning="a limit of this machine, not of the paper's bookkeeping: the simulator's updates to target match "
-                  "the measured ones, but the server sets the pace (it saturates) from M = 4 on"),
+                  "the measured ones, but the server sets the pace (it saturates) from M = 4 on",
+          paper="Section IV-A: time to target relative to one group = HE x SE"),
 )
