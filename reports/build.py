@@ -85,8 +85,21 @@ def evaluate(profile: str, results: Path) -> tuple[list[dict], dict, list[str]]:
                                   "path": os.path.relpath(result.path, ROOT), "git_sha": prov.get("git_sha"),
                                   "dirty": prov.get("dirty"), "device": prov.get("device"),
                                   "wall_seconds": prov.get("wall_seconds"), "finished": prov.get("finished")}
+            if prov.get("dirty_chunks"):
+                record["evidence"] |= dirty_record(claim.experiment, prov["dirty_chunks"])
         records.append(record)
     return records, loaded, settings
+
+
+def dirty_record(experiment: str, dirty: dict) -> dict:
+    """How many of an experiment's chunks were computed from a tree with uncommitted changes, and how many of those
+    the ledger (reports/evidence/verified.jsonl) shows recomputed bit for bit from a clean commit (the same chunk:
+    its digest)."""
+    from reports.ledger import read_ledger
+    confirmed = {(e.get("chunk"), e.get("chunk_sha256")) for e in read_ledger()
+                 if e.get("experiment") == experiment and e.get("result") == "bit-identical"}
+    shown = sum((name, sha) in confirmed for name, sha in dirty.items())
+    return {"dirty_chunks": len(dirty), "dirty_confirmed": shown}
 
 
 def preregistration(claim, provenance: dict | None) -> dict:

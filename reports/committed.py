@@ -24,6 +24,7 @@ from reports.cluster_chunks import compute_on, config_of, run_remote
 from reports.common import EVIDENCE, UsageError, committed_folder, fail
 from reports.harness import kernels
 from reports.harness.checkpoint import _plain
+from reports.ledger import append_ledger, ledger_entry, read_ledger  # noqa: F401  (read_ledger: the report's)
 from reports.harness.config import canonical_json
 from reports.harness.evidence import Chunks, EvidenceError, machine, same_kind
 from reports.harness.pool import local_pool
@@ -213,10 +214,13 @@ def lost_chunks(folder: Path, missing: list[str]) -> list[str]:
     return [m for m in missing if f"{m}.json.gz" in tracked]
 
 
-def verify(exp: Experiment, config, names: list[str], root: Path = EVIDENCE, say=print, runner=None) -> int:
+def verify(exp: Experiment, config, names: list[str], root: Path = EVIDENCE, say=print, runner=None,
+           ledger: Path | None = None) -> int:
     """Recompute the chunks `names` and compare them with the committed ones; returns how many disagree, are damaged
     or are lost (a chunk the repository holds but the working tree lacks fails the check; a chunk never committed — an
-    experiment whose evidence is still being computed — is said, and its claims show not run)."""
+    experiment whose evidence is still being computed — is said, and its claims show not run). With `ledger`, each
+    bit-identical recomputation is appended to it (ledger_entry): the record that a chunk computed from a tree with
+    uncommitted changes is what committed code computes."""
     store = chunks_of(exp, config, root, read_only=True)
     present, damaged, missing = present_chunks(exp, config, root)
     for name in damaged:
@@ -243,6 +247,8 @@ def verify(exp: Experiment, config, names: list[str], root: Path = EVIDENCE, say
         again = runner(exp, name, inputs) if runner is not None else exp.chunked.compute(config, name, inputs)
         ok, how = compare(exp, config, context, record, _plain(again))
         bad += not ok
+        if ledger is not None and ok and how == "bit-identical":
+            append_ledger(ledger, ledger_entry(exp.name, record))
         say(f"  {name}: {'OK' if ok else 'MISMATCH'}: {how} ({time.time() - start:.0f} s; committed on "
             f"{record['provenance'].get('machine', {}).get('cpu')}, {record['provenance'].get('finished')})")
     return bad
@@ -261,6 +267,9 @@ def _parser() -> Parser:
                         f"most this long when computed (default {DEFAULT_CAP:g})")
     parser.add_argument("--seed", type=int, help="verify: the seed of the random choice (default: fresh)")
     parser.add_argument("--chunk", action="append", metavar="NAME", help="verify: these chunks (with --only)")
+    parser.add_argument("--record", action="store_true", help="verify: append each bit-identical recomputation to "
+                        "the evidence folder's verified.jsonl (from a clean working tree only): the record that a chunk "
+                        "computed from uncommitted changes is what committed code computes")
     parser.add_argument("--profile", default=PROFILE, choices=(PROFILE, "smoke"),
                         help="smoke: the experiments' tiny configs (for tests, with --evidence)")
     parser.add_argument("--evidence", type=path_arg, default=None, metavar="DIR",
@@ -275,6 +284,11 @@ def _parser() -> Parser:
 
 
 def _check(args) -> None:
+    if args.record and args.action != "verify":
+        raise UsageError("--record is for verify (it records recomputations that match bit for bit)")
+    if args.record and git_state()[1]:
+        raise UsageError("the working tree has uncommitted changes: a recomputation is recorded only from committed "
+                         "code (commit or stash them first)")
     if args.action == "compute" and args.evidence is None and git_state()[1]:
         raise UsageError("the working tree has uncommitted changes: committed evidence is computed from committed "
                          "code only (commit or stash them first)")
@@ -363,7 +377,8 @@ def _act(args, exps: dict, root: Path, client) -> int:
             print(f"{name}: {compute(exp, config, args.jobs, deadline, args.limit, root)} chunks still to compute")
         else:
             timed = exp.chunked.agree is not None   # real processes: recomputed here
-            bad += verify(exp, config, [c for n, c in picks if n == name], root, runner=None if timed else runner)
+            bad += verify(exp, config, [c for n, c in picks if n == name], root, runner=None if timed else runner,
+                          ledger=root / "verified.jsonl" if args.record else None)
     return bad
 
 

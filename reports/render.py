@@ -101,12 +101,23 @@ def _prereg_html(r: dict) -> str:
             f"({esc(str(p['tolerance_date']))}); {when}: {flag}</p>")
 
 
+def _dirty_text(ev: dict) -> str:
+    """What the provenance says of uncommitted changes: none, or how many chunks and how many of them were
+    recomputed bit for bit from a clean commit (the ledger)."""
+    if not ev.get("dirty"):
+        return ""
+    if "dirty_chunks" not in ev:
+        return " (dirty)"
+    return (f" ({ev['dirty_chunks']} chunks computed from a tree with uncommitted changes; {ev['dirty_confirmed']} of "
+            "them recomputed bit for bit from a clean commit: reports/evidence/verified.jsonl)")
+
+
 def _card(r: dict, figures: list[str]) -> str:
     esc = html.escape
     ev = r["evidence"]
     prov = ("no stored result for this profile: run <code>make report</code>" if ev is None else
             f"{esc(ev['source'])} result <code>{esc(ev['path'])}</code>, git {esc(str(ev['git_sha'])[:12])}"
-            f"{' (dirty)' if ev['dirty'] else ''}, device {esc(str(ev['device']))}, {esc(str(ev['wall_seconds']))} s, "
+            f"{_dirty_text(ev)}, device {esc(str(ev['device']))}, {esc(str(ev['wall_seconds']))} s, "
             f"{esc(str(ev['finished']))}")
     fig = (f"<figure><img src='figures/{esc(str(r['figure']))}.png' alt='figure {esc(str(r['figure']))} for {esc(r['id'])}'>"
            f"<figcaption>{esc(r['figure'])}</figcaption></figure>" if r["figure"] in figures else "")

@@ -51,7 +51,7 @@ BENCH = [  # cnn_experiments.bench
 ]
 SIM_BENCH = [["--workers", "0"], ["--replicas", "-5"], ["--steps", "0"], ["--queue-updates", "100000000000"]]
 COMMITTED = [["verify", "--n", "-1"], ["compute", "--jobs", "0"], ["verify", "--chunk", "nope"], ["nope"],
-             ["status", "--only", "theory"]]
+             ["status", "--only", "theory"], ["compute", "--record"]]
 CASES = ([("reports.run", a) for a in RUN] + [("cnn_experiments.real_async", a) for a in REAL]
          + [("cnn_experiments.bench", a) for a in BENCH] + [("sim.bench", a) for a in SIM_BENCH]
          + [("reports.committed", a) for a in COMMITTED])

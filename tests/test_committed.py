@@ -10,6 +10,7 @@ import pytest
 
 from reports import committed
 from reports.common import load_committed
+from reports.harness.codec import encode
 from reports.harness.evidence import Chunks, EvidenceError
 from reports.registry import experiments
 from tests.conftest import tiny_dataset
@@ -77,7 +78,8 @@ def test_the_report_reads_only_complete_evidence_and_says_how_far(tmp_path, tiny
 def test_the_assembled_result_equals_the_plain_run_and_verify_recomputes_bit_for_bit(computed, tiny):
     result, why = load_committed(EXP, SMOKE, computed)
     plain = EXP.run(SMOKE, progress=False)
-    assert why == "committed" and result.summary == json.loads(json.dumps(plain.summary))
+    assert why == "committed" and json.dumps(encode(result.summary), sort_keys=True) == json.dumps(
+        encode(plain.summary), sort_keys=True)
     for key, value in plain.arrays.items():
         assert np.array_equal(result.arrays[key], value), key
     assert result.provenance["source"] == "committed evidence" and result.provenance["chunks"] == len(
@@ -113,6 +115,25 @@ def test_a_missing_chunk_fails_verify_and_the_draw_spans_the_experiments(compute
     picks = committed.draw(both, 2, seed=3, cap=1e9, root=computed, say=lines.append)
     assert len(picks) == 2 and {n for n, _ in picks} == {"first", "second"}
     assert committed.draw(both, 2, seed=3, cap=0.0, root=computed, say=lines.append) == []
+
+
+def test_a_bit_identical_recomputation_from_a_clean_tree_is_recorded_and_counted(computed, tiny, monkeypatch):
+    """The ledger records a chunk recomputed bit for bit from committed code; from uncommitted changes it refuses; the
+    report counts a dirty chunk as confirmed only while its digest is the one recomputed."""
+    from reports import build
+    name = EXP.chunked.plan(SMOKE)[0]
+    ledger = computed / "verified.jsonl"
+    monkeypatch.setattr("reports.ledger.git_state", lambda: ("c0ffee", False))
+    assert committed.verify(EXP, SMOKE, [name], root=computed, say=lambda text: None, ledger=ledger) == 0
+    (entry,) = committed.read_ledger(ledger)
+    assert entry["chunk"] == name and entry["recomputed_from"] == "c0ffee" and entry["result"] == "bit-identical"
+    monkeypatch.setattr("reports.ledger.read_ledger", lambda path=None: [entry])
+    digest = entry["chunk_sha256"]
+    assert build.dirty_record(EXP.name, {name: digest, "other": "0" * 64}) == {"dirty_chunks": 2, "dirty_confirmed": 1}
+    assert build.dirty_record(EXP.name, {name: "f" * 64}) == {"dirty_chunks": 1, "dirty_confirmed": 0}
+    monkeypatch.setattr("reports.ledger.git_state", lambda: ("c0ffee", True))
+    with pytest.raises(committed.UsageError, match="uncommitted changes"):
+        committed.verify(EXP, SMOKE, [name], root=computed, say=lambda text: None, ledger=ledger)
 
 
 def test_a_recomputed_chunk_that_differs_is_a_mismatch(computed, tiny):

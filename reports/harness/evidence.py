@@ -184,7 +184,9 @@ def provenance_of(records: dict) -> dict:
                        f"{p.get('machine', {}).get('threads')} thread)" for p in provs})
     finished = sorted(p.get("finished", "") for p in provs)
     return {"source": "committed evidence", "git_sha": shas[-1] if len(shas) == 1 else ", ".join(shas),
-            "dirty": any(p.get("dirty") for p in provs), "device": "cpu: " + "; ".join(machines)
+            "dirty": any(p.get("dirty") for p in provs),
+            "dirty_chunks": {n: r["sha256"] for n, r in sorted(records.items()) if r["provenance"].get("dirty")},
+            "device": "cpu: " + "; ".join(machines)
             if not any(p.get("machine", {}).get("cuda") for p in provs) else "cuda: " + "; ".join(machines),
             "wall_seconds": round(sum(p.get("wall_seconds", 0.0) for p in provs), 1),
             "first": finished[0] if finished else None, "finished": finished[-1] if finished else None,

@@ -1,0 +1,50 @@
+"""The ledger of recomputations (reports/evidence/verified.jsonl, committed): each line says that a committed chunk
+(its digest) was recomputed bit for bit from a clean commit, on which machine, when. It is how a chunk computed from
+a working tree with uncommitted changes is shown to be what committed code computes."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from reports.common import EVIDENCE, UsageError
+from reports.harness.config import canonical_json
+from reports.harness.evidence import machine
+from reports.harness.provenance import git_state
+
+LEDGER = EVIDENCE / "verified.jsonl"   # committed: chunks recomputed bit-identical from a clean commit
+
+
+def ledger_entry(experiment: str, record: dict) -> dict:
+    """One line of the ledger: which committed chunk (its digest) was recomputed bit for bit, from which clean commit,
+    on which kind of machine, when."""
+    sha, dirty = git_state()
+    if dirty:
+        raise UsageError("the working tree has uncommitted changes: a recomputation is recorded only from committed "
+                         "code (commit or stash them first)")
+    return {"experiment": experiment, "chunk": record["name"], "chunk_sha256": record["sha256"],
+            "committed_from": record["provenance"].get("git_sha"), "committed_dirty": record["provenance"].get("dirty"),
+            "recomputed_from": sha, "machine": machine(), "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "result": "bit-identical"}
+
+
+def append_ledger(path: Path, entry: dict) -> None:
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(canonical_json(entry) + "\n")
+
+
+def read_ledger(path: Path = LEDGER) -> list[dict]:
+    """The ledger's entries (none where it does not exist; a line that is not a JSON object is skipped)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    out = []
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            out.append(entry)
+    return out
