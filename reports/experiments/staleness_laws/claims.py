@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from reports.harness.store import Result
 from reports.registry import Claim, Control, Tolerance, Verdict, with_summary
-from reports.experiments.staleness_laws.run import PMF_DRAWS
+from sim.law_study import PMF_DRAWS
 
 
 def _reduction(result: Result, tol: Tolerance, key: str = "laws") -> Verdict:

@@ -1,174 +1,12 @@
-"""The experiment's numerics and its run(config) -> Result."""
+"""The experiment's run(config) -> Result over the study's numerics (sim.law_study)."""
 from __future__ import annotations
 
-import math
 import numpy as np
 
 from reports.harness.store import Result
-
-from sim import async_sgd
-from sim.objectives import Quadratic
-
-from sim.queue import Schedule, simulate_batch, staleness_pmf, tile
+from sim.law_study import delay_stability, fit_noise_floor, geometric_reduction, one_law
 from sim.seeds import seed_tree
-from sim.stats import expected_iterate_rate
-from theory import laws, predictions, quadratic
-from reports.experiments.staleness_laws.config import Config, law_params
-
-
-def _grid(config: Config, m: int):
-    return np.meshgrid(np.array(config.mu_explicit_grid), np.array(config.lr_per_worker_grid) * m, indexing="ij")
-
-
-def _predicted(config: Config, pmf: np.ndarray, m: int, quad: Quadratic, step_scale: float = 1.0) -> np.ndarray:
-    """The law's expected-iterate rate at every grid point: one recurrence for all of them, its columns the
-    (configuration, eigenvalue) pairs with alpha lambda folded into the eigenvalue (the recurrence sees only their
-    product) and mu_L one per column."""
-    grid_mu, grid_lr = _grid(config, m)
-    lam = np.asarray(quad.eigenvalues, dtype=float)
-    columns_lr_lam = (grid_lr.ravel()[:, None] * step_scale * lam[None, :]).ravel()
-    columns_mu = np.repeat(grid_mu.ravel(), lam.size)
-    with np.errstate(over="ignore", invalid="ignore"):
-        x = laws.recurrence(pmf, columns_mu, 1.0, columns_lr_lam, config.n_steps, np.ones(columns_mu.size))
-    means = x.reshape(config.n_steps + 1, grid_mu.size, lam.size)
-    return expected_iterate_rate(means, config.burn_in).reshape(grid_mu.shape)
-
-
-def _best(config: Config, table: np.ndarray, m: int) -> dict:
-    i, j = np.unravel_index(np.argmin(table), table.shape)
-    return {"mu_explicit": float(config.mu_explicit_grid[i]), "lr": float(config.lr_per_worker_grid[j] * m),
-            "rate": float(table[i, j])}
-
-
-def _one(config: Config, name: str, m: int, seed) -> dict:
-    """Everything about one law at M workers."""
-    quad = Quadratic((1.0, 1.0 / config.condition_number))
-    law, params = law_params(name, m)
-    pmf_seed, run_seed, stationary_seed, draw_seed, path_seed = seed.spawn(5)  # children keep their values as more
-    #                                                                             are added
-    pmf, se = staleness_pmf(m, law, n_updates=config.pmf_updates, n_replicas=config.pmf_replicas,
-                            seed=pmf_seed, **params)
-    q = pmf if se.max() == 0 else laws.trim(pmf, config.pmf_tail)
-    mu_equiv = laws.equivalent_implicit_momentum(q)
-    geometric = laws.geometric_pmf_with_mean(laws.mean_staleness(q))
-    grid_mu, grid_lr = _grid(config, m)
-    n_configs, R = grid_mu.size, config.n_replicas
-    sched = simulate_batch(m, config.n_steps, R, law, run_seed, **params)
-    # a stationary start: the queue has run `stationary_rounds` writes per worker before update 0; the workers in
-    # flight read w_0, as the recurrence's x_{t-l} = x_0 for t < l assumes
-    burn = config.stationary_rounds * m
-    warm = simulate_batch(m, config.n_steps + burn, R, law, stationary_seed, **params)
-    stationary = Schedule(staleness=warm.staleness[:, burn:], worker=warm.worker[:, burn:], time=warm.time[:, burn:],
-                          warmup=np.zeros_like(warm.warmup[:, burn:]), n_workers=m)
-    # the grid runs from the stationary queue: its best mu_L is compared with the stationary pmf's prediction
-    schedule = tile(stationary, n_configs)  # every configuration on the same queues
-    with np.errstate(over="ignore", invalid="ignore"):
-        x = async_sgd.run_workers(quad, schedule, np.repeat(grid_lr.ravel(), R), np.repeat(grid_mu.ravel(), R),
-                                  np.ones(2)).x.reshape(config.n_steps + 1, n_configs, R, 2)
-        mean = x.mean(axis=2)
-        mean_square = np.sqrt(np.square(x).mean(axis=2))
-    shape = grid_mu.shape
-    mc = expected_iterate_rate(mean, config.burn_in).reshape(shape)
-    stable = expected_iterate_rate(mean_square, config.burn_in).reshape(shape) < 1.0
-    theory, picture = _predicted(config, q, m, quad), _predicted(config, geometric, m, quad)
-    # the mean trajectory at mu_L = 0 and a step stable for every law, on the same queues, against the law's
-    # recurrence and the momentum picture
-    lr = config.trajectory_lr
-    # the law's recurrence carries its pmf's sampling error: its SD over pmfs redrawn within their SE (0 if exact)
-    pred_se = _recurrence_se(config, pmf, se, lr, quad, path_seed)
-    z = {}
-    for start, queue in (("", sched), ("_stationary", stationary)):
-        z |= _trajectory_z(config, quad, queue, q, geometric, pred_se, lr, start)
-    two_term = _two_term(config, q, m, quad, theory)
-    masked = {key: np.where(stable, v, np.inf) for key, v in (("mc", mc), ("theory", theory), ("picture", picture))}
-    return {"pmf": [float(v) for v in q], "pmf_se_max": float(se.max()), "mean_staleness": laws.mean_staleness(q),
-            "cv_staleness": float(np.sqrt((np.arange(q.size) ** 2 * q).sum() - laws.mean_staleness(q) ** 2)
-                                  / max(laws.mean_staleness(q), 1e-12)),
-            "equivalent_mu_implicit": mu_equiv, "stable_configs": int(stable.sum()),
-            "best": {key: _best(config, v, m) for key, v in masked.items()},
-            "predicted_under_pmf_error": _prediction_spread(config, pmf, se, m, quad, stable, draw_seed),
-            "trajectory": {"lr": lr, **z}, "two_term": two_term}
-
-
-def _trajectory_z(config: Config, quad: Quadratic, queue, q, geometric, pred_se, lr: float, start: str) -> dict:
-    """The mean trajectory at mu_L = 0 on the queue against the law's recurrence and the momentum picture: max |z|."""
-    R, z = config.n_replicas, {}
-    runs = async_sgd.run_workers(quad, queue, lr, 0.0, np.ones(2)).x
-    traj_mean, se_mean = runs.mean(axis=1), runs.std(axis=1, ddof=1) / np.sqrt(R)
-    for label, law_pmf in (("max_abs_z", q), ("max_abs_z_picture", geometric)):
-        pred = laws.recurrence(law_pmf, 0.0, lr, quad.eigenvalues, config.n_steps, np.ones(2))
-        diff = traj_mean[1:] - pred[1:]
-        se_t = np.sqrt(se_mean[1:] ** 2 + (pred_se[1:] ** 2 if law_pmf is q else 0.0))
-        # every replica equal (early steps): no spread to scale by. Lags of probability below 3 / R are missed by
-        # R replicas 95 % of the time (rule of three) and move the mean by at most 3 / R times 2 max |x|: a
-        # difference within that is unresolved (z = 0), one beyond it is a departure (z = inf)
-        resolved = np.abs(diff) > 3 / R * 2 * np.maximum(np.abs(pred[1:]), np.abs(traj_mean[1:]))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            zz = np.where(se_t > 1e-13, diff / se_t, np.where(resolved, np.inf, 0.0))
-        z[label + start] = float(np.abs(zz).max())
-    z["max_abs_diff" + start] = float(np.abs(traj_mean[1:] - laws.recurrence(
-        q, 0.0, lr, quad.eigenvalues, config.n_steps, np.ones(2))[1:]).max())
-    return z
-
-
-PMF_DRAWS = 4  # pmfs redrawn within their standard errors, to carry the sampling error into the predicted best mu_L
-
-
-def _redrawn(pmf: np.ndarray, se: np.ndarray, rng: np.random.Generator, tail: float) -> np.ndarray:
-    """One pmf redrawn within its standard errors: pmf + se N(0, 1), clipped at 0, renormalised, trimmed."""
-    noisy = np.clip(pmf + se * rng.standard_normal(pmf.shape), 0.0, None)
-    return laws.trim(noisy / noisy.sum(), tail)
-
-
-def _prediction_spread(config: Config, pmf: np.ndarray, se: np.ndarray, m: int, quad: Quadratic,
-                       stable: np.ndarray, seed) -> list[float]:
-    """The predicted best mu_L for pmfs redrawn as pmf + se N(0, 1) (clipped at 0, renormalised, trimmed): the
-    prediction's sampling error. Empty for the exact pmfs (exponential, constant)."""
-    if se.max() == 0:
-        return []
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(PMF_DRAWS):
-        table = _predicted(config, _redrawn(pmf, se, rng, config.pmf_tail), m, quad)
-        out.append(_best(config, np.where(stable, table, np.inf), m)["mu_explicit"])
-    return out
-
-
-def _recurrence_se(config: Config, pmf: np.ndarray, se: np.ndarray, lr: float, quad: Quadratic, seed) -> np.ndarray:
-    """SD of the law's recurrence (mu_L = 0, step lr) over PMF_DRAWS pmfs redrawn as pmf + se N(0, 1) (clipped at 0,
-    renormalised, trimmed): the prediction's own standard error, (T+1, 2). Zero for the exact pmfs."""
-    if se.max() == 0:
-        return np.zeros((config.n_steps + 1, 2))
-    rng = np.random.default_rng(seed)
-    paths = []
-    for _ in range(2 * PMF_DRAWS):
-        paths.append(laws.recurrence(_redrawn(pmf, se, rng, config.pmf_tail), 0.0, lr, quad.eigenvalues,
-                                     config.n_steps, np.ones(2)))
-    return np.std(paths, axis=0, ddof=1)
-
-
-def _two_term(config: Config, q: np.ndarray, m: int, quad: Quadratic, theory: np.ndarray) -> dict:
-    """The best two-term fit to the law's expected trajectory (theory.laws.two_term_fit), and what tuning by it costs:
-    the fitted picture (geometric ratio m, step scaled by eta / (lr (1 - m))) picks (mu_L, alpha) on the grid; the
-    law's own predicted rate at that choice against the law's best (the finite-horizon rates of the grid)."""
-    lr = config.trajectory_lr
-    momentum, eta, error = laws.two_term_fit(q, lr, quad.eigenvalues, config.fit_steps)
-    momentum = min(max(momentum, 0.0), 1 - 1e-6)
-    scale = eta / (lr * (1 - momentum))
-    fitted = _predicted(config, laws.geometric_pmf(1 / (1 - momentum)), m, quad, scale)
-    i = np.unravel_index(np.argmin(np.where(np.isfinite(fitted), fitted, np.inf)), fitted.shape)
-    j = np.unravel_index(np.argmin(np.where(np.isfinite(theory), theory, np.inf)), theory.shape)
-    at_choice, best = float(theory[i]), float(theory[j])
-    slowdown = math.log(best) / math.log(at_choice) if 0 < at_choice < 1 and 0 < best < 1 else math.inf
-    return {"momentum": momentum, "step_scale": scale, "relative_error": error,
-            "geometric_cv": math.sqrt(m / (m - 1)),
-            "tuned_by_fit": {"mu_explicit": float(config.mu_explicit_grid[i[0]]),
-                             "lr": float(config.lr_per_worker_grid[i[1]] * m), "law_rate": at_choice},
-            "tuned_for_law": {"mu_explicit": float(config.mu_explicit_grid[j[0]]), "law_rate": best},
-            "slowdown": slowdown}
-
-
-FLOOR_DRAWS = 4  # independent estimates of the exponential law's pmf: the two-term fit's noise floor is their worst
+from reports.experiments.staleness_laws.config import Config
 
 
 def run(config: Config) -> Result:
@@ -176,32 +14,12 @@ def run(config: Config) -> Result:
     seeds = roles["laws"].spawn(len(config.laws) * len(config.workers))
     per = {}
     for i, name in enumerate(config.laws):
-        per[name] = {m: _one(config, name, m, seeds[i * len(config.workers) + j])
+        per[name] = {m: one_law(config, name, m, seeds[i * len(config.workers) + j])
                      for j, m in enumerate(config.workers)}
-    floor_seeds = roles["fit-floor"].spawn(FLOOR_DRAWS * len(config.workers))
-    quad = Quadratic((1.0, 1.0 / config.condition_number))
-    floor = {}
-    for j, m in enumerate(config.workers):  # the exponential law's pmf estimated like the others' (not exact)
-        errors = [laws.two_term_fit(laws.trim(staleness_pmf(m, "exponential", n_updates=config.pmf_updates,
-                                                            n_replicas=config.pmf_replicas, seed=seed,
-                                                            rates=[1.0] * m)[0], config.pmf_tail),
-                                    config.trajectory_lr, quad.eigenvalues, config.fit_steps)[2]
-                  for seed in floor_seeds[j * FLOOR_DRAWS:(j + 1) * FLOOR_DRAWS]]
-        floor[m] = max(errors)
-    delays = list(range(1, config.max_delay + 1))
-    stability = {"tau": delays, "measured": [laws.max_stable_step(laws.constant_pmf(t + 1)) for t in delays],
-                 "bound": [laws.delay_stability_bound(t) for t in delays],
-                 "same_mean_geometric": [laws.max_stable_step(laws.geometric_pmf_with_mean(t)) for t in delays]}
-    reduction = {"symbolic_difference": str(laws.geometric_reduction()),
-                 "numbers": {m: {"laws": list(laws.best_explicit_momentum(laws.geometric_pmf(m), 10.0)),
-                                      "theorem7": list(quadratic.best_explicit_momentum(predictions.implicit_momentum(m), 10.0)),
-                                      "uniform_same_mean": list(laws.best_explicit_momentum(
-                                          np.full(2 * m - 1, 1 / (2 * m - 1)), 10.0))}
-                             for m in (2, 4)}}
+    floor = fit_noise_floor(config, roles["fit-floor"])
+    stability, reduction = delay_stability(config.max_delay), geometric_reduction()
     summary = {"per_law": per, "stability": stability, "reduction": reduction, "workers": list(config.workers),
                "fit_noise_floor": floor,
                "grid_step": float(np.diff(config.mu_explicit_grid).max()), "laws": list(config.laws)}
     return Result(summary=summary, arrays={})
 
-
-# ------------------------------------------------------------------ checks ----------------------------------
