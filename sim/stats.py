@@ -1,7 +1,11 @@
 """Statistics of staleness samples, shared by the Monte Carlo and the real-asynchrony experiments."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from theory.predictions import staleness_variance
 
 
 def batch_se(x, n_batches: int = 50) -> float:
@@ -47,3 +51,37 @@ def expected_iterate_rate(mean: np.ndarray, burn_in: int) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         rate = (last / first) ** (1.0 / (mean.shape[0] - 1 - burn_in))
     return np.where(np.isfinite(rate) & (last < 1e6), rate, np.inf)
+
+
+def queue_law_stats(x: np.ndarray, m: int, seed: int, references: int = 1000) -> dict:
+    """Staleness statistics of one run against Geom(1/M): mean and variance with batch-means SEs, and the TV to
+    Geom(1/M) beside the TV exact samples of the same size from the queue model (same dependence) reach: their
+    mean and their 99th percentile (a TV above it has a 1 % chance under the model)."""
+    from sim.queue import simulate_batch   # sim.queue imports this module: here, where it is needed
+    exact = simulate_batch(m, x.size + 4 * m, references, seed=seed)
+    samples = [row[~w][:x.size] for row, w in zip(exact.staleness, exact.warmup)]
+    tvs = [geometric_tv(sample, 1 / m) for sample in samples]
+    return {"mean": float(x.mean()), "mean_se": batch_se(x, 20), "var": float(x.var()), "var_se": var_se(x),
+            "tv": geometric_tv(x, 1 / m), "tv_reference": float(np.mean(tvs)),
+            "tv_reference_q99": float(np.quantile(tvs, 0.99)), "n": int(x.size),
+            "pmf": (np.bincount(x, minlength=4 * m)[:4 * m] / x.size).tolist(),
+            # the check's sampling distribution under the model, for its power: each exact sample's z and TV
+            "exact_z_var": [z_var(sample, m) for sample in samples], "exact_tv": [float(v) for v in tvs],
+            "staleness": [int(v) for v in x]}
+
+
+def var_se(x: np.ndarray) -> float:
+    return batch_se((x - x.mean()) ** 2, 20)
+
+
+def z_var(x: np.ndarray, m: int) -> float:
+    se = var_se(x)
+    return float(abs(x.var() - staleness_variance(m)) / se) if se > 0 else math.inf
+
+
+def block_bootstrap(x: np.ndarray, n: int, seed: int, block: int = 20) -> list[np.ndarray]:
+    """n resamples of a dependent series by blocks of `block` consecutive values."""
+    rng = np.random.default_rng(seed)
+    starts = np.arange(0, x.size - block + 1)
+    k = -(-x.size // block)
+    return [np.concatenate([x[i:i + block] for i in rng.choice(starts, k)])[:x.size] for _ in range(n)]

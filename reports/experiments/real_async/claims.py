@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from reports.experiments.real_async.run import _block_bootstrap, _var_se, _z_var
+from sim.stats import block_bootstrap, var_se, z_var
 from reports.harness.store import Result
 from reports.registry import Claim, Control, Tolerance, Verdict, with_summary
 from sim.stats import geometric_tv
@@ -39,8 +39,8 @@ def _geometric_power(result: Result, tol: Tolerance) -> dict:
         z, tv = np.array(g["exact_z_var"], dtype=float), np.array(g["exact_tv"])
         p *= float(np.mean((z <= tol.value) & (tv <= g["tv_reference_q99"])))
     law, m = result.summary["natural"]["law_stats"], result.summary["natural"]["n_workers"]
-    resamples = _block_bootstrap(np.array(law["staleness"]), 500, seed=1)
-    q = float(np.mean([_z_var(x, m) <= tol.value and geometric_tv(x, 1 / m) <= law["tv_reference_q99"]
+    resamples = block_bootstrap(np.array(law["staleness"]), 500, seed=1)
+    q = float(np.mean([z_var(x, m) <= tol.value and geometric_tv(x, 1 / m) <= law["tv_reference_q99"]
                        for x in resamples]))
     return {"kind": "sampling", "seeds": 500, "pass_rate": p, "control_pass_rate": q, "control": "natural-work-times",
             "method": "specificity, not power: the pass rate on 1000 exact Geom(1/M) queue samples of the same size "
@@ -50,7 +50,7 @@ def _geometric_power(result: Result, tol: Tolerance) -> dict:
 
 def _not_memoryless_power(result: Result, tol: Tolerance) -> dict:
     law, m = result.summary["natural"]["law_stats"], result.summary["natural"]["n_workers"]
-    resamples = _block_bootstrap(np.array(law["staleness"]), 500, seed=2)
+    resamples = block_bootstrap(np.array(law["staleness"]), 500, seed=2)
     p = float(np.mean([geometric_tv(x, 1 / m) > tol.value * law["tv_reference_q99"] for x in resamples]))
     injected = result.summary["geometric"].get(m)
     q = (float(np.mean(np.array(injected["exact_tv"]) > tol.value * injected["tv_reference_q99"]))
@@ -205,7 +205,7 @@ def _latency_model(result: Result) -> Result:
         mm, cv = m, LATENCY_CV
         q = simulate(mm, g["n"] + 4 * mm, "gamma", seed=7, shape=1 / cv ** 2, scale=cv ** 2)
         x = q.staleness[~q.warmup][:g["n"]]
-        out[m] = {**g, "var": float(x.var()), "var_se": _var_se(x), "tv": geometric_tv(x, 1 / mm),
+        out[m] = {**g, "var": float(x.var()), "var_se": var_se(x), "tv": geometric_tv(x, 1 / mm),
                   "mean": float(x.mean())}
     return with_summary(result, geometric=out)
 

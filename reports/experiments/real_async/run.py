@@ -10,7 +10,7 @@ import numpy as np
 
 from reports.experiments.real_async.config import Config
 from reports.harness.store import Result
-from sim.stats import batch_se, geometric_tv, law_tv
+from sim.stats import geometric_tv, law_tv, queue_law_stats
 from sim.seeds import int_seed
 from theory import predictions
 
@@ -33,40 +33,6 @@ def _model_estimates(n_workers: int, config: Config, replicas: int | None = None
         g = np.array([Objective.gradient(xt) for xt in x])
         out.append(fit_two_term(x.mean(axis=1), g.mean(axis=1))[0])
     return out
-
-
-def _law_stats(x: np.ndarray, m: int, seed: int, references: int = 1000) -> dict:
-    """Staleness statistics of one run against Geom(1/M): mean and variance with batch-means SEs, and the TV to
-    Geom(1/M) beside the TV exact samples of the same size from the queue model (same dependence) reach: their
-    mean and their 99th percentile (a TV above it has a 1 % chance under the model)."""
-    from sim.queue import simulate_batch
-    exact = simulate_batch(m, x.size + 4 * m, references, seed=seed)
-    samples = [row[~w][:x.size] for row, w in zip(exact.staleness, exact.warmup)]
-    tvs = [geometric_tv(sample, 1 / m) for sample in samples]
-    return {"mean": float(x.mean()), "mean_se": batch_se(x, 20), "var": float(x.var()), "var_se": _var_se(x),
-            "tv": geometric_tv(x, 1 / m), "tv_reference": float(np.mean(tvs)),
-            "tv_reference_q99": float(np.quantile(tvs, 0.99)), "n": int(x.size),
-            "pmf": (np.bincount(x, minlength=4 * m)[:4 * m] / x.size).tolist(),
-            # the check's sampling distribution under the model, for its power: each exact sample's z and TV
-            "exact_z_var": [_z_var(sample, m) for sample in samples], "exact_tv": [float(v) for v in tvs],
-            "staleness": [int(v) for v in x]}
-
-
-def _var_se(x: np.ndarray) -> float:
-    return batch_se((x - x.mean()) ** 2, 20)
-
-
-def _z_var(x: np.ndarray, m: int) -> float:
-    se = _var_se(x)
-    return float(abs(x.var() - predictions.staleness_variance(m)) / se) if se > 0 else math.inf
-
-
-def _block_bootstrap(x: np.ndarray, n: int, seed: int, block: int = 20) -> list[np.ndarray]:
-    """n resamples of a dependent series by blocks of `block` consecutive values."""
-    rng = np.random.default_rng(seed)
-    starts = np.arange(0, x.size - block + 1)
-    k = -(-x.size // block)
-    return [np.concatenate([x[i:i + block] for i in rng.choice(starts, k)])[:x.size] for _ in range(n)]
 
 
 def _predicted_efficiency(config: Config, workers, seeds: int = 20) -> dict:
@@ -96,7 +62,7 @@ def _geometric_phase(ps, client, config: Config, m: int) -> dict:
                                      seed=int_seed(config.seed, f"geometric-M{m}")))
     s = schedule_of(r, m)
     cycle = np.array(r.cycle)
-    return {**_law_stats(s.staleness[~s.warmup], m, int_seed(config.seed, f"geometric-reference-M{m}")), "cycle_mean_s": float(cycle.mean()),
+    return {**queue_law_stats(s.staleness[~s.warmup], m, int_seed(config.seed, f"geometric-reference-M{m}")), "cycle_mean_s": float(cycle.mean()),
             "cycle_cv": float(cycle.std() / cycle.mean())}
 
 
@@ -121,7 +87,7 @@ def _natural_phase(ps, client, config: Config) -> dict:
             "cycle_cv": cycle_cv,
             "measured_pmf": (np.bincount(measured, minlength=3 * m)[:3 * m] / measured.size).tolist(),
             "predicted_pmf": (np.bincount(predicted, minlength=3 * m)[:3 * m] / predicted.size).tolist(),
-            "law_stats": {**_law_stats(measured, m, int_seed(config.seed, "natural-reference")), "cycle_mean_s": cycle_mean,
+            "law_stats": {**queue_law_stats(measured, m, int_seed(config.seed, "natural-reference")), "cycle_mean_s": cycle_mean,
                           "cycle_cv": cycle_cv}}
 
 
