@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from reports.experiments.cnn_momentum import views as E
-from reports.experiments.cnn_momentum import stats as S
+from cnn_experiments import claim_stats as S
 from reports.harness.store import Result
 from reports.registry import Claim, Control, Tolerance, Verdict
 from theory import predictions

@@ -7,7 +7,7 @@ import numpy as np
 
 from cnn_experiments import analysis
 from reports.experiments.cnn_momentum import views as E
-from reports.experiments.cnn_momentum import stats as S
+from cnn_experiments import claim_stats as S
 from reports.harness.store import Result
 from theory import predictions
 

@@ -11,7 +11,7 @@ import numpy as np
 from cnn_experiments import paired
 from reports.experiments.cnn_momentum import claims as C
 from reports.experiments.cnn_momentum import views as E
-from reports.experiments.cnn_momentum import stats as S
+from cnn_experiments import claim_stats as S
 from reports.harness.store import Result
 from reports.registry import Tolerance, status_of
 from theory import predictions

@@ -1,5 +1,6 @@
-"""The statistics each CNN claim is decided on, for one seed set: one number per seed, then a t interval over
-seeds (cnn_experiments.paired). Every function takes the typed evidence of one set and returns named values.
+"""The statistics each CNN claim of the paper (Figs. 3, 4, 5, 8) is decided on, for one seed set: one number per
+seed, then a t interval over seeds (cnn_experiments.paired). Every function takes the typed evidence of one set and
+returns named values.
 
 Decided at the last (latest) target; the first target is reported beside it. Effect sizes (the paper's, docs/paper.md
 section 3) are the alternatives the number of seeds is sized for.
