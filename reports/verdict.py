@@ -70,15 +70,29 @@ def regime_reading(records: list[dict]) -> str:
         return ("Whether the batch-16 fails are the regime or against the paper is what the batch ladder decides "
                 "(" + ", ".join(LADDER) + "): not decided yet, its evidence is incomplete. Until then they say only "
                 "that the effect is smaller at this CPU scale.")
-    grows = [LADDER[k] for k, v in status.items() if v == "pass"]
-    flat = [LADDER[k] for k, v in status.items() if v == "fail"]
-    said = []
+    values = {r["id"]: r.get("values") or {} for r in records if r["id"] in LADDER}
+    return " ".join(_ladder_sentence(LADDER[k], status[k], values[k]) for k in LADDER if k in status)
+
+
+def _ladder_sentence(what: str, status: str, v: dict) -> str:
+    """One ladder claim in words, from its record: whether the effect grows with the batch (the slope's interval,
+    both seed sets) and whether it reaches its bar at the paper's batch 128."""
+    sets = [w for w in ("decision", "replication") if f"{w},slope_low" in v]
+    if status == "pass" or not sets:
+        return (f"{what} grows with the batch and reaches its bar at the paper's batch 128: there the batch-16 fail "
+                "is the regime, not evidence against the paper." if status == "pass" else "")
+    grows = all((v.get(f"{w},slope_low") or 0) > 0 for w in sets)
+    reaches = all((v.get(f"{w},top") or 0) >= (v.get("bar") or float("inf")) and (v.get(f"{w},top_low") or 0) > 1
+                  for w in sets)
+    at = ", ".join(f"{v[f'{w},top']:.2f} ({w} seeds)" for w in sets if v.get(f"{w},top") is not None)
+    paper = f" (the paper: {v['paper']:.2f})" if v.get("paper") else ""
+    if reaches and not grows:
+        return (f"{what} is there at every batch and reaches its bar at batch 128 ({at}){paper}, but it does not grow "
+                "with the batch: the batch does not explain the batch-16 fail; at this network's scale the effect is "
+                "smaller than the paper's.")
     if grows:
-        said.append(f"{' and '.join(grows)} grow{'s' if len(grows) == 1 else ''} with the batch and reach"
-                    f"{'es its bar' if len(grows) == 1 else ' their bars'} at the paper's batch 128: there the "
-                    "batch-16 fails are the regime, not evidence against the paper.")
-    if flat:
-        said.append(f"{' and '.join(flat)} do{'es' if len(flat) == 1 else ''} not grow with the batch "
-                    "to the paper's at batch 128 (the same width 0.25 and 14 x 14 inputs): the batch does not "
-                    "explain these fails; at this network's scale the paper's effect does not appear.")
-    return " ".join(said)
+        return (f"{what} grows with the batch but stays below its bar at batch 128 ({at}){paper}: the batch explains "
+                "part of the batch-16 fail.")
+    return (f"{what} does not grow with the batch and does not reach its bar at batch 128 ({at}){paper}: the batch "
+            "does not explain the batch-16 fail; at this network's scale (width 0.25, 14 x 14 inputs) the paper's "
+            "effect does not appear.")

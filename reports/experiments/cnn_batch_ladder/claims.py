@@ -73,6 +73,7 @@ def _grows(name: str, bar: float):
             values |= {f"{which},slope": s_mean, f"{which},slope_low": s_low, f"{which},slope_high": s_high,
                        f"{which},top": top, f"{which},top_low": low, f"{which},passed": ok} | \
                 {f"{which},B={b}": geometric(per[i])[0] for i, b in enumerate(batches)}
+        values |= {"bar": bar, "paper": PAPER[name]}   # for the report's reading (not deciding)
         return Verdict(bool(oks) and all(oks), expected, "; ".join(rows) + ". " + regime_text(result), values)
     return check
 
