@@ -84,17 +84,20 @@ def _ladder_sentence(what: str, status: str, v: dict) -> str:
                 "is the regime, not evidence against the paper.")
     if not sets:
         return ""
-    present = all((v.get(f"{w},top_low") or 0) > 1 for w in sets)
-    reaches = all((v.get(f"{w},top") or 0) >= (v.get("bar") or float("inf")) for w in sets)
+    above_one = [w for w in sets if (v.get(f"{w},top_low") or 0) > 1]
+    above_bar = [w for w in sets if (v.get(f"{w},top") or 0) >= (v.get("bar") or float("inf"))]
     growing = [w for w in sets if (v.get(f"{w},slope_low") or 0) > 0]
+    present = len(above_one) == len(sets)
+
+    def on(subset: list) -> str:
+        return "both seed sets" if len(subset) == len(sets) else "one seed set only" if subset else "neither"
     at = " and ".join(f"{v[f'{w},top']:.2f}" for w in sets)
     slopes = " and ".join(f"{v[f'{w},slope']:+.3f} [{v[f'{w},slope_low']:+.3f}, {v[f'{w},slope_high']:+.3f}]"
                           for w in sets if f"{w},slope" in v and f"{w},slope_high" in v)
     paper = f", the paper {v['paper']:.2f}" if v.get("paper") else ""
-    facts = (f"{what} at the paper's batch 128: {at} on the {' and '.join(sets)} seeds ("
-             f"{'above 1' if present else 'not above 1'} on each, {'above' if reaches else 'not above'} its bar "
-             f"{v.get('bar', float('nan')):.2f} on each{paper}); its slope per doubling of the batch {slopes} (log), "
-             f"above 0 on {'both seed sets' if len(growing) == len(sets) else 'one seed set only' if growing else 'neither'}")
+    facts = (f"{what} at the paper's batch 128: {at} on the {' and '.join(sets)} seeds (interval above 1 on "
+             f"{on(above_one)}, above its bar {v.get('bar', float('nan')):.2f} on {on(above_bar)}{paper}); its slope "
+             f"per doubling of the batch {slopes} (log), above 0 on {on(growing)}")
     if not present:
         return facts + ": at this network's scale (width 0.25, 14 x 14 inputs) the paper's effect does not appear."
     if len(growing) == len(sets):
