@@ -103,5 +103,8 @@ def _ladder_sentence(what: str, status: str, v: dict) -> str:
     if len(growing) == len(sets):
         return facts + ": it grows with the batch but stays short of its bar, so the batch explains part of the " \
             "batch-16 fail."
-    return facts + (": the effect is there, smaller than the paper's, and does not grow with the batch on every seed "
-                    "set; the batch does not explain the batch-16 fail.")
+    if growing:
+        return facts + (": the effect is there, smaller than the paper's; on its growth with the batch the seed sets "
+                        "disagree, so the batch explains at most part of the batch-16 fail.")
+    return facts + (": the effect is there, smaller than the paper's, and does not grow with the batch: the batch does "
+                    "not explain the batch-16 fail.")

@@ -57,5 +57,8 @@ def test_the_cnn_part_says_whether_its_fails_are_the_regime_only_once_the_ladder
     assert "the effect is there, smaller than the paper's" in flat and "the batch does not explain" in flat
     assert "above 0 on neither" in flat and "the paper's effect does not appear" in flat
     assert "not evidence against" not in flat
+    mixed = _ladder(ladder[0], "fail", -0.1, 1.73, 1.59, 1.63)
+    mixed["values"] |= {"replication,slope_low": 0.03}
+    assert "the seed sets disagree, so the batch explains at most part" in regime_reading([mixed])
     grows_short = regime_reading([_ladder(ladder[0], "fail", 0.05, 1.3, 1.1, 1.63)])
     assert "grows with the batch but stays short of its bar" in grows_short
