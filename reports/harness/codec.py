@@ -26,27 +26,39 @@ def _float_tag(value: float) -> dict:
     return {FLOAT: "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")}
 
 
+def _walk(obj: Any, mapping, non_finite) -> Any:
+    """obj with containers as lists, numpy values as Python ones, each dict through `mapping(dict, walk)` and each
+    infinite or NaN float through `non_finite(value)`."""
+    def walk(x):
+        if isinstance(x, dict):
+            return mapping(x, walk)
+        if isinstance(x, (list, tuple)):
+            return [walk(v) for v in x]
+        if isinstance(x, np.ndarray):
+            return walk(x.tolist())
+        if isinstance(x, np.generic):
+            x = x.item()
+        if isinstance(x, float) and not math.isfinite(x):
+            return non_finite(x)
+        return x
+    return walk(obj)
+
+
+def _typed_keys(obj: dict, walk) -> dict:
+    keys = list(obj)
+    ints = [isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in keys]
+    if keys and all(ints):
+        return {INT_KEYS: [[int(k), walk(v)] for k, v in obj.items()]}
+    if any(ints):
+        raise CodecError(f"a dict mixes int and other keys: {keys[:6]}")
+    if INT_KEYS in obj or FLOAT in obj:
+        raise CodecError(f"a dict uses the codec's own key {INT_KEYS!r} or {FLOAT!r}")
+    return {str(k): walk(v) for k, v in obj.items()}
+
+
 def encode(obj: Any) -> Any:
     """obj as plain JSON types (see the module's text)."""
-    if isinstance(obj, dict):
-        keys = list(obj)
-        ints = [isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in keys]
-        if keys and all(ints):
-            return {INT_KEYS: [[int(k), encode(v)] for k, v in obj.items()]}
-        if any(ints):
-            raise CodecError(f"a dict mixes int and other keys: {keys[:6]}")
-        if INT_KEYS in obj or FLOAT in obj:
-            raise CodecError(f"a dict uses the codec's own key {INT_KEYS!r} or {FLOAT!r}")
-        return {str(k): encode(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [encode(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return encode(obj.tolist())
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return _float_tag(obj)
-    return obj
+    return _walk(obj, _typed_keys, _float_tag)
 
 
 def decode(doc: Any) -> Any:
@@ -66,14 +78,4 @@ def chunk_plain(payload: Any) -> Any:
     """The committed chunks' format, kept so that every committed chunk reads and recomputes unchanged: JSON's
     view of a payload, with str keys, lists, Python scalars and non-finite floats as None (a chunk's reader says
     what None means: censored, diverged)."""
-    if isinstance(payload, dict):
-        return {str(k): chunk_plain(v) for k, v in payload.items()}
-    if isinstance(payload, (list, tuple)):
-        return [chunk_plain(v) for v in payload]
-    if isinstance(payload, np.ndarray):
-        return chunk_plain(payload.tolist())
-    if isinstance(payload, np.generic):
-        payload = payload.item()
-    if isinstance(payload, float) and not math.isfinite(payload):
-        return None
-    return payload
+    return _walk(payload, lambda obj, walk: {str(k): walk(v) for k, v in obj.items()}, lambda value: None)
