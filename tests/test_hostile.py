@@ -202,11 +202,13 @@ def test_a_make_variable_is_data_even_with_a_make_function_in_it(variable, tmp_p
 
 
 def test_ctrl_c_is_one_line_and_status_130(tmp_path):
-    # a run of about 15 s on an idle 2-core machine (arrays of about 0.3 GB: a larger run thrashed beside the other
-    # tests and answered the signal only after its long array operations), interrupted 2 s after it says it computes
+    # a run of about 15 s on an idle 2-core machine, interrupted 2 s after it says it computes. The child starts
+    # with Ctrl-C at its default, as from a shell: a test process may have been left ignoring SIGINT by an earlier
+    # test on the same worker (a Dask cluster in the process), and a child inherits an ignored signal
     proc = subprocess.Popen([sys.executable, "-m", "reports.run", "--only", "mc_tuning", "--results",
                              str(tmp_path / "r"), "--set", "mc_tuning.n_replicas=200", "--set", "mc_tuning.n_steps=1000"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     start = time.time()
     while "computing" not in proc.stdout.readline() and time.time() - start < 60:
         pass
