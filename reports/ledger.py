@@ -4,6 +4,8 @@ a working tree with uncommitted changes is shown to be what committed code compu
 from __future__ import annotations
 
 import json
+import os
+import stat
 import time
 from pathlib import Path
 
@@ -11,6 +13,9 @@ from reports.common import EVIDENCE, UsageError
 from reports.harness.config import canonical_json
 from reports.harness.evidence import machine
 from reports.harness.provenance import git_state
+from sim.files import NotRegular, read_regular
+
+MAX_BYTES = 16 << 20    # about 30,000 entries
 
 LEDGER = EVIDENCE / "verified.jsonl"   # committed: chunks recomputed bit-identical from a clean commit
 
@@ -29,15 +34,23 @@ def ledger_entry(experiment: str, record: dict) -> dict:
 
 
 def append_ledger(path: Path, entry: dict) -> None:
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(canonical_json(entry) + "\n")
+    """One line appended to the ledger, a regular file (created if absent; never through a link, never waiting on a
+    FIFO: opened without blocking)."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UsageError(f"{str(path)[:200]} is not a regular file: the ledger is not written there")
+        os.write(fd, (canonical_json(entry) + "\n").encode())
+    finally:
+        os.close(fd)
 
 
 def read_ledger(path: Path = LEDGER) -> list[dict]:
-    """The ledger's entries (none where it does not exist; a line that is not a JSON object is skipped)."""
+    """The ledger's entries (none where it does not exist or is not a regular file of at most MAX_BYTES; a line that
+    is not a JSON object is skipped)."""
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError:
+        lines = read_regular(path, MAX_BYTES).decode("utf-8", errors="replace").splitlines()
+    except (OSError, NotRegular):
         return []
     out = []
     for line in lines:

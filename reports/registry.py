@@ -237,11 +237,9 @@ def claims(only=None) -> list[Claim]:
 def claim_by_id(claim_id: str) -> Claim:
     """The claim with this id or alias: from the one experiment whose source names it where there is one."""
     name = experiment_of(claim_id)
-    for claim in (claims([name]) if name else []) + (claims() if name is None else []):
-        if claim_id == claim.id or claim_id in claim.aliases:
-            return claim
-    if name is not None:   # named in a source but not declared there (a comment, a control): look everywhere
-        for claim in claims():
+    # its experiment first; then every one (a source may name an id it does not declare: a comment, a control)
+    for pool in ([name], None) if name else (None,):
+        for claim in claims(pool):
             if claim_id == claim.id or claim_id in claim.aliases:
                 return claim
     known = ", ".join(c.id for c in claims())

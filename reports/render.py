@@ -108,8 +108,10 @@ def _dirty_text(ev: dict) -> str:
         return ""
     if "dirty_chunks" not in ev:
         return " (dirty)"
-    return (f" ({ev['dirty_chunks']} chunks computed from a tree with uncommitted changes; {ev['dirty_confirmed']} of "
-            "them recomputed bit for bit from a clean commit: reports/evidence/verified.jsonl)")
+    esc = html.escape
+    return (f" ({esc(str(ev['dirty_chunks']))} chunks computed from a tree with uncommitted changes; "
+            f"{esc(str(ev['dirty_confirmed']))} of them recomputed bit for bit from a clean commit: "
+            "reports/evidence/verified.jsonl)")
 
 
 def _card(r: dict, figures: list[str]) -> str:

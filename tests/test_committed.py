@@ -167,3 +167,20 @@ def test_a_chunk_the_repository_holds_is_lost_when_deleted_and_one_never_committ
     outside = tmp_path.parent / f"{tmp_path.name}-plain"
     outside.mkdir()
     assert committed.lost_chunks(outside, ["M1-seed0"]) == ["M1-seed0"]
+
+
+def test_the_ledger_is_read_and_written_as_a_regular_file_only(tmp_path):
+    """A FIFO in the ledger's place is not read (no hang) nor written; a link is not followed."""
+    import os
+    from reports import ledger
+    fifo = tmp_path / "verified.jsonl"
+    os.mkfifo(fifo)
+    assert ledger.read_ledger(fifo) == []
+    with pytest.raises(OSError):            # no reader: refused at once (ENXIO), never waited on
+        ledger.append_ledger(fifo, {"chunk": "x"})
+    target, link = tmp_path / "elsewhere", tmp_path / "link.jsonl"
+    target.write_text("")
+    link.symlink_to(target)
+    with pytest.raises(OSError):
+        ledger.append_ledger(link, {"chunk": "x"})
+    assert target.read_text() == ""

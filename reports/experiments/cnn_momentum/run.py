@@ -151,7 +151,7 @@ def run(config: Config, checkpoint=None, progress: bool = True) -> Result:
 WARM_TRACE_SHARES = (0.05, 0.1, 0.2, 1 / 3, 0.5, 2 / 3)   # of the continuation's budget: early to late targets
 
 
-def _set_arrays(config: Config, chunks: dict, tg: tuple, which: str) -> dict:
+def _set_arrays(config: Config, chunks: dict, tg: tuple, trace_tg: tuple, which: str) -> dict:
     seeds = seeds_of(config, which)
     grid = {(m, s): chunks[f"M{m}-seed{s}"] for m in config.workers for s in seeds}
     times, caps = sweep.tabulate(grid, tg, config.workers, config.mu_grid, config.lr_grid, seeds)
@@ -160,8 +160,7 @@ def _set_arrays(config: Config, chunks: dict, tg: tuple, which: str) -> dict:
     warm_tg = warm_targets(config, chunks)
     warm_times, warm_caps = sweep.tabulate(warm, warm_tg, config.warm_workers, config.warm_mu_grid,
                                            config.warm_lr_grid, seeds)
-    trace, _ = sweep.tabulate(warm, warm_trace(config, chunks)[1], config.warm_workers, config.warm_mu_grid,
-                              config.warm_lr_grid, seeds)
+    trace, _ = sweep.tabulate(warm, trace_tg, config.warm_workers, config.warm_mu_grid, config.warm_lr_grid, seeds)
     return {f"times_{which}": times, f"caps_{which}": caps, f"warm_times_{which}": warm_times,
             f"warm_caps_{which}": warm_caps, f"warmtrace_times_{which}": trace}
 
@@ -198,10 +197,11 @@ def warm_separation(config: Config, chunks: dict) -> dict:
 def assemble(config: Config, chunks: dict, provenance: dict) -> Result:
     """The Result from every chunk of plan(config): pure (numpy), no training."""
     tg = targets(config, chunks)
+    trace_at, trace_tg = warm_trace(config, chunks)
     arrays = {}
     for which in SETS:
         if seeds_of(config, which):
-            arrays |= _set_arrays(config, chunks, tg, which)
+            arrays |= _set_arrays(config, chunks, tg, trace_tg, which)
     first = config.decision_seeds[:config.target_seeds]
     summary = {"targets": list(tg), "target_updates": list(config.target_updates),
                "workers": list(config.workers), "mu_grid": list(config.mu_grid), "lr_grid": list(config.lr_grid),
@@ -213,8 +213,7 @@ def assemble(config: Config, chunks: dict, provenance: dict) -> Result:
                         "warm_updates": config.warm_updates, "budget": config.warm_budget,
                         "warmup": chunks[f"warm-seed{first[0]}"]["warmup"],
                         "eval_se": float(np.mean([chunks[f"warm-seed{s}"]["eval_se"] for s in first])),
-                        "trace_updates": warm_trace(config, chunks)[0],
-                        "trace_targets": list(warm_trace(config, chunks)[1])}
+                        "trace_updates": trace_at, "trace_targets": list(trace_tg)}
                | warm_separation(config, chunks),
                "probes": {which: chunks[f"probe-{which}"]["probes"] for which in SETS if seeds_of(config, which)},
                "diverged": _diverged(config, chunks), "dataset": config.dataset,
