@@ -24,7 +24,7 @@ from reports.cluster_chunks import compute_on, config_of, run_remote
 from reports.common import EVIDENCE, UsageError, committed_folder, fail
 from reports.harness import kernels
 from reports.harness.checkpoint import _plain
-from reports.ledger import append_ledger, ledger_entry, read_ledger  # noqa: F401  (read_ledger: the report's)
+from reports.ledger import append_ledger, clean_commit, ledger_entry, read_ledger  # noqa: F401  (read_ledger: the report's)
 from reports.harness.config import canonical_json
 from reports.harness.evidence import Chunks, EvidenceError, machine, same_kind
 from reports.harness.pool import local_pool
@@ -286,9 +286,8 @@ def _parser() -> Parser:
 def _check(args) -> None:
     if args.record and args.action != "verify":
         raise UsageError("--record is for verify (it records recomputations that match bit for bit)")
-    if args.record and git_state()[1]:
-        raise UsageError("the working tree has uncommitted changes: a recomputation is recorded only from committed "
-                         "code (commit or stash them first)")
+    if args.record:
+        clean_commit()
     if args.action == "compute" and args.evidence is None and git_state()[1]:
         raise UsageError("the working tree has uncommitted changes: committed evidence is computed from committed "
                          "code only (commit or stash them first)")

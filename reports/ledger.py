@@ -12,6 +12,7 @@ from pathlib import Path
 from reports.common import EVIDENCE, UsageError
 from reports.harness.config import canonical_json
 from reports.harness.evidence import machine
+from reports.harness.paths import ROOT
 from reports.harness.provenance import git_state
 from sim.files import NotRegular, read_regular
 
@@ -20,13 +21,20 @@ MAX_BYTES = 16 << 20    # about 30,000 entries
 LEDGER = EVIDENCE / "verified.jsonl"   # committed: chunks recomputed bit-identical from a clean commit
 
 
-def ledger_entry(experiment: str, record: dict) -> dict:
-    """One line of the ledger: which committed chunk (its digest) was recomputed bit for bit, from which clean commit,
-    on which kind of machine, when."""
-    sha, dirty = git_state()
+def clean_commit() -> str:
+    """The commit this code runs from, refused where the working tree has uncommitted changes other than the ledger's
+    own lines (a run that records many chunks appends to it between them)."""
+    sha, dirty = git_state(ignoring=(LEDGER.relative_to(ROOT).as_posix(),))
     if dirty:
         raise UsageError("the working tree has uncommitted changes: a recomputation is recorded only from committed "
                          "code (commit or stash them first)")
+    return sha
+
+
+def ledger_entry(experiment: str, record: dict) -> dict:
+    """One line of the ledger: which committed chunk (its digest) was recomputed bit for bit, from which clean commit,
+    on which kind of machine, when."""
+    sha = clean_commit()
     return {"experiment": experiment, "chunk": record["name"], "chunk_sha256": record["sha256"],
             "committed_from": record["provenance"].get("git_sha"), "committed_dirty": record["provenance"].get("dirty"),
             "recomputed_from": sha, "machine": machine(), "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

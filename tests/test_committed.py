@@ -123,7 +123,7 @@ def test_a_bit_identical_recomputation_from_a_clean_tree_is_recorded_and_counted
     from reports import build
     name = EXP.chunked.plan(SMOKE)[0]
     ledger = computed / "verified.jsonl"
-    monkeypatch.setattr("reports.ledger.git_state", lambda: ("c0ffee", False))
+    monkeypatch.setattr("reports.ledger.git_state", lambda ignoring=(): ("c0ffee", False))
     assert committed.verify(EXP, SMOKE, [name], root=computed, say=lambda text: None, ledger=ledger) == 0
     (entry,) = committed.read_ledger(ledger)
     assert entry["chunk"] == name and entry["recomputed_from"] == "c0ffee" and entry["result"] == "bit-identical"
@@ -131,7 +131,7 @@ def test_a_bit_identical_recomputation_from_a_clean_tree_is_recorded_and_counted
     digest = entry["chunk_sha256"]
     assert build.dirty_record(EXP.name, {name: digest, "other": "0" * 64}) == {"dirty_chunks": 2, "dirty_confirmed": 1}
     assert build.dirty_record(EXP.name, {name: "f" * 64}) == {"dirty_chunks": 1, "dirty_confirmed": 0}
-    monkeypatch.setattr("reports.ledger.git_state", lambda: ("c0ffee", True))
+    monkeypatch.setattr("reports.ledger.git_state", lambda ignoring=(): ("c0ffee", True))
     with pytest.raises(committed.UsageError, match="uncommitted changes"):
         committed.verify(EXP, SMOKE, [name], root=computed, say=lambda text: None, ledger=ledger)
 
@@ -184,3 +184,11 @@ def test_the_ledger_is_read_and_written_as_a_regular_file_only(tmp_path):
     with pytest.raises(OSError):
         ledger.append_ledger(link, {"chunk": "x"})
     assert target.read_text() == ""
+
+
+def test_the_ledger_s_own_lines_do_not_make_the_tree_dirty_for_the_next_record(monkeypatch):
+    """A run that records many chunks appends to the committed ledger between them: only changes elsewhere refuse."""
+    from reports import ledger
+    monkeypatch.setattr("reports.ledger.git_state",
+                        lambda ignoring=(): ("c0ffee", "reports/evidence/verified.jsonl" not in ignoring))
+    assert ledger.clean_commit() == "c0ffee"

@@ -12,12 +12,14 @@ from reports.harness.paths import ROOT
 
 
 
-def git_state() -> tuple[str, bool]:
-    """(commit SHA or 'unknown', dirty flag) of the repository this code runs from."""
+def git_state(ignoring: tuple[str, ...] = ()) -> tuple[str, bool]:
+    """(commit SHA or 'unknown', dirty flag) of the repository this code runs from; changes to the files `ignoring`
+    (paths from the repository's root: outputs such as the ledger, not code) do not make it dirty."""
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                              timeout=10).stdout.strip() or "unknown"
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                     *(f":(exclude){path}" for path in ignoring)], cwd=ROOT,
                                     capture_output=True, text=True, timeout=10).stdout.strip())
     except (OSError, subprocess.SubprocessError):
         return "unknown", True
