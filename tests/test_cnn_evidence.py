@@ -8,8 +8,8 @@ import pytest
 from cnn_experiments import paired, sweep
 from cnn_experiments.analysis import Evidence
 from reports.experiments import cnn_momentum as X
-from reports.experiments.cnn_momentum import views as E
-from reports.experiments.cnn_momentum import sizing
+from cnn_experiments import momentum_power as sizing
+from cnn_experiments import momentum_views as E
 from reports.harness.store import Result
 from reports.registry import claim_by_id, judge
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from cnn_experiments import analysis
-from reports.experiments.cnn_momentum import views as E
 from cnn_experiments import claim_stats as S
-from reports.harness.store import Result
+from cnn_experiments import momentum_views as E
+from cnn_experiments.momentum_views import Result
 from theory import predictions
 
 STYLE = {"decision": ("o-", 0.97), "replication": ("s--", 1.03)}

@@ -1,13 +1,16 @@
-"""Typed views of the CNN Result, and the wrong models the controls build from it (pure)."""
+"""Typed views of the CNN sweep's stored result (Figs. 3, 4, 5 and 8: its `summary` and `arrays`), and the wrong models
+the controls build from it (pure)."""
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import numpy as np
 
 from cnn_experiments.analysis import Evidence
-from reports.harness.store import Result
 from theory import predictions
+
+Result = Any   # a stored result: .summary (dict) and .arrays (name -> array), as reports.harness.store writes it
 
 SETS = ("decision", "replication")
 
