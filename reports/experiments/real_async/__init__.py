@@ -6,11 +6,12 @@ slot's previous task ended, on the server's clock) or natural ones. Timings are 
 bit-reproducible: the quick profile is computed once and committed phase by phase (reports/evidence/), and
 `make verify-evidence` confirms a recomputed phase by its law. Cost (quick): about 3 min.
 """
+from cnn_experiments import real_async_phases as phases
 from reports.experiments.real_async import claims, config, figures, run
 from reports.registry import Chunked, Experiment
 
-CHUNKED = Chunked(plan=run.plan, first=run.first, compute=run.compute, assemble=run.assemble, numbers=run.numbers,
-                  agree=run.agree, version=1)
+CHUNKED = Chunked(plan=run.plan, first=run.first, compute=run.compute, assemble=run.assemble, numbers=phases.numbers,
+                  agree=phases.agree, version=1)
 
 EXPERIMENT = Experiment(
     name="real_async", method="real_async", part="real-asynchrony", seeded=True, version=7, config=config.Config, profiles=config.PROFILES,

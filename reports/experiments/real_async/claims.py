@@ -6,10 +6,9 @@ import math
 
 import numpy as np
 
-from sim.stats import block_bootstrap, var_se, z_var
 from reports.harness.store import Result
 from reports.registry import Claim, Control, Tolerance, Verdict, with_summary
-from sim.stats import geometric_tv
+from sim.stats import block_bootstrap, geometric_tv, var_se, z_var
 from theory.predictions import staleness_variance
 
 
@@ -18,13 +17,12 @@ def _geometric(result: Result, tol: Tolerance) -> Verdict:
     TV to Geom(1/M) below the 99th percentile of the TV of exact queue samples of the same size."""
     ok, rows, values = True, [], {}
     for m, g in result.summary["geometric"].items():
-        mm = m
-        z = abs(g["var"] - staleness_variance(mm)) / g["var_se"] if g["var_se"] > 0 else math.inf
+        z = abs(g["var"] - staleness_variance(m)) / g["var_se"] if g["var_se"] > 0 else math.inf
         tv_ok = g["tv"] <= g["tv_reference_q99"]
         ok &= z <= tol.value and tv_ok
         values.update({f"M={m},var": g["var"], f"M={m},z_var": z, f"M={m},tv": g["tv"],
                        f"M={m},tv_reference_q99": g["tv_reference_q99"]})
-        rows.append(f"M={m}: var {g['var']:.1f} vs M(M-1) = {staleness_variance(mm)} (z {z:.1f}), TV {g['tv']:.3f} (exact "
+        rows.append(f"M={m}: var {g['var']:.1f} vs M(M-1) = {staleness_variance(m)} (z {z:.1f}), TV {g['tv']:.3f} (exact "
                     f"samples of n = {g['n']}: mean {g['tv_reference']:.3f}, 99th percentile "
                     f"{g['tv_reference_q99']:.3f}); mean {g['mean']:.2f}; cycle CV {g['cycle_cv']:.2f}")
     return Verdict(ok, f"variance M(M-1) within {tol.value:g} SE and TV below the 99th percentile of exact samples' TV",
