@@ -1,11 +1,14 @@
 """The closed loop on the CNN (beyond the paper): momentum set from the staleness the queue logs, scored on single
 runs against the per-M oracle of a quick (mu_L, step) grid on the same seeds; computed once and committed chunk by
-chunk (reports/evidence/). config.py the design, run.py the chunks, claims.py the check, figures.py the figure."""
+chunk (reports/evidence/). config.py the design, claims.py the check, figures.py the figure,
+run.py what the harness runs (the chunks' numerics: cnn_experiments.closed_loop_chunks)."""
+from cnn_experiments import closed_loop_chunks as chunked
 from reports.experiments.cnn_closed_loop import claims, config, figures, run
 from reports.experiments.cnn_common import committed_cnn
 from reports.registry import Chunked, Experiment
 
-CHUNKED = Chunked(plan=run.plan, first=run.first, compute=run.compute, assemble=run.assemble, numbers=run.numbers,
+CHUNKED = Chunked(plan=chunked.plan, first=chunked.first, compute=run.compute, assemble=run.assemble,
+                  numbers=chunked.numbers,
                   version=1)   # no seed fields: the targets are read on every seed
 
 EXPERIMENT = Experiment(

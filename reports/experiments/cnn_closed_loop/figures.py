@@ -5,7 +5,7 @@ import numpy as np
 
 from cnn_experiments import analysis
 from reports.experiments.cnn_closed_loop.claims import loop_scores
-from reports.experiments.cnn_closed_loop.run import NO_COMPENSATION, evidence
+from cnn_experiments.closed_loop_chunks import NO_COMPENSATION, evidence
 from reports.harness.store import Result
 from theory import predictions
 
