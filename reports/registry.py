@@ -316,17 +316,6 @@ def with_summary(result, **changes):
     return new
 
 
-def max_abs_z(mean, se, reference, exact_tol: float = 1e-9) -> float:
-    """Largest |mean - reference| / se over entries with se > 0; entries with se == 0 must match exactly."""
-    import numpy as np
-    mean, se, reference = (np.asarray(v, dtype=float) for v in (mean, se, reference))
-    diff = np.abs(mean - reference)
-    zero = se <= 0
-    if np.any(diff[zero] > exact_tol):
-        return float("inf")
-    return float((diff[~zero] / se[~zero]).max()) if np.any(~zero) else 0.0
-
-
 def validate_experiment(exp: Experiment) -> None:
     """The static protocol every experiment follows; raises ValueError naming what is missing."""
     where = f"experiment {exp.name!r}"

@@ -85,3 +85,13 @@ def block_bootstrap(x: np.ndarray, n: int, seed: int, block: int = 20) -> list[n
     starts = np.arange(0, x.size - block + 1)
     k = -(-x.size // block)
     return [np.concatenate([x[i:i + block] for i in rng.choice(starts, k)])[:x.size] for _ in range(n)]
+
+
+def max_abs_z(mean, se, reference, exact_tol: float = 1e-9) -> float:
+    """Largest |mean - reference| / se over entries with se > 0; entries with se == 0 must match exactly."""
+    mean, se, reference = (np.asarray(v, dtype=float) for v in (mean, se, reference))
+    diff = np.abs(mean - reference)
+    zero = se <= 0
+    if np.any(diff[zero] > exact_tol):
+        return float("inf")
+    return float((diff[~zero] / se[~zero]).max()) if np.any(~zero) else 0.0

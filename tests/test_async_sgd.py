@@ -46,7 +46,7 @@ def test_momentum_recursion_equals_theorem2_with_the_geometric_law(m, mu_l):
 
 
 def test_monte_carlo_mean_matches_the_recursion_and_not_a_wrong_one():
-    from reports.registry import max_abs_z
+    from sim.stats import max_abs_z
     schedule = simulate_batch(4, 25, 20000, seed=2)
     x = async_sgd.run_workers(QUAD, schedule, 0.3, 0.0, [1.0, 1.0], noise_std=0.3, seed=3).x
     mean, se = x.mean(axis=1), x.std(axis=1, ddof=1) / np.sqrt(x.shape[1])

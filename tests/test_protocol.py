@@ -212,6 +212,21 @@ def test_modules_stay_small_and_functions_short():
     assert not long_files and not long_functions, (long_files, long_functions)
 
 
+def _lines(paths) -> int:
+    return sum(len(path.read_text().splitlines()) for path in paths)
+
+
+def test_experiments_are_declarations_over_library_numerics():
+    """Each experiment is at most 400 lines over its whole package, and the experiments together at most 30 % of the
+    package lines: the numerics live in theory/, sim/ and cnn_experiments/."""
+    folder = ROOT / "reports" / "experiments"
+    sizes = {path.name: _lines(path.rglob("*.py")) for path in folder.iterdir() if path.is_dir()}
+    sizes |= {path.stem: _lines([path]) for path in folder.glob("*.py")}
+    assert max(sizes.values()) <= 400, {k: v for k, v in sizes.items() if v > 400}
+    package = _lines(p for name in ("theory", "sim", "cnn_experiments", "reports") for p in (ROOT / name).rglob("*.py"))
+    assert sum(sizes.values()) <= 0.30 * package, (sum(sizes.values()), package)
+
+
 def test_a_claim_is_declared_by_keyword_and_its_role_comes_from_its_id():
     from reports.registry import claims, role_of
     with pytest.raises(TypeError):
