@@ -18,6 +18,7 @@ def test_staleness_claim_fails_if_work_times_are_not_memoryless(monkeypatch):
 
 def test_trajectory_claims_fail_against_a_wrong_implicit_momentum(monkeypatch):
     from reports.experiments import mc_trajectories as exp
+    from sim import trajectory_study
     from theory import predictions
     real = predictions.momentum_recursion
 
@@ -30,7 +31,7 @@ def test_trajectory_claims_fail_against_a_wrong_implicit_momentum(monkeypatch):
             m = 1 / (1 - mu_s) if mu_s < 1 else 1
             return real(obj, n, lr, 1 - 1 / m ** 2, mu_l, w0)
 
-    monkeypatch.setattr(exp, "predictions", WrongTheory())
+    monkeypatch.setattr(trajectory_study, "predictions", WrongTheory())
     config = override(exp.EXPERIMENT.profiles["quick"], {"n_replicas": 4000, "chunk": 2000, "n_steps": 20,
                                               "workers": [2, 4], "explicit_cases": [[4.0, 0.5]]})
     result = exp.run(config)

@@ -106,6 +106,6 @@ def test_the_advice_claim_fails_where_the_advice_and_the_oracle_both_never_reach
         return {"advice": {"strategy": "first_order+staleness_aware",
                            "advised": {"median": advised, "low": advised, "high": advised}},
                 "oracle": {"median": oracle}}
-    censored = Result(summary={"cases": {"M=4": case(100, 100), "M=8": case(None, None)}})   # JSON keeps inf as null
+    censored = Result(summary={"cases": {"M=4": case(100, 100), "M=8": case(math.inf, math.inf)}})   # the codec keeps inf
     verdict = study._advised(censored, Tolerance(2.0, "ratio", "the claim's bar"))
     assert verdict.passed is False and verdict.values["worst_ratio"] == math.inf

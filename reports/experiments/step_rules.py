@@ -166,16 +166,11 @@ def _wall(config: Config, study: Sweep, schedule, oracle_updates, rates, m: int,
 STEP_TOL = 1.2
 
 
-def _n(value) -> float:
-    """A stored number: JSON keeps a censored (infinite) median as null."""
-    return math.inf if value is None else float(value)
-
-
 def _over_oracle(median, oracle_median) -> float:
     """Median updates over the oracle's; one that never reaches the target is +inf, even against a censored oracle
     (as real_step_rules.claims.ratio)."""
-    s = _n(median)
-    return math.inf if not math.isfinite(s) else s / _n(oracle_median)
+    s = float(median)
+    return math.inf if not math.isfinite(s) else s / float(oracle_median)
 
 
 def _ratio(case: dict, name: str) -> float:
@@ -188,8 +183,8 @@ def _step_rules(result: Result, tol: Tolerance) -> Verdict:
     controllers = [n for n in result.summary["strategies"] if "+" in n]
     worst = {n: max(_ratio(c, n) for c in cases.values()) for n in controllers}
     best = min(worst, key=worst.get)
-    rows = [f"{label}: oracle {_n(c['oracle']['median']):.0f} [{_n(c['oracle']['low']):.0f}, "
-            f"{_n(c['oracle']['high']):.0f}] (mu_L {c['oracle']['mu_explicit']:+.1f}, alpha {c['oracle']['lr']:g}); "
+    rows = [f"{label}: oracle {float(c['oracle']['median']):.0f} [{float(c['oracle']['low']):.0f}, "
+            f"{float(c['oracle']['high']):.0f}] (mu_L {c['oracle']['mu_explicit']:+.1f}, alpha {c['oracle']['lr']:g}); "
             + ", ".join(f"{n} x{_ratio(c, n):.2f}" for n in result.summary["strategies"]) for label, c in cases.items()]
     values = {f"{n},worst_ratio": v for n, v in worst.items()} | {"best_worst_ratio": worst[best]}
     return Verdict(worst[best] <= tol.value, f"the best controller (momentum rule x step rule, no per-M grid) within "
@@ -208,8 +203,8 @@ def _pays(result: Result, tol: Tolerance, key: str = "theory_ratio") -> Verdict:
     for label, c in result.summary["cases"].items():
         w = c["wall"]
         with np.errstate(invalid="ignore", divide="ignore"):
-            simulated = _n(w["async_time"]) / _n(w["sync_time"])
-            predicted = _n(w[key])
+            simulated = float(w["async_time"]) / float(w["sync_time"])
+            predicted = float(w[key])
             off = max(predicted / simulated, simulated / predicted)
         ok &= bool(off <= tol.value) and (predicted < 1) == (simulated < 1)
         values |= {f"{label},simulated_ratio": simulated, f"{label},predicted_ratio": predicted, f"{label},off": off}
@@ -235,8 +230,8 @@ def _advised(result: Result, tol: Tolerance, key: str = "advised") -> Verdict:
     cases = result.summary["cases"]
     ratios = {label: _over_oracle(c["advice"][key]["median"], c["oracle"]["median"]) for label, c in cases.items()}
     rows = [f"{label}: {_advised_name(c['advice']) if key == 'advised' else 'first_order+constant'} "
-            f"{_n(c['advice'][key]['median']):.0f} [{_n(c['advice'][key]['low']):.0f}, "
-            f"{_n(c['advice'][key]['high']):.0f}] updates against the oracle's {_n(c['oracle']['median']):.0f} "
+            f"{float(c['advice'][key]['median']):.0f} [{float(c['advice'][key]['low']):.0f}, "
+            f"{float(c['advice'][key]['high']):.0f}] updates against the oracle's {float(c['oracle']['median']):.0f} "
             f"(x{ratios[label]:.2f})" for label, c in cases.items()]
     worst = max(ratios.values())
     return Verdict(all(r <= tol.value for r in ratios.values()), f"the advised controller within x{tol.value:g} of "

@@ -31,9 +31,9 @@ EXACT_LAWS = ("exponential", "constant")  # Theorem 5's memoryless queue; determ
 
 
 def _z_table(result: Result, key: str) -> dict:
-    """law -> M -> max |z|, M in increasing order; a stored null is an infinite z (JSON has no inf)."""
-    return {name: {m: math.inf if by_m[m]["trajectory"][key] is None else by_m[m]["trajectory"][key]
-                   for m in sorted(by_m)} for name, by_m in result.summary["per_law"].items()}
+    """law -> M -> max |z|, M in increasing order (an infinite z is inf: the codec keeps it)."""
+    return {name: {m: by_m[m]["trajectory"][key] for m in sorted(by_m)}
+            for name, by_m in result.summary["per_law"].items()}
 
 
 def _rows(table: dict) -> str:
@@ -92,7 +92,7 @@ def _picture(result: Result) -> Result:
     """Control evidence: the paper's momentum picture (geometric law with the same mean) as the prediction."""
     per = {name: {m: {**v, "best": {**v["best"], "theory": v["best"]["picture"]},
                       "trajectory": {**v["trajectory"], "max_abs_z": v["trajectory"]["max_abs_z_picture"],
-                                     "max_abs_z_stationary": v["trajectory"].get("max_abs_z_picture_stationary")}}
+                                     "max_abs_z_stationary": v["trajectory"]["max_abs_z_picture_stationary"]}}
                   for m, v in by_m.items()} for name, by_m in result.summary["per_law"].items()}
     return with_summary(result, per_law=per)
 
@@ -111,13 +111,12 @@ def _stationary(result: Result, tol: Tolerance, key: str = "max_abs_z_stationary
 def _two_term_check(result: Result, tol: Tolerance) -> Verdict:
     s = result.summary
     per, floor = s["per_law"], s["fit_noise_floor"]
-    inf = lambda v: math.inf if v is None else v  # noqa: E731
     errors = {name: {m: by_m[m]["two_term"]["relative_error"] for m in sorted(by_m)}
               for name, by_m in per.items()}
     exact = max(errors.get("exponential", {"-": math.inf}).values())
     above = {name: max(e / floor[m] for m, e in errs.items()) for name, errs in errors.items() if name != "exponential"}
     ok = exact <= tol.value and bool(above) and min(above.values()) > FLOOR_FACTOR
-    slow = "; ".join(f"{name}: " + ", ".join(f"M={m} x{inf(v['two_term']['slowdown']):.2f}" for m, v in
+    slow = "; ".join(f"{name}: " + ", ".join(f"M={m} x{v['two_term']['slowdown']:.2f}" for m, v in
                                               sorted(by_m.items())) for name, by_m in per.items())
     return Verdict(ok, f"the two-term fit reproduces the exponential law's expected trajectory to {tol.value:g} "
                    f"(relative RMS) at every M, and misses every other law's by more than {FLOOR_FACTOR:g}x the fit's "
