@@ -50,7 +50,7 @@ def tables(config) -> tuple[dict, list[dict]]:
     """(summary, log): Figs. 6 and 7 with their controls, the heavy-ball rates, the rate checks; the log lists Fig. 6's
     optima."""
     best = lambda mu_s, q, **kw: quadratic.best_explicit_momentum(mu_s, q, n_eigenvalues=config.n_eigenvalues, **kw)  # noqa: E731
-    fig6 = {str(q): [best(mu, q) for mu in config.fig6_mu_implicit] for q in config.fig6_condition_numbers}
+    fig6 = {float(q): [best(mu, q) for mu in config.fig6_mu_implicit] for q in config.fig6_condition_numbers}
     mu7 = np.linspace(0.0, 0.9, config.fig7_points)
     q7 = config.fig7_condition_number
     fig7 = {"tuned": [best(mu, q7) for mu in mu7]}
@@ -61,17 +61,17 @@ def tables(config) -> tuple[dict, list[dict]]:
     fig7_additive = {"tuned": [quadratic.best_additive_momentum(mu, q7, config.n_eigenvalues) for mu in mu7]}
     for fixed in config.fig7_fixed_mu_explicit:
         fig7_additive[f"mu_L={fixed:g}"] = [best(0.0, q7, mu_explicit=min(fixed + mu, 0.999)) for mu in mu7]
-    heavy = {str(q): [best(mu, q, mu_explicit=0.0)[2] for mu in config.fig6_mu_implicit] for q in (q7, 2 * q7)}
+    heavy = {float(q): [best(mu, q, mu_explicit=0.0)[2] for mu in config.fig6_mu_implicit] for q in (q7, 2 * q7)}
     summary = {
         "fig6": fig6, "fig6_mu_implicit": list(config.fig6_mu_implicit), "fig7_mu_implicit": mu7.tolist(),
         "fig7": fig7, "fig7_non_negative": fig7_non_negative, "fig7_additive": fig7_additive,
-        "fig7_steps": config.fig7_steps, "fig6_additive": {str(q): [quadratic.best_additive_momentum(mu, q, config.n_eigenvalues)
+        "fig7_steps": config.fig7_steps, "fig6_additive": {float(q): [quadratic.best_additive_momentum(mu, q, config.n_eigenvalues)
                                                                    for mu in config.fig6_mu_implicit]
                                                           for q in config.fig6_condition_numbers},
-        "polyak": {str(q): quadratic.polyak_momentum(q) for q in config.fig6_condition_numbers},
-        "polyak_unsquared": {str(q): (math.sqrt(q) - 1) / (math.sqrt(q) + 1) for q in config.fig6_condition_numbers},
+        "polyak": {float(q): quadratic.polyak_momentum(q) for q in config.fig6_condition_numbers},
+        "polyak_unsquared": {float(q): (math.sqrt(q) - 1) / (math.sqrt(q) + 1) for q in config.fig6_condition_numbers},
         "heavy_ball_condition_number": q7,
-        "heavy_ball_best_rates": heavy[str(q7)], "heavy_ball_best_rates_twice_q": heavy[str(2 * q7)],
+        "heavy_ball_best_rates": heavy[float(q7)], "heavy_ball_best_rates_twice_q": heavy[float(2 * q7)],
         "rate_checks": rate_checks(config),
     }
     log = [{"figure": "fig6", "Q": q, "mu_implicit": mu, "mu_explicit": b[0], "lr": b[1], "rate": b[2]}

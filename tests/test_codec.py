@@ -23,6 +23,12 @@ def test_int_keys_and_infinities_survive_the_round_trip():
     assert math.isnan(round_trip({"x": math.nan})["x"])
 
 
+def test_float_keys_survive_the_round_trip_exactly():
+    table = {5.0: [0.1, 0.2], 20.0: [0.3], 1 / 3: {"rate": math.inf}}
+    back = round_trip({"fig6": table})["fig6"]
+    assert back == table and all(type(k) is float for k in back) and list(back) == list(table)
+
+
 def test_plain_json_decodes_to_itself():
     plain = {"2": {"updates": None}, "runs": [{"losses": [0.5, None]}], "name": "M2-seed0"}
     assert decode(json.loads(json.dumps(plain))) == plain
@@ -33,6 +39,10 @@ def test_mixed_keys_and_the_codecs_own_tags_are_refused():
         encode({1: "a", "b": 2})
     with pytest.raises(CodecError):
         encode({"__float__": "inf"})
+    with pytest.raises(CodecError):
+        encode({1: "a", 2.5: "b"})
+    with pytest.raises(CodecError):
+        encode({math.inf: "a"})
 
 
 def test_the_committed_chunks_format_is_kept():

@@ -95,7 +95,7 @@ def run(config: Config) -> Result:
         exponential[m] = law_stats(_steady(simulate(m, config.n_updates, seed=seed)), m, rng)
         control[m] = law_stats(_steady(simulate(m, config.n_updates, "gamma", seed=control_seed,
                                                      shape=CONTROL_GAMMA_SHAPE)), m, rng)
-    rates = {str(r): law_stats(_steady(simulate(4, config.n_updates, rate=r, seed=seed)), 4, rng)
+    rates = {float(r): law_stats(_steady(simulate(4, config.n_updates, rate=r, seed=seed)), 4, rng)
              for r, seed in zip(config.rates, seeds["rates"].spawn(len(config.rates)))}
     other, order = {}, []   # {law: {M: stats}}; `order`: the (law, M) in the order their seeds were drawn
     law_seeds = iter(seeds["other_laws"].spawn(14))
@@ -239,6 +239,6 @@ def figures(result: Result) -> dict:
 
 
 EXPERIMENT = Experiment(
-    name="mc_staleness", method="monte_carlo", part="monte-carlo", seeded=True, version=2, config=Config,
+    name="mc_staleness", method="monte_carlo", part="monte-carlo", seeded=True, version=3, config=Config,
     profiles={"quick": Config(), "full": Config(n_updates=2_000_000)},
     smoke=Config(workers=(2, 4), n_updates=2000, rates=(1.0,)), power_seeds=20, run=run, figures=figures, claims=CLAIMS)

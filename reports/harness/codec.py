@@ -1,10 +1,11 @@
-"""The one JSON codec of stored results: int keys, tuples and non-finite floats survive the round trip.
+"""The one JSON codec of stored results: int and float keys, tuples and non-finite floats survive the round trip.
 
-`encode(obj)` gives plain JSON types: a dict whose keys are all ints is written {"__int_keys__": [[k, v], ...]},
+`encode(obj)` gives plain JSON types: a dict whose keys are all ints is written {"__int_keys__": [[k, v], ...]}, one
+whose keys are all (finite) floats {"__float_keys__": [[k, v], ...]},
 an infinite or NaN float {"__float__": "inf" | "-inf" | "nan"}, a tuple or array a list, a numpy scalar a Python
 one. `decode(doc)` undoes it. A document without these tags (every committed chunk, every plain JSON file) decodes
-to itself, so readers of older files are unchanged. A dict mixing int and str keys is refused: a typed result uses
-one kind of key per level.
+to itself, so readers of older files are unchanged. A dict mixing kinds of keys (int, float, str) is refused: a
+typed result uses one kind of key per level.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 
 INT_KEYS = "__int_keys__"
+FLOAT_KEYS = "__float_keys__"
 FLOAT = "__float__"
 _NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 
@@ -47,12 +49,15 @@ def _walk(obj: Any, mapping, non_finite) -> Any:
 def _typed_keys(obj: dict, walk) -> dict:
     keys = list(obj)
     ints = [isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in keys]
+    floats = [isinstance(k, (float, np.floating)) for k in keys]
     if keys and all(ints):
         return {INT_KEYS: [[int(k), walk(v)] for k, v in obj.items()]}
-    if any(ints):
-        raise CodecError(f"a dict mixes int and other keys: {keys[:6]}")
-    if INT_KEYS in obj or FLOAT in obj:
-        raise CodecError(f"a dict uses the codec's own key {INT_KEYS!r} or {FLOAT!r}")
+    if keys and all(floats) and all(math.isfinite(k) for k in keys):
+        return {FLOAT_KEYS: [[float(k), walk(v)] for k, v in obj.items()]}
+    if any(ints) or any(floats):
+        raise CodecError(f"a dict mixes kinds of keys, or has a non-finite float key: {keys[:6]}")
+    if INT_KEYS in obj or FLOAT_KEYS in obj or FLOAT in obj:
+        raise CodecError(f"a dict uses one of the codec's own keys {INT_KEYS!r}, {FLOAT_KEYS!r}, {FLOAT!r}")
     return {str(k): walk(v) for k, v in obj.items()}
 
 
@@ -66,6 +71,8 @@ def decode(doc: Any) -> Any:
     if isinstance(doc, dict):
         if set(doc) == {INT_KEYS} and isinstance(doc[INT_KEYS], list):
             return {int(k): decode(v) for k, v in doc[INT_KEYS]}
+        if set(doc) == {FLOAT_KEYS} and isinstance(doc[FLOAT_KEYS], list):
+            return {float(k): decode(v) for k, v in doc[FLOAT_KEYS]}
         if set(doc) == {FLOAT} and doc[FLOAT] in _NON_FINITE:
             return _NON_FINITE[doc[FLOAT]]
         return {k: decode(v) for k, v in doc.items()}

@@ -13,7 +13,7 @@ from reports.experiments.quadratic_rates.figures import figures
 from reports.experiments.quadratic_rates.run import run
 
 EXPERIMENT = Experiment(
-    name="quadratic_rates", method="quadratic", part="quadratic", version=3, config=Config, profiles={"quick": Config(), "full": Config()},
+    name="quadratic_rates", method="quadratic", part="quadratic", version=4, config=Config, profiles={"quick": Config(), "full": Config()},
     smoke=Config(fig6_mu_implicit=(0.0, 0.5), fig7_points=4, n_eigenvalues=5,
                  rate_check_cases=2, rate_check_steps=300),
     run=run, figures=figures, claims=CLAIMS, uses_model=False, slow=True)

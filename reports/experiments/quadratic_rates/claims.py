@@ -12,7 +12,7 @@ from reports.experiments.quadratic_rates.config import C7_FROM, C7_RANGE, PAPER_
 def _fig6(result: Result, tol: Tolerance) -> Verdict:
     worst, rows, values = 0.0, [], {}
     for q, paper in PAPER_FIG6.items():
-        rows_q = dict(zip(result.summary["fig6_mu_implicit"], result.summary["fig6"].get(str(q), [])))
+        rows_q = dict(zip(result.summary["fig6_mu_implicit"], result.summary["fig6"].get(float(q), [])))
         if any(mu not in rows_q for mu in PAPER_FIG6_MU):
             return Verdict(None, f"paper's Fig. 6 values +-{tol.value:g}", f"Q={q:g} not computed on the paper's mu_S grid")
         ours = [rows_q[mu][0] for mu in PAPER_FIG6_MU]
@@ -107,7 +107,7 @@ def _c7_saturation(result: Result, tol: Tolerance) -> Verdict:
     """Section VI: once mu_S >= 0.6 the optimal mu_L lies in [-0.35, -0.2] (Q = 5 and 20)."""
     lo, hi = C7_RANGE
     s, values, rows, ok = result.summary, {}, [], True
-    for q in ("5.0", "20.0"):
+    for q in (5.0, 20.0):
         pairs = [(mu, b[0]) for mu, b in zip(s["fig6_mu_implicit"], s["fig6"].get(q, [])) if mu >= C7_FROM - 1e-12]
         if not pairs:
             return Verdict(None, f"mu_L* in [{lo}, {hi}]", f"Q={q} not computed for mu_S >= {C7_FROM}")

@@ -12,7 +12,7 @@ def figures(result: Result) -> dict:
     fig, ax = plt.subplots(figsize=(6, 4))
     mus = s["fig6_mu_implicit"]
     for q, paper in PAPER_FIG6.items():
-        line, = ax.plot(mus, [b[0] for b in s["fig6"][str(q)]], label=f"ours, Q={q:g}")
+        line, = ax.plot(mus, [b[0] for b in s["fig6"][float(q)]], label=f"ours, Q={q:g}")
         ax.plot(PAPER_FIG6_MU, paper, "o", color=line.get_color(), mfc="none",
                 label=f"paper Fig. 6, Q={q:g}")
     ax.axhline(0, color="gray", lw=0.5)
