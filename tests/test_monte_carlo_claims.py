@@ -9,7 +9,8 @@ from sim.queue import simulate as real_simulate
 
 def test_staleness_claim_fails_if_work_times_are_not_memoryless(monkeypatch):
     from reports.experiments import mc_staleness as exp
-    monkeypatch.setattr(exp, "simulate", lambda m, n, work_time="exponential", seed=0, **kw:
+    from sim import staleness_study
+    monkeypatch.setattr(staleness_study, "simulate", lambda m, n, work_time="exponential", seed=0, **kw:
                         real_simulate(m, n, "gamma", seed=seed, shape=4.0)
                         if work_time == "exponential" else real_simulate(m, n, work_time, seed=seed, **kw))
     result = exp.run(override(exp.EXPERIMENT.profiles["quick"], {"n_updates": 20000, "workers": [2, 4]}))
