@@ -69,9 +69,10 @@ def test_expected_iterate_rate_of_a_geometric_sequence_is_its_ratio():
 
 def test_tuning_claim_fails_if_staleness_is_removed(monkeypatch):
     from reports.experiments import mc_tuning as exp
+    from sim import quadratic_tuning
     from sim.queue import simulate_batch
     # every queue replaced by one worker: no asynchrony, so the best momentum cannot fall with M
-    monkeypatch.setattr(exp, "simulate_batch", lambda m, n, r, seed=0: simulate_batch(1, n, r, seed=seed))
+    monkeypatch.setattr(quadratic_tuning, "simulate_batch", lambda m, n, r, seed=0: simulate_batch(1, n, r, seed=seed))
     result = exp.run(override(exp.EXPERIMENT.profiles["quick"], {"n_replicas": 40, "workers": [1, 4, 16]}))
     assert not claim_by_id("mc-tuning-under-asynchrony").verdict(result).passed
     assert np.isfinite(result.summary["per_workers"][4]["best"]["rate"])
