@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from cnn_experiments.data import DatasetError
@@ -51,10 +52,23 @@ def _compute_one(profile: str, name: str, config, results: str, deadline: float 
     return str(store.folder(exp.method, name, config, exp.store_version(config)))
 
 
-def plan(profile: str, store: Store, cfgs: dict, names: list[str], force: bool, allow_cpu: bool, say
-         ) -> tuple[dict, list[str], list[str]]:
-    """What a run will do, reading only: ({name: stored or committed Result or None}, names to compute, names that
-    failed their preflight)."""
+@dataclass(frozen=True)
+class Plan:
+    """What a run will do, decided by reading only."""
+    ready: dict          # name -> the stored or committed Result (None: none, e.g. a GPU profile skipped)
+    todo: list           # names to compute, in order
+    refused: list        # names that failed their preflight (e.g. the dataset is missing): not run
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What executing a plan's todo gave: every other name of it was computed and stored."""
+    failed: list         # names whose run raised (reported in one line each)
+    stopped: list        # names stopped at the deadline (their finished chunks are stored: the next run resumes)
+
+
+def plan(profile: str, store: Store, cfgs: dict, names: list[str], force: bool, allow_cpu: bool, say) -> Plan:
+    """What a run will do, reading only."""
     mods, out, todo, errors = experiments(names), {}, [], []
     for i, name in enumerate(names, 1):
         exp, config, head = mods[name], cfgs[name], f"[{i}/{len(names)}] {name}"
@@ -83,7 +97,7 @@ def plan(profile: str, store: Store, cfgs: dict, names: list[str], force: bool, 
         why = "forced" if force else ("not stored yet" if reason.startswith("no summary") else reason)
         say(f"{head}: computing ({profile}; {why}; config {canonical_json(as_dict(config))[:160]}) ...")
         todo.append(name)
-    return out, todo, errors
+    return Plan(ready=out, todo=todo, refused=errors)
 
 
 def _report_failure(name: str, exc: BaseException, errors: list, stopped: list) -> None:
@@ -122,10 +136,9 @@ def _in_pool(names: list[str], jobs: int, profile: str, cfgs: dict, results: Pat
 
 
 def execute(profile: str, todo: list[str], cfgs: dict, results: Path, deadline, client, say, jobs: int = 1
-            ) -> tuple[list[str], list[str]]:
+            ) -> Outcome:
     """Compute and store `todo` here (in `jobs` processes; timed experiments alone, afterwards) or as tasks on a Dask
-    `client` (each task stores its own result, so an interrupted sweep keeps what finished); returns (names that
-    failed, names stopped at the deadline)."""
+    `client` (each task stores its own result, so an interrupted sweep keeps what finished)."""
     errors, stopped = [], []
     if client is None and jobs > 1 and len(todo) > 1:
         alone = [n for n in todo if not experiment(n).deterministic]   # timed: measured alone, afterwards
@@ -140,7 +153,7 @@ def execute(profile: str, todo: list[str], cfgs: dict, results: Path, deadline, 
                 _report_failure(name, exc, errors, stopped)
                 continue
             say(f"{name}: done in {time.time() - start:.1f} s")
-        return errors, stopped
+        return Outcome(failed=errors, stopped=stopped)
     from distributed import as_completed
     futures = {client.submit(_compute_one, profile, name, cfgs[name], str(results.resolve()), deadline, pure=False,
                              key=f"experiment-{name}-{time.time_ns()}"): name for name in todo}
@@ -151,7 +164,7 @@ def execute(profile: str, todo: list[str], cfgs: dict, results: Path, deadline, 
             say(f"{name}: done on {client.scheduler.address}")
         except Exception as exc:  # noqa: BLE001  (reported; the rest of the sweep goes on)
             _report_failure(name, exc, errors, stopped)
-    return errors, stopped
+    return Outcome(failed=errors, stopped=stopped)
 
 
 def compute(profile: str, results: Path, only: list[str] | None = None, force: bool = False,
@@ -166,16 +179,17 @@ def compute(profile: str, results: Path, only: list[str] | None = None, force: b
     store.check_writable()             # creates nothing: the folder appears with the first result
     store.clean()                      # leftovers of killed saves whose process is gone
     say = (lambda text: None) if quiet else (lambda text: print(text, flush=True))
-    out, todo, failed = plan(profile, store, cfgs, names, force, allow_cpu, say)
-    more, halted = execute(profile, todo, cfgs, results, deadline, client, say, jobs)
-    for name in todo:
+    planned = plan(profile, store, cfgs, names, force, allow_cpu, say)
+    outcome = execute(profile, planned.todo, cfgs, results, deadline, client, say, jobs)
+    out = dict(planned.ready)
+    for name in planned.todo:
         exp = experiment(name)
-        out[name] = (None if name in more + halted else
+        out[name] = (None if name in outcome.failed + outcome.stopped else
                      store.load(exp.method, name, cfgs[name], exp.store_version(cfgs[name])))
     if errors is not None:
-        errors += failed + more
+        errors += planned.refused + outcome.failed
     if stopped is not None:
-        stopped += halted
+        stopped += outcome.stopped
     if any(out.get(n) is not None for n in names) and store.is_ours():
         write_plan(results, profile, settings or [], cfgs)  # results of this plan exist: record what it executed
     return {name: out.get(name) for name in names}

@@ -229,3 +229,20 @@ def test_pool_workers_end_with_their_parent_killed_with_minus_9():
     while time.time() < deadline and any(Path(f"/proc/{w}").exists() for w in workers):
         time.sleep(0.2)
     assert not any(Path(f"/proc/{w}").exists() for w in workers)
+
+
+def test_a_run_is_a_plan_made_by_reading_then_the_outcome_of_executing_it(tmp_path):
+    """plan() reads only and says what will be computed; execute() computes it and says what failed or stopped;
+    the next plan finds it stored."""
+    from reports.harness.store import Store
+    from reports.registry import experiment
+    from reports.run import Outcome, Plan, execute, plan
+    cfgs = {"mc_staleness": experiment("mc_staleness").smoke}
+    store = Store(tmp_path / "results")
+    first = plan("quick", store, cfgs, ["mc_staleness"], force=False, allow_cpu=False, say=lambda text: None)
+    assert first == Plan(ready={"mc_staleness": None}, todo=["mc_staleness"], refused=[])
+    assert not (tmp_path / "results").exists()       # planning wrote nothing
+    outcome = execute("quick", first.todo, cfgs, tmp_path / "results", None, None, lambda text: None)
+    assert outcome == Outcome(failed=[], stopped=[])
+    again = plan("quick", store, cfgs, ["mc_staleness"], force=False, allow_cpu=False, say=lambda text: None)
+    assert again.todo == [] and again.ready["mc_staleness"].summary["exponential"]
