@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from theory.predictions import staleness_variance
+from theory.predictions import geometric_weights, staleness_variance
 
 
 def batch_se(x, n_batches: int = 50) -> float:
@@ -17,7 +17,7 @@ def batch_se(x, n_batches: int = 50) -> float:
 def geometric_tv(x: np.ndarray, p: float) -> float:
     """Total variation distance between the empirical law of x and Geom(p) on {0, 1, ...}."""
     counts = np.bincount(x) / x.size
-    pmf = p * (1 - p) ** np.arange(counts.size)
+    pmf = geometric_weights(p, 1 - p, counts.size)
     return float(0.5 * (np.abs(counts - pmf).sum() + (1 - pmf.sum())))
 
 

@@ -53,7 +53,7 @@ def theorem2_iid(config, seed: np.random.SeedSequence) -> dict:
     q = np.full(K + 1, 1.0 / (K + 1))
     q_next = np.append(q[1:], 0.0)
     p = 1 / (1 + K / 2)
-    q_geometric = p * (1 - p) ** np.arange(T + 1)
+    q_geometric = predictions.geometric_weights(p, 1 - p, T + 1)
     well = DoubleWell(1)
     simple, paper, geometric = Pool(), Pool(), Pool()
     n_chunks = -(-config.n_replicas // config.chunk)

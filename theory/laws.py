@@ -27,6 +27,7 @@ import math
 import numpy as np
 
 from theory import rates
+from theory.predictions import geometric_weights
 
 GEOMETRIC_TAIL_RTOL = 1e-6
 TAIL_MASS = 1e-12
@@ -38,7 +39,7 @@ def geometric_pmf(n_workers: int, tail: float = TAIL_MASS) -> np.ndarray:
     if p <= 0:
         return np.array([1.0])
     n = int(math.ceil(math.log(tail) / math.log(p))) + 1
-    return (1 - p) * p ** np.arange(n)
+    return geometric_weights(1 - p, p, n)
 
 
 def geometric_pmf_with_mean(mean: float, tail: float = TAIL_MASS) -> np.ndarray:

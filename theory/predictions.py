@@ -37,9 +37,15 @@ def effective_step(lr: float, n_workers: int) -> float:
     return lr * (1.0 - implicit_momentum(n_workers))
 
 
+def geometric_weights(first: float, ratio: float, n_terms: int) -> np.ndarray:
+    """The geometric law's P(tau = l) = first * ratio^l, l < n_terms (first = 1 - ratio; each caller passes both as
+    it computes them, so that the bits do not depend on which of the two was derived): the one place it is typed."""
+    return first * ratio ** np.arange(n_terms)
+
+
 def geometric_pmf(p: float, n_steps: int) -> np.ndarray:
     """q_l = p (1 - p)^l for l < n_steps, with the tail P(tau >= n_steps) lumped into the last entry."""
-    q = p * (1 - p) ** np.arange(n_steps + 1)
+    q = geometric_weights(p, 1 - p, n_steps + 1)
     q[-1] = (1 - p) ** n_steps
     return q
 
@@ -47,7 +53,7 @@ def geometric_pmf(p: float, n_steps: int) -> np.ndarray:
 def staleness_pmf(n_workers: int, n_terms: int) -> np.ndarray:
     """P(tau = l), l < n_terms, of M workers with exponential work times: Geom(1/M) on {0, 1, ...} (Theorem 5)."""
     p = 1.0 / _check_workers(n_workers)
-    return p * (1 - p) ** np.arange(n_terms)
+    return geometric_weights(p, 1 - p, n_terms)
 
 
 def expected_simple_form(objective, pmf: np.ndarray, n_steps: int, lr: float, mu_explicit: float, w0):
