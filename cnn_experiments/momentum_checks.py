@@ -15,21 +15,12 @@ from theory import predictions
 
 
 AT = 16                       # Figs. 4 and 8 make their claims at 16 groups
-
-
 Z_PROBE = 3.0
-
-
 FIG4_FIXED = math.sqrt(16 / 6)    # halfway (log scale) between no penalty and the paper's 16 / 6 at M = 16
-
-
 FIG8_NEGATIVE = math.sqrt(6 / 3)  # halfway between none and the paper's 6 / 3
-
-
 SMALL = {m: math.sqrt(S.PAPER_FIG4["any_sign"][m] * m) for m in (2, 4, 8)}  # between the paper and M (linear)
-
-
 WARM = 1.2
+GAP_BAR = 0.225                # one step of Fig. 8's momentum grid
 
 
 def regime(result: Result) -> str:

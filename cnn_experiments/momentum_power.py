@@ -39,7 +39,7 @@ def _parts(claim_id: str, ev, lr_grid) -> list[tuple[np.ndarray, float, object]]
                  lambda x, bar=bar: math.exp(_t(x)[0]) <= bar) for m, bar in C.SMALL.items() if m in ev.workers]
     if claim_id == "cnn-momentum-magnitude":
         paper = S.PAPER_FIG3_CIFAR[8] - (S.PAPER_FIG3_CIFAR[1] - predictions.implicit_momentum(8))
-        return [(S.matched_gap(ev, lr_grid), paper, lambda x: _t(x)[1] > 0 and _t(x)[0] >= 0.225)]
+        return [(S.matched_gap(ev, lr_grid), paper, lambda x: _t(x)[1] > 0 and _t(x)[0] >= C.GAP_BAR)]
     if claim_id == "cnn-warm-start":
         return [(S.penalty(ev, m), math.log(S.PAPER_FIG5_WARM[m]), lambda x: math.exp(_t(x)[0]) <= C.WARM)
                 for m in ev.workers if m > 1]

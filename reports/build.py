@@ -59,7 +59,7 @@ def evaluate(profile: str, results: Path) -> tuple[list[dict], dict, list[str]]:
                   "statement": claim.statement, "role": claim.role, "method": claim.method,
                   "expect": claim.expect,
                   **judge(claim, result),
-                  "tolerance": claim.tolerance.text(), "why": claim.tolerance.why, "evidence": None,
+                  "tolerance": claim.tolerance.text(), "why": claim.tolerance.reasons(), "evidence": None,
                   "power": (power.get(claim.id, {"seeds": 0, "note": "no power study in this results folder: run "
                                                  "`python -m reports.power`"}) if random else None),
                   "figure": claim.figure, "part": exps[claim.experiment].part,

@@ -40,22 +40,43 @@ UNITS = ("exact", "standard errors", "absolute", "relative", "ratio", "grid step
 
 
 @dataclass(frozen=True)
+class Bound:
+    """A secondary threshold of a claim's check, named, with its reason (the card prints it beside the tolerance)."""
+    name: str
+    value: float
+    why: str
+
+
+@dataclass(frozen=True)
 class Tolerance:
-    """A claim's threshold, written once: the check reads `value`, the report prints `text()` and `why`."""
+    """A claim's threshold, written once: the check reads `value` (and each secondary threshold by name from `also`),
+    the report prints `text()` and `reasons()`."""
     value: float
     unit: str
     why: str
+    also: tuple = ()     # Bound(...): the check's secondary thresholds
 
     def __post_init__(self):
         if self.unit not in UNITS:
             raise ValueError(f"tolerance unit {self.unit!r} is not one of {UNITS}")
         if not (isinstance(self.value, (int, float)) and math.isfinite(self.value) and self.value >= 0):
             raise ValueError(f"tolerance value must be a finite number >= 0, got {self.value!r}")
-        if not self.why:
-            raise ValueError("a tolerance says why it is what it is")
+        if not self.why or not all(isinstance(b, Bound) and b.why and math.isfinite(b.value) for b in self.also):
+            raise ValueError("a tolerance, and each of its secondary thresholds (Bound), says why it is what it is")
 
     def text(self) -> str:
-        return "exact" if self.unit == "exact" else f"{self.value:g} {self.unit}"
+        main = "exact" if self.unit == "exact" else f"{self.value:g} {self.unit}"
+        return main + "".join(f"; {b.name} {b.value:g}" for b in self.also)
+
+    def bound(self, name: str) -> float:
+        """The secondary threshold `name` (KeyError where the tolerance has none of that name)."""
+        for b in self.also:
+            if b.name == name:
+                return b.value
+        raise KeyError(f"the tolerance has no secondary threshold {name!r}")
+
+    def reasons(self) -> str:
+        return self.why + "".join(f"; {b.name} {b.value:g}: {b.why}" for b in self.also)
 
 
 @dataclass(frozen=True)

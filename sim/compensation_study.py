@@ -11,7 +11,7 @@ import numpy as np
 from sim import async_sgd, compensation, estimators
 from sim.laws import named_law as law_params
 from sim.objectives import Quadratic
-from sim.queue import simulate, simulate_batch, staleness_pmf, tile
+from sim.queue import queue_pmf, simulate, simulate_batch, tile
 from sim.seeds import seed_tree
 from theory import laws, predictions, quadratic
 
@@ -196,7 +196,7 @@ def _estimators(config: CompensationStudy) -> dict:
     for (name, m), seed in zip(names, seeds):
         pmf_seed, queue_seed, noise_seed, mean_seed = seed.spawn(4)
         law, params = law_params(name, m)
-        pmf, se = staleness_pmf(m, law, n_updates=4000, n_replicas=64, seed=pmf_seed, **params)
+        pmf, se = queue_pmf(m, law, n_updates=4000, n_replicas=64, seed=pmf_seed, **params)
         truth = laws.two_term_fit(pmf if se.max() == 0 else laws.trim(pmf), lr, quad.eigenvalues)[0]
         schedule = simulate_batch(m, config.n_updates, 1, law, queue_seed, **params)
         x = async_sgd.run_workers(quad, schedule, lr, 0.0, w0, config.estimator_noise, seed=noise_seed).x[:, 0]

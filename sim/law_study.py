@@ -12,7 +12,7 @@ import numpy as np
 from sim import async_sgd
 from sim.laws import NAMED_LAWS, named_law
 from sim.objectives import Quadratic
-from sim.queue import Schedule, simulate_batch, staleness_pmf, tile
+from sim.queue import Schedule, queue_pmf, simulate_batch, tile
 from sim.stats import expected_iterate_rate
 from theory import laws
 
@@ -90,7 +90,7 @@ def one_law(config: LawStudy, name: str, m: int, seed) -> dict:
     law, params = law_params(name, m)
     pmf_seed, run_seed, stationary_seed, draw_seed, path_seed = seed.spawn(5)  # children keep their values as more
     #                                                                             are added
-    pmf, se = staleness_pmf(m, law, n_updates=config.pmf_updates, n_replicas=config.pmf_replicas,
+    pmf, se = queue_pmf(m, law, n_updates=config.pmf_updates, n_replicas=config.pmf_replicas,
                             seed=pmf_seed, **params)
     q = pmf if se.max() == 0 else laws.trim(pmf, config.pmf_tail)
     mu_equiv = laws.equivalent_implicit_momentum(q)
@@ -222,7 +222,7 @@ def fit_noise_floor(config: LawStudy, seed) -> dict:
     quad = Quadratic((1.0, 1.0 / config.condition_number))
     floor = {}
     for j, m in enumerate(config.workers):
-        errors = [laws.two_term_fit(laws.trim(staleness_pmf(m, "exponential", n_updates=config.pmf_updates,
+        errors = [laws.two_term_fit(laws.trim(queue_pmf(m, "exponential", n_updates=config.pmf_updates,
                                                             n_replicas=config.pmf_replicas, seed=s,
                                                             rates=[1.0] * m)[0], config.pmf_tail),
                                     config.trajectory_lr, quad.eigenvalues, config.fit_steps)[2]

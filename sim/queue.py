@@ -14,7 +14,6 @@ gap between a worker's consecutive global positions, minus one (a second, intege
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -165,8 +164,8 @@ def tile(schedule: Schedule, times: int) -> Schedule:
                     warmup=rep(schedule.warmup), n_workers=schedule.n_workers)
 
 
-def staleness_pmf(n_workers: int, work_time: str = "exponential", n_updates: int = 4000, n_replicas: int = 64,
-                  seed: int = 0, **law_params) -> tuple[np.ndarray, np.ndarray]:
+def queue_pmf(n_workers: int, work_time: str = "exponential", n_updates: int = 4000, n_replicas: int = 64,
+              seed: int = 0, **law_params) -> tuple[np.ndarray, np.ndarray]:
     """The stationary staleness pmf of the queue, P(tau = 0), P(tau = 1), ..., and its standard errors.
 
     Exact where a closed form exists: exponential work times with one rate (Theorem 5: Geom(1/M), truncated where

@@ -1,9 +1,9 @@
-"""Staleness laws beyond the geometric (theory.laws, sim.queue.staleness_pmf): the paper's case is recovered exactly,
+"""Staleness laws beyond the geometric (theory.laws, sim.queue.queue_pmf): the paper's case is recovered exactly,
 the pure delay has its classical bound, and the queue's pmf is exact where a closed form exists."""
 import numpy as np
 import pytest
 
-from sim.queue import staleness_pmf
+from sim.queue import queue_pmf
 from theory import laws, predictions, quadratic
 from sim.objectives import Quadratic
 
@@ -54,16 +54,16 @@ def test_finite_support_polynomial_matches_iterating_the_recurrence():
 
 
 def test_queue_pmf_is_exact_where_a_closed_form_exists():
-    pmf, se = staleness_pmf(4, "exponential")
+    pmf, se = queue_pmf(4, "exponential")
     np.testing.assert_allclose(pmf[:5], 0.25 * 0.75 ** np.arange(5))
     assert se.max() == 0
-    pmf, se = staleness_pmf(5, "constant")
+    pmf, se = queue_pmf(5, "constant")
     assert pmf.tolist() == [0, 0, 0, 0, 1.0] and se.max() == 0
 
 
 def test_an_estimated_pmf_has_mean_m_minus_1_within_its_errors():
     """Any law: the mean staleness of the stationary queue is M - 1 (mc-any-law-mean); the pmf sums to 1."""
-    pmf, se = staleness_pmf(4, "gamma", n_updates=2000, n_replicas=16, seed=3, shape=2.0)
+    pmf, se = queue_pmf(4, "gamma", n_updates=2000, n_replicas=16, seed=3, shape=2.0)
     assert pmf.sum() == pytest.approx(1.0) and se.max() > 0
     assert abs(laws.mean_staleness(pmf) - 3.0) < 0.05
 
@@ -95,7 +95,7 @@ def test_the_measured_trace_is_a_law_of_the_queue():
     """The committed trace of a real run (data/traces) drives the queue; its staleness has mean M - 1 and is far less
     spread than the geometric law's (work times with CV 0.25: near round-robin)."""
     from sim.laws import MEASURED_TRACE as TRACE
-    pmf, se = staleness_pmf(4, "trace", n_updates=1000, n_replicas=8, seed=2, path=str(TRACE))
+    pmf, se = queue_pmf(4, "trace", n_updates=1000, n_replicas=8, seed=2, path=str(TRACE))
     mean = laws.mean_staleness(pmf)
     assert abs(mean - 3.0) < 0.05 and se.max() > 0
     variance = float((np.arange(pmf.size) ** 2 * pmf).sum() - mean ** 2)

@@ -3,7 +3,7 @@
 Theorem 2 gives the expected update for any staleness law q; theory.laws turns it into a recurrence, its rate and
 its tuned explicit momentum. Here, for each law (exponential — the paper's case —, constant — round-robin, a pure
 delay —, gamma with shape 2 and 10, lognormal with sigma 0.5 and 1, heterogeneous exponential rates) and M workers:
-the stationary pmf of the queue (sim.queue.staleness_pmf: exact for exponential and constant, estimated otherwise),
+the stationary pmf of the queue (sim.queue.queue_pmf: exact for exponential and constant, estimated otherwise),
 the Monte Carlo of asynchronous SGD on a quadratic (Q = 10) driven by that law's queue, against the law's own
 recurrence: the mean trajectory in standard errors, and the best mu_L on a grid (the expected iterate's decay rate,
 as in mc_tuning, among configurations whose runs converge in mean square). The mean trajectory is run twice: from a
