@@ -13,7 +13,7 @@ from sim.laws import named_law as law_params
 from sim.objectives import Quadratic
 from sim.queue import queue_pmf, simulate, simulate_batch, tile
 from sim.seeds import seed_tree
-from theory import laws, predictions, quadratic
+from theory import laws, predictions, rates
 
 
 @dataclass(frozen=True)
@@ -80,14 +80,14 @@ def _roles(seed) -> dict:
 
 
 def _updates(config: CompensationStudy, m: int, mu: float, lr: float) -> float:
-    lam = quadratic.spread_eigenvalues(config.condition_number)
-    return compensation.updates_to_target(quadratic.rate(predictions.implicit_momentum(m), mu, lr, lam), config.target)
+    lam = rates.spread_eigenvalues(config.condition_number)
+    return compensation.updates_to_target(rates.rate(predictions.implicit_momentum(m), mu, lr, lam), config.target)
 
 
 def study(config: CompensationStudy) -> dict:
     """Every part of the study: its summary (the experiment's Result holds it)."""
     q = config.condition_number
-    sync_mu, sync_lr, sync_rate = quadratic.best_explicit_momentum(0.0, q)
+    sync_mu, sync_lr, sync_rate = rates.best_explicit_momentum(0.0, q)
     seeds = _roles(config.seed)["queues"].spawn(len(config.workers))
     per = {}
     for m, seed in zip(config.workers, seeds):
@@ -100,8 +100,8 @@ def study(config: CompensationStudy) -> dict:
         for name, (mu, lr) in (("closed_loop", compensation.controller(mu_low, q)),
                                ("closed_loop_point", compensation.controller(mu_hat, q)),
                                ("first_order", compensation.controller(mu_hat, q, "first_order")),
-                               ("oracle", quadratic.best_explicit_momentum(predictions.implicit_momentum(m), q)[:2]),
-                               ("fixed_0.9", quadratic.best_explicit_momentum(predictions.implicit_momentum(m), q, mu_explicit=0.9)[:2]),
+                               ("oracle", rates.best_explicit_momentum(predictions.implicit_momentum(m), q)[:2]),
+                               ("fixed_0.9", rates.best_explicit_momentum(predictions.implicit_momentum(m), q, mu_explicit=0.9)[:2]),
                                ("no_compensation", (sync_mu, sync_lr))):
             entry[name] = {"mu_explicit": float(mu), "lr": float(lr), "updates": _updates(config, m, mu, lr)}
         per[m] = entry
@@ -109,9 +109,9 @@ def study(config: CompensationStudy) -> dict:
     exhaustive = {}
     m = 1
     while m <= config.max_workers:
-        mu, lr, rate = quadratic.best_explicit_momentum(predictions.implicit_momentum(m), q)
+        mu, lr, rate = rates.best_explicit_momentum(predictions.implicit_momentum(m), q)
         updates = compensation.updates_to_target(rate, config.target)
-        rate_nn = quadratic.best_explicit_momentum(predictions.implicit_momentum(m), q, mu_range=(0.0, 0.95))[2]
+        rate_nn = rates.best_explicit_momentum(predictions.implicit_momentum(m), q, mu_range=(0.0, 0.95))[2]
         exhaustive[m] = {"mu_explicit": mu, "lr": lr, "updates": updates, "wall_time": updates * speed(m),
                               "wall_time_non_negative": compensation.updates_to_target(rate_nn, config.target) * speed(m)}
         m *= 2
@@ -120,7 +120,7 @@ def study(config: CompensationStudy) -> dict:
     summary = {"logreg": _logreg(config), "estimators": _estimators(config), "per_workers": per, "synchronous": {"mu_explicit": sync_mu, "lr": sync_lr,
                                                    "updates": compensation.updates_to_target(sync_rate, config.target)},
                "exhaustive": exhaustive, "omnivore": rule, "never_halve": never,
-               "mu_star": quadratic.polyak_momentum(q), "workers": list(config.workers)}
+               "mu_star": rates.polyak_momentum(q), "workers": list(config.workers)}
     return summary
 
 

@@ -242,10 +242,10 @@ def delay_stability(max_delay: int) -> dict:
 def geometric_reduction() -> dict:
     """Geom(1/M)'s law polynomial against (19)'s cubic (SymPy) and their tuned numbers at M = 2, 4 (Q = 10), with a
     uniform law of the same mean beside them."""
-    from theory import predictions, quadratic
+    from theory import predictions, rates
     return {"symbolic_difference": str(laws.geometric_reduction()),
             "numbers": {m: {"laws": list(laws.best_explicit_momentum(laws.geometric_pmf(m), 10.0)),
-                            "theorem7": list(quadratic.best_explicit_momentum(predictions.implicit_momentum(m), 10.0)),
+                            "theorem7": list(rates.best_explicit_momentum(predictions.implicit_momentum(m), 10.0)),
                             "uniform_same_mean": list(laws.best_explicit_momentum(
                                 np.full(2 * m - 1, 1 / (2 * m - 1)), 10.0))}
                         for m in (2, 4)}}

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from theory import quadratic
+from theory import rates
 
 
 def iterate_store_update(mu_implicit: float, mu_explicit: float, lr: float, hessian: np.ndarray,
@@ -39,9 +39,9 @@ def rate_checks(config) -> list[dict]:
         hessian = basis @ np.diag(lam) @ basis.T
         lr = rng.uniform(0.05, 1.0) / q / (1 - mu_s)
         out.append({"mu_implicit": mu_s, "mu_explicit": mu_l, "lr": lr, "condition_number": q,
-                    "closed_form": quadratic.rate(mu_s, mu_l, lr, lam),
+                    "closed_form": rates.rate(mu_s, mu_l, lr, lam),
                     # control: heavy ball with momentum mu_S + mu_L and the same effective step (no mu_S mu_L term)
-                    "closed_form_additive": quadratic.rate(0.0, mu_s + mu_l, lr * (1 - mu_s), lam),
+                    "closed_form_additive": rates.rate(0.0, mu_s + mu_l, lr * (1 - mu_s), lam),
                     "iterated": iterate_store_update(mu_s, mu_l, lr, hessian, config.rate_check_steps)})
     return out
 
@@ -49,7 +49,7 @@ def rate_checks(config) -> list[dict]:
 def tables(config) -> tuple[dict, list[dict]]:
     """(summary, log): Figs. 6 and 7 with their controls, the heavy-ball rates, the rate checks; the log lists Fig. 6's
     optima."""
-    best = lambda mu_s, q, **kw: quadratic.best_explicit_momentum(mu_s, q, n_eigenvalues=config.n_eigenvalues, **kw)  # noqa: E731
+    best = lambda mu_s, q, **kw: rates.best_explicit_momentum(mu_s, q, n_eigenvalues=config.n_eigenvalues, **kw)  # noqa: E731
     fig6 = {float(q): [best(mu, q) for mu in config.fig6_mu_implicit] for q in config.fig6_condition_numbers}
     mu7 = np.linspace(0.0, 0.9, config.fig7_points)
     q7 = config.fig7_condition_number
@@ -58,17 +58,17 @@ def tables(config) -> tuple[dict, list[dict]]:
         fig7[f"mu_L={fixed:g}"] = [best(mu, q7, mu_explicit=fixed) for mu in mu7]
     fig7_non_negative = [best(mu, q7, mu_range=(0.0, 0.95)) for mu in mu7]
     # control: if the momenta added exactly (heavy ball with mu_S + mu_L), with the same effective step
-    fig7_additive = {"tuned": [quadratic.best_additive_momentum(mu, q7, config.n_eigenvalues) for mu in mu7]}
+    fig7_additive = {"tuned": [rates.best_additive_momentum(mu, q7, config.n_eigenvalues) for mu in mu7]}
     for fixed in config.fig7_fixed_mu_explicit:
         fig7_additive[f"mu_L={fixed:g}"] = [best(0.0, q7, mu_explicit=min(fixed + mu, 0.999)) for mu in mu7]
     heavy = {float(q): [best(mu, q, mu_explicit=0.0)[2] for mu in config.fig6_mu_implicit] for q in (q7, 2 * q7)}
     summary = {
         "fig6": fig6, "fig6_mu_implicit": list(config.fig6_mu_implicit), "fig7_mu_implicit": mu7.tolist(),
         "fig7": fig7, "fig7_non_negative": fig7_non_negative, "fig7_additive": fig7_additive,
-        "fig7_steps": config.fig7_steps, "fig6_additive": {float(q): [quadratic.best_additive_momentum(mu, q, config.n_eigenvalues)
+        "fig7_steps": config.fig7_steps, "fig6_additive": {float(q): [rates.best_additive_momentum(mu, q, config.n_eigenvalues)
                                                                    for mu in config.fig6_mu_implicit]
                                                           for q in config.fig6_condition_numbers},
-        "polyak": {float(q): quadratic.polyak_momentum(q) for q in config.fig6_condition_numbers},
+        "polyak": {float(q): rates.polyak_momentum(q) for q in config.fig6_condition_numbers},
         "polyak_unsquared": {float(q): (math.sqrt(q) - 1) / (math.sqrt(q) + 1) for q in config.fig6_condition_numbers},
         "heavy_ball_condition_number": q7,
         "heavy_ball_best_rates": heavy[float(q7)], "heavy_ball_best_rates_twice_q": heavy[float(2 * q7)],

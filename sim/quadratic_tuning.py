@@ -13,7 +13,7 @@ from sim.objectives import Quadratic
 from sim.queue import simulate_batch, tile
 from sim.seeds import seed_tree
 from sim.stats import expected_iterate_rate
-from theory import predictions, quadratic
+from theory import predictions, rates
 
 
 def _grid(config, n_workers: int):
@@ -66,14 +66,14 @@ def tables(config) -> tuple[dict, dict]:
         theory, additive = predicted_scores(config, m), predicted_scores(config, m, predictions.additive_recursion)
         unrestricted = _best(config, theory, m)
         table, theory, additive = (np.where(stable, v, np.inf) for v in (table, theory, additive))
-        asymptotic = quadratic.best_explicit_momentum(predictions.implicit_momentum(m), config.condition_number,
+        asymptotic = rates.best_explicit_momentum(predictions.implicit_momentum(m), config.condition_number,
                                                       n_eigenvalues=2)
         per_m[m] = {"best": _best(config, table, m), "theory": _best(config, theory, m),
                          "additive": _best(config, additive, m), "best_rate_at_mu0": float(table[mu0].min()),
                          "theory_unrestricted": unrestricted, "stable_configs": int(stable.sum()),
                          "theorem7_asymptotic_mu_explicit": asymptotic[0], "theorem7_asymptotic_rate": asymptotic[2]}
         arrays[f"M={m}/rates"], arrays[f"M={m}/theory"], arrays[f"M={m}/mean_square"] = table, theory, mean_square
-    mu_star = quadratic.polyak_momentum(config.condition_number)
+    mu_star = rates.polyak_momentum(config.condition_number)
     summary = {"per_workers": per_m, "mu_star": mu_star, "m0": math.ceil(1 / (1 - mu_star)),
                "grid_step": float(np.diff(config.mu_explicit_grid).max())}
     return summary, arrays

@@ -7,7 +7,7 @@ import pytest
 
 from sim import compensation
 from sim.queue import simulate
-from theory import quadratic
+from theory import rates
 
 
 @pytest.mark.parametrize("m", [2, 4, 8, 16])
@@ -27,11 +27,11 @@ def test_round_robin_staleness_gives_the_estimate_of_its_mean():
 
 def test_the_controller_at_the_true_implicit_momentum_is_the_oracle():
     mu, lr = compensation.controller(0.75, 100.0)
-    oracle = quadratic.best_explicit_momentum(0.75, 100.0)
-    rate = quadratic.rate(0.75, mu, lr, quadratic.spread_eigenvalues(100.0))
+    oracle = rates.best_explicit_momentum(0.75, 100.0)
+    rate = rates.rate(0.75, mu, lr, rates.spread_eigenvalues(100.0))
     assert rate == pytest.approx(oracle[2], rel=1e-5)  # the optimum's mu_L is flat to 1e-2 along its ridge
     first_mu, _ = compensation.controller(0.75, 100.0, "first_order")
-    assert first_mu == pytest.approx(quadratic.polyak_momentum(100.0) - 0.75)
+    assert first_mu == pytest.approx(rates.polyak_momentum(100.0) - 0.75)
 
 
 def test_the_omnivore_rule_halves_only_while_the_best_momentum_is_zero():

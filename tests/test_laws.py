@@ -4,22 +4,22 @@ import numpy as np
 import pytest
 
 from sim.queue import queue_pmf
-from theory import laws, predictions, quadratic
+from theory import laws, predictions, rates
 from sim.objectives import Quadratic
 
 
 @pytest.mark.parametrize("m", [2, 4, 16])
 def test_the_geometric_law_is_recursion_19(m):
-    lam = quadratic.spread_eigenvalues(10, 17)
+    lam = rates.spread_eigenvalues(10, 17)
     q = laws.geometric_pmf(m)
     assert laws.geometric_tail(q)[0] == 0
     for mu, lr in ((0.0, 0.3), (-0.3, 0.5), (0.5, 0.05)):
-        assert laws.rate(q, mu, lr, lam) == pytest.approx(quadratic.rate(1 - 1 / m, mu, lr, lam), abs=1e-10)
+        assert laws.rate(q, mu, lr, lam) == pytest.approx(rates.rate(1 - 1 / m, mu, lr, lam), abs=1e-10)
 
 
 def test_the_geometric_law_gives_theorem_7s_tuned_numbers():
     mu, lr, rate = laws.best_explicit_momentum(laws.geometric_pmf(4), 10.0)
-    mu7, lr7, rate7 = quadratic.best_explicit_momentum(0.75, 10.0)
+    mu7, lr7, rate7 = rates.best_explicit_momentum(0.75, 10.0)
     assert abs(mu - mu7) < 1e-4 and abs(rate - rate7) < 1e-8 and abs(lr / lr7 - 1) < 1e-3
 
 

@@ -160,13 +160,21 @@ def _one_minus_one_over(node: ast.AST) -> bool:
             and isinstance(node.right, ast.BinOp) and isinstance(node.right.op, ast.Div) and one(node.right.left))
 
 
-def test_the_implicit_momentum_is_written_once_in_theory():
-    """mu_S = 1 - 1/M lives in theory.predictions.implicit_momentum: no other package types it again."""
+def _times_itself_minus_one(node: ast.AST) -> bool:
+    """x * (x - 1): the staleness variance M(M - 1) typed again."""
+    return (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and isinstance(node.right, ast.BinOp)
+            and isinstance(node.right.op, ast.Sub) and isinstance(node.right.right, ast.Constant)
+            and node.right.right.value == 1 and ast.dump(node.left) == ast.dump(node.right.left))
+
+
+def test_the_implicit_momentum_and_the_staleness_variance_are_written_once_in_theory():
+    """mu_S = 1 - 1/M lives in theory.predictions.implicit_momentum and Var[tau] = M(M - 1) in
+    theory.predictions.staleness_variance: no other package types them again."""
     sites = []
     for package in ("sim", "cnn_experiments", "reports", "notebooks"):
         for path in (ROOT / package).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text())):
-                if _one_minus_one_over(node):
+                if _one_minus_one_over(node) or _times_itself_minus_one(node):
                     sites.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert sites == [], sites
 

@@ -6,7 +6,7 @@ import pytest
 import sympy as sp
 
 import theory
-from theory import momentum, quadratic, staleness
+from theory import momentum, quadratic, rates, staleness
 
 
 @pytest.mark.parametrize("check", [
@@ -64,7 +64,7 @@ def test_implicit_momentum_rejects_bad_worker_counts(bad):
 @pytest.mark.parametrize("case", [(0.5, 0.2, 0.3, (1, 5)), (0.75, -0.3, 0.5, (1, 4, 10)), (0.0, 0.4, 0.13, (1, 20))])
 def test_rate_is_the_decay_of_iterating_recurrence_19(case):
     mu_s, mu_l, lr, lam = case
-    assert quadratic.rate(mu_s, mu_l, lr, lam) == pytest.approx(quadratic.rate_by_iteration(mu_s, mu_l, lr, lam),
+    assert rates.rate(mu_s, mu_l, lr, lam) == pytest.approx(rates.rate_by_iteration(mu_s, mu_l, lr, lam),
                                                                 rel=1e-3)
 
 
@@ -72,24 +72,24 @@ def test_a_wrong_rate_formula_would_be_caught_by_iteration():
     # the 'momenta add' model (heavy ball with mu_L + mu_S, step alpha (1 - mu_S)) misses by more than the
     # claim's 1e-3 relative tolerance
     lam = (1, 5)
-    additive = quadratic.rate(0.0, 0.5 + 0.4, 0.3 * 0.5, lam)
-    iterated = quadratic.rate_by_iteration(0.5, 0.4, 0.3, lam)
+    additive = rates.rate(0.0, 0.5 + 0.4, 0.3 * 0.5, lam)
+    iterated = rates.rate_by_iteration(0.5, 0.4, 0.3, lam)
     assert abs(additive - iterated) / iterated > 3e-3
 
 
 def test_best_momentum_at_zero_implicit_is_polyak():
-    mu_l, lr, rate = quadratic.best_explicit_momentum(0.0, 9.0)
-    assert mu_l == pytest.approx(quadratic.polyak_momentum(9.0), abs=2e-3)
+    mu_l, lr, rate = rates.best_explicit_momentum(0.0, 9.0)
+    assert mu_l == pytest.approx(rates.polyak_momentum(9.0), abs=2e-3)
     assert rate == pytest.approx((3 - 1) / (3 + 1), abs=1e-3)
 
 
 def test_best_rate_with_fixed_momentum_only_tunes_the_step():
-    mu_l, lr, rate = quadratic.best_explicit_momentum(0.3, 10.0, mu_explicit=0.0)
+    mu_l, lr, rate = rates.best_explicit_momentum(0.3, 10.0, mu_explicit=0.0)
     assert mu_l == 0.0 and rate >= math.sqrt(0.3) - 1e-12
 
 
 def test_root_moduli_broadcast_over_grids():
-    out = quadratic.root_moduli(0.5, np.zeros((3, 1)), np.full((1, 4), 0.1), [1.0, 2.0])
+    out = rates.root_moduli(0.5, np.zeros((3, 1)), np.full((1, 4), 0.1), [1.0, 2.0])
     assert out.shape == (3, 4, 2)
 
 
@@ -100,20 +100,20 @@ def test_symbolic_identity_detects_a_false_statement():
 
 
 def test_the_additive_models_optimum_is_the_first_order_rule():
-    mu_l, _, rate = quadratic.best_additive_momentum(0.3, 20.0)
-    assert mu_l == pytest.approx(quadratic.polyak_momentum(20.0) - 0.3, abs=2e-3)
-    assert rate == pytest.approx(math.sqrt(quadratic.polyak_momentum(20.0)), abs=1e-4)
+    mu_l, _, rate = rates.best_additive_momentum(0.3, 20.0)
+    assert mu_l == pytest.approx(rates.polyak_momentum(20.0) - 0.3, abs=2e-3)
+    assert rate == pytest.approx(math.sqrt(rates.polyak_momentum(20.0)), abs=1e-4)
 
 
 def test_theorem7_optimum_departs_from_the_first_order_rule_at_large_condition_numbers():
     """Q = 100, M = 4: mu* - mu_S = -0.081 but Theorem 7's optimum is about -0.27; the rate is flat in between."""
-    rule = quadratic.polyak_momentum(100.0) - 0.75
-    mu_l, lr, rate = quadratic.best_explicit_momentum(0.75, 100.0)
+    rule = rates.polyak_momentum(100.0) - 0.75
+    mu_l, lr, rate = rates.best_explicit_momentum(0.75, 100.0)
     assert abs(mu_l - rule) > 0.1
-    assert quadratic.best_explicit_momentum(0.75, 100.0, mu_explicit=rule)[2] - rate < 0.005
+    assert rates.best_explicit_momentum(0.75, 100.0, mu_explicit=rule)[2] - rate < 0.005
 
 
 def test_below_m0_a_little_implicit_momentum_already_costs_rate():
     """The constant-total-momentum picture would keep the sequential rate sqrt(mu*) for mu_S < mu*."""
-    sequential = quadratic.best_explicit_momentum(0.0, 100.0)[2]
-    assert quadratic.best_explicit_momentum(0.05, 100.0)[2] > sequential + 0.03
+    sequential = rates.best_explicit_momentum(0.0, 100.0)[2]
+    assert rates.best_explicit_momentum(0.05, 100.0)[2] > sequential + 0.03

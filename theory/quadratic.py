@@ -95,7 +95,3 @@ def heavy_ball_limit(undampened: bool = False) -> dict:
     result["root_product"] = str(product)
     result["holds"] = result["holds"] and sp.simplify(product - mu_s) == 0
     return result
-
-
-from theory.rates import (  # noqa: E402,F401  (the numeric side, for callers of theory.quadratic)
-    root_moduli, rate, spread_eigenvalues, polyak_momentum, best_lr, best_explicit_momentum, search_momentum, best_additive_momentum, rate_by_iteration)

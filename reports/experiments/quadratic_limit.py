@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from reports.harness.store import Result
 from reports.registry import Claim, Control, Experiment, Tolerance, Verdict, with_summary
-from theory import predictions, quadratic
+from theory import predictions, rates
 
 
 # docs/paper.md section 3, Fig. 3: the best explicit momentum per number of compute groups, and each grid's step.
@@ -44,30 +44,30 @@ class Config:
 
 
 def run(config: Config) -> Result:
-    best = lambda mu_s, q, **kw: quadratic.best_explicit_momentum(mu_s, q, n_eigenvalues=config.n_eigenvalues, **kw)  # noqa: E731
+    best = lambda mu_s, q, **kw: rates.best_explicit_momentum(mu_s, q, n_eigenvalues=config.n_eigenvalues, **kw)  # noqa: E731
     q_lim = config.limit_condition_number
     workers = list(range(1, config.limit_max_workers + 1))
     mu_s = [predictions.implicit_momentum(m) for m in workers]
     limit = {"tuned": [best(mu, q_lim) for mu in mu_s],
              "non_negative": [best(mu, q_lim, mu_range=(0.0, 0.95)) for mu in mu_s],
-             "additive": [quadratic.best_additive_momentum(mu, q_lim, config.n_eigenvalues) for mu in mu_s]}
+             "additive": [rates.best_additive_momentum(mu, q_lim, config.n_eigenvalues) for mu in mu_s]}
     small = {"tuned": [best(mu, q_lim) for mu in config.small_mu_implicit],
-             "additive": [quadratic.best_additive_momentum(mu, q_lim, config.n_eigenvalues) for mu in config.small_mu_implicit]}
+             "additive": [rates.best_additive_momentum(mu, q_lim, config.n_eigenvalues) for mu in config.small_mu_implicit]}
     prescription = []
     for q in config.prescription_condition_numbers:
-        star = quadratic.polyak_momentum(q)
+        star = rates.polyak_momentum(q)
         for m in range(1, config.prescription_max_workers + 1):
             mu = predictions.implicit_momentum(m)
             rule = star - mu
             if rule < config.prescription_floor:
                 continue
-            optimum, additive = best(mu, q), quadratic.best_additive_momentum(mu, q, config.n_eigenvalues)
+            optimum, additive = best(mu, q), rates.best_additive_momentum(mu, q, config.n_eigenvalues)
             prescription.append({"Q": q, "M": m, "mu_implicit": mu, "rule": rule, "optimum": optimum[0],
                                  "rate": optimum[2], "additive_optimum": additive[0],
                                  "rate_at_rule": best(mu, q, mu_explicit=rule)[2]})
     fig3 = {name: [{"M": m, "paper_best": v, "prediction": best_m[1] - predictions.implicit_momentum(m),
                     "grid_step": step} for m, v in best_m.items()] for name, (best_m, step) in PAPER_FIG3.items()}
-    mu_star = quadratic.polyak_momentum(q_lim)
+    mu_star = rates.polyak_momentum(q_lim)
     summary = {"fig3": fig3, "limit_condition_number": q_lim, "limit_workers": workers, "limit": limit, "limit_mu_star": mu_star,
                "limit_m0": math.ceil(1 / (1 - mu_star)), "small_mu_implicit": list(config.small_mu_implicit),
                "small": small, "prescription": prescription, "prescription_floor": config.prescription_floor}

@@ -5,7 +5,7 @@ import math
 import numpy as np
 from reports.harness.store import Result
 from reports.registry import Claim, Control, Tolerance, Verdict, with_summary
-from theory import quadratic
+from theory import rates
 from reports.experiments.quadratic_rates.config import C7_FROM, C7_RANGE, PAPER_FIG6, PAPER_FIG6_MU, PAPER_FIG7, PAPER_FIG7_TEXT_RATIO
 
 
@@ -65,15 +65,15 @@ def _heavy_ball_equality(result: Result, tol: Tolerance) -> Verdict:
     """Theorem 7 with mu_L = 0: the best rate equals sqrt(mu_S) once mu_S >= mu*(Q), and is above it below."""
     s = result.summary
     q = s["heavy_ball_condition_number"]
-    star = quadratic.polyak_momentum(q)
-    mus, rates = s["fig6_mu_implicit"], s["heavy_ball_best_rates"]
-    gaps = [r - math.sqrt(mu) for mu, r in zip(mus, rates)]
+    star = rates.polyak_momentum(q)
+    mus, best = s["fig6_mu_implicit"], s["heavy_ball_best_rates"]
+    gaps = [r - math.sqrt(mu) for mu, r in zip(mus, best)]
     above = [g for mu, g in zip(mus, gaps) if mu >= star]
     below = [g for mu, g in zip(mus, gaps) if mu < star]
     ok = bool(above) and bool(below) and max(abs(g) for g in above) <= tol.value and min(below) > tol.value
     return Verdict(ok, f"Q={q:g} (mu* = {star:.3f}): |best rate - sqrt(mu_S)| <= {tol.value:g} for mu_S >= mu*, "
                    f"best rate > sqrt(mu_S) + {tol.value:g} below", "; ".join(
-                       f"mu_S={mu:g}: {r:.5f} (sqrt {math.sqrt(mu):.5f})" for mu, r in zip(mus, rates)),
+                       f"mu_S={mu:g}: {r:.5f} (sqrt {math.sqrt(mu):.5f})" for mu, r in zip(mus, best)),
                    {"max_gap_above_mu_star": max(abs(g) for g in above) if above else None,
                     "min_gap_below_mu_star": min(below) if below else None})
 

@@ -1,7 +1,7 @@
 """The experiment's figures, from the stored Result only."""
 from __future__ import annotations
 from reports.harness.store import Result
-from theory import predictions, quadratic
+from theory import predictions, rates
 
 
 def figures(result: Result) -> dict:
@@ -13,7 +13,7 @@ def figures(result: Result) -> dict:
     for name, by_m in s["per_law"].items():
         line, = ax.plot(ms, [by_m[m]["best"]["theory"]["mu_explicit"] for m in ms], "o-", label=f"{name}: law")
         ax.plot(ms, [by_m[m]["best"]["mc"]["mu_explicit"] for m in ms], "x", color=line.get_color(), ms=9)
-    paper = [quadratic.best_explicit_momentum(predictions.implicit_momentum(m), 10.0)[0] for m in ms]
+    paper = [rates.best_explicit_momentum(predictions.implicit_momentum(m), 10.0)[0] for m in ms]
     ax.plot(ms, paper, "k--", lw=2, label="paper's picture: Theorem 7 with 1 - 1/M (asymptotic)")
     ax.set(xscale="log", xlabel="workers M", ylabel=r"best explicit momentum $\mu_L$",
            title="Best mu_L per law (lines: law's recurrence, x: Monte Carlo; Q = 10, finite horizon)")
