@@ -39,6 +39,10 @@ STATUSES = ("pass", "fail", "cannot_fail", "not_run")
 UNITS = ("exact", "standard errors", "absolute", "relative", "ratio", "grid steps", "count")
 
 
+class PreflightError(Exception):
+    """An experiment cannot run here (e.g. its dataset is missing): said in one line, before anything is written."""
+
+
 @dataclass(frozen=True)
 class Bound:
     """A secondary threshold of a claim's check, named, with its reason (the card prints it beside the tolerance)."""
@@ -161,7 +165,7 @@ class Experiment:
     uses_model: bool = True   # its results depend on sim's model: sim.MODEL_VERSION is part of its key
     seeded: bool = False      # its result depends on a random seed (its claims get a power record)
     power_seeds: int = 0      # re-runs on independent seeds for the power study (reports.power); 0: too costly
-    preflight: Callable | None = None  # config -> None, raises DatasetError: checked before anything is written
+    preflight: Callable | None = None  # config -> None, raises PreflightError: checked before anything is written
     resumable: bool = False   # run(config, checkpoint) stores chunks as they finish (reports.harness.checkpoint)
     committed: tuple = ()     # profiles whose result is read from committed chunks (reports/evidence/), never
     #                           computed by `reports.run`: `make evidence` computes them (needs `chunked`)

@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cnn_experiments.data import DatasetError
 from reports.common import DEFAULT_RESULTS, UsageError, check_profile, configs, fail, load_committed, write_plan
 from reports.harness import kernels
 from reports.harness.checkpoint import Folder, Incomplete
@@ -22,7 +21,7 @@ from reports.harness.pool import local_pool
 from reports.harness.config import ConfigError, as_dict, canonical_json
 from reports.harness.provenance import timed
 from reports.harness.store import Store, StoreError
-from reports.registry import claim_by_id, experiment, experiment_names, experiments, judge
+from reports.registry import PreflightError, claim_by_id, experiment, experiment_names, experiments, judge
 from sim.cli import Parser, add_tls_arguments, path_arg, tls_files, tls_without_scheduler
 from sim import cli
 
@@ -38,7 +37,7 @@ def _has_cuda() -> bool:
     return torch.cuda.is_available()
 
 
-def _compute_one(profile: str, name: str, config, results: str, deadline: float | None = None) -> str:
+def _compute_one(name: str, config, results: str, deadline: float | None = None) -> str:
     """Run one experiment and store it; on a Dask worker too (the results folder must be shared). A resumable
     experiment keeps its finished chunks in the store and stops with Incomplete at `deadline` (time.time())."""
     exp = experiment(name)
@@ -80,7 +79,7 @@ def plan(profile: str, store: Store, cfgs: dict, names: list[str], force: bool, 
         if exp.preflight is not None:  # e.g. the dataset is there: fail now, before anything is written
             try:
                 exp.preflight(config)
-            except DatasetError as exc:
+            except PreflightError as exc:
                 print(f"error: {name}: {exc}", file=sys.stderr, flush=True)
                 errors.append(name)
                 continue
@@ -104,7 +103,7 @@ def _report_failure(name: str, exc: BaseException, errors: list, stopped: list) 
     if isinstance(exc, Incomplete):  # the finished chunks are stored; the next run continues from them
         print(f"stopped: {name}: {exc}", file=sys.stderr, flush=True)
         stopped.append(name)
-    elif isinstance(exc, DatasetError):  # the other experiments still run; this one shows as not run
+    elif isinstance(exc, PreflightError):  # the other experiments still run; this one shows as not run
         print(f"error: {name}: {exc}", file=sys.stderr, flush=True)
         errors.append(name)
     else:  # reported in one line; the report shows it as not run
@@ -113,7 +112,7 @@ def _report_failure(name: str, exc: BaseException, errors: list, stopped: list) 
         errors.append(name)
 
 
-def _in_pool(names: list[str], jobs: int, profile: str, cfgs: dict, results: Path, deadline, say, errors: list,
+def _in_pool(names: list[str], jobs: int, cfgs: dict, results: Path, deadline, say, errors: list,
              stopped: list) -> None:
     """The deterministic experiments in `jobs` local processes (each stores its own result)."""
     from concurrent.futures import as_completed
@@ -123,7 +122,7 @@ def _in_pool(names: list[str], jobs: int, profile: str, cfgs: dict, results: Pat
         start = {}
         futures = {}
         for name in names:
-            futures[pool.submit(_compute_one, profile, name, cfgs[name], str(results), deadline)] = name
+            futures[pool.submit(_compute_one, name, cfgs[name], str(results), deadline)] = name
             start[name] = time.time()
         for future in as_completed(futures):
             name = futures[future]
@@ -135,27 +134,27 @@ def _in_pool(names: list[str], jobs: int, profile: str, cfgs: dict, results: Pat
             say(f"{name}: done ({time.time() - start[name]:.1f} s since it was queued)")
 
 
-def execute(profile: str, todo: list[str], cfgs: dict, results: Path, deadline, client, say, jobs: int = 1
+def execute(todo: list[str], cfgs: dict, results: Path, deadline, client, say, jobs: int = 1
             ) -> Outcome:
     """Compute and store `todo` here (in `jobs` processes; timed experiments alone, afterwards) or as tasks on a Dask
     `client` (each task stores its own result, so an interrupted sweep keeps what finished)."""
     errors, stopped = [], []
     if client is None and jobs > 1 and len(todo) > 1:
         alone = [n for n in todo if not experiment(n).deterministic]   # timed: measured alone, afterwards
-        _in_pool([n for n in todo if n not in alone], jobs, profile, cfgs, results, deadline, say, errors, stopped)
+        _in_pool([n for n in todo if n not in alone], jobs, cfgs, results, deadline, say, errors, stopped)
         todo = alone
     if client is None:
         for name in todo:
             start = time.time()
             try:
-                _compute_one(profile, name, cfgs[name], str(results), deadline)
+                _compute_one(name, cfgs[name], str(results), deadline)
             except Exception as exc:  # noqa: BLE001  (sorted and reported by _report_failure)
                 _report_failure(name, exc, errors, stopped)
                 continue
             say(f"{name}: done in {time.time() - start:.1f} s")
         return Outcome(failed=errors, stopped=stopped)
     from distributed import as_completed
-    futures = {client.submit(_compute_one, profile, name, cfgs[name], str(results.resolve()), deadline, pure=False,
+    futures = {client.submit(_compute_one, name, cfgs[name], str(results.resolve()), deadline, pure=False,
                              key=f"experiment-{name}-{time.time_ns()}"): name for name in todo}
     for future in as_completed(futures):
         name = futures[future]
@@ -180,7 +179,7 @@ def compute(profile: str, results: Path, only: list[str] | None = None, force: b
     store.clean()                      # leftovers of killed saves whose process is gone
     say = (lambda text: None) if quiet else (lambda text: print(text, flush=True))
     planned = plan(profile, store, cfgs, names, force, allow_cpu, say)
-    outcome = execute(profile, planned.todo, cfgs, results, deadline, client, say, jobs)
+    outcome = execute(planned.todo, cfgs, results, deadline, client, say, jobs)
     out = dict(planned.ready)
     for name in planned.todo:
         exp = experiment(name)

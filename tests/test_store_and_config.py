@@ -242,7 +242,7 @@ def test_a_run_is_a_plan_made_by_reading_then_the_outcome_of_executing_it(tmp_pa
     first = plan("quick", store, cfgs, ["mc_staleness"], force=False, allow_cpu=False, say=lambda text: None)
     assert first == Plan(ready={"mc_staleness": None}, todo=["mc_staleness"], refused=[])
     assert not (tmp_path / "results").exists()       # planning wrote nothing
-    outcome = execute("quick", first.todo, cfgs, tmp_path / "results", None, None, lambda text: None)
+    outcome = execute(first.todo, cfgs, tmp_path / "results", None, None, lambda text: None)
     assert outcome == Outcome(failed=[], stopped=[])
     again = plan("quick", store, cfgs, ["mc_staleness"], force=False, allow_cpu=False, say=lambda text: None)
     assert again.todo == [] and again.ready["mc_staleness"].summary["exponential"]
