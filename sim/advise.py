@@ -7,7 +7,8 @@ The log is the CSV `cnn_experiments.real_async --log` and `sim.queue.save_log` w
 warmup). Printed: whether the staleness is geometric (its TV to Geom(1/M) against exact queue samples of the same
 size); if it is, the implicit momentum with its interval and the explicit momentum to use (first order: mu_sync - mu_S,
 or Theorem 7's with a curvature range Q); if it is not, no momentum from the momentum picture (a regular delay is not
-momentum) but the delay's bound on the step; the step rule the suite's step-rule studies found best without a per-M
+momentum) but the delay's bound on the step and, given a curvature range Q, the explicit momentum the law's own
+recurrence makes best (theory.laws), with its interval from the log's sampling error; the step rule the suite's step-rule studies found best without a per-M
 grid (staleness-aware); and the hardware side of "does asynchrony pay": the statistical penalty
 (asynchronous updates per synchronous round needed) at which asynchronous training breaks even with synchronous
 rounds that wait for the slowest worker. With the caveats the suite has measured.
@@ -29,6 +30,10 @@ from theory import laws
 from theory.predictions import implicit_momentum, staleness_variance
 
 CLAMP = 0.9
+LAW_BLOCKS = 20    # the log's pmf: its standard error from 20 consecutive blocks (delays are correlated)
+LAW_DRAWS = 4      # pmfs redrawn within that error: the interval of the law's best momentum (a search each: seconds)
+LAW_TAIL = 1e-4    # pmf mass trimmed from the tail before the recurrence (its degree stays small)
+LAW_MAX_TERMS = 24  # a longer law (a straggler's tail) makes the recurrence's search take minutes: not attempted
 REFERENCES = 200
 REFERENCE_UPDATES = 100_000   # steady updates compared with the geometric law at most (the first ones of a longer log)
 REFERENCE_CELLS = 5_000_000   # staleness values of the exact reference samples at most (replicas x length)
@@ -90,22 +95,72 @@ STEP_RULE = "staleness_aware"   # extension-step-rules-logreg: first order x sta
 #                                 of the rules without a per-M grid (under the queue and on the real server)
 
 
-def _momentum_advice(out: dict, mu_sync: float, condition_number: float | None) -> dict:
+def law_pmf(steady: np.ndarray, blocks: int = LAW_BLOCKS) -> tuple[np.ndarray, np.ndarray]:
+    """The log's staleness pmf and its standard error per cell, from `blocks` consecutive blocks of the log."""
+    n = int(steady.max()) + 1
+    pmf = np.bincount(steady, minlength=n) / steady.size
+    parts = [np.bincount(b, minlength=n)[:n] / b.size for b in np.array_split(steady, blocks) if b.size]
+    return pmf, np.std(parts, axis=0, ddof=1) / np.sqrt(len(parts))
+
+
+def law_momentum(steady: np.ndarray, condition_number: float, seed: int = 0) -> dict:
+    """The explicit momentum the law's own recurrence makes best (theory.laws.best_explicit_momentum over eigenvalues
+    in [1, Q], mu_L within the clamp), and its interval: the range over LAW_DRAWS pmfs redrawn within the log's
+    standard errors (none where the pmf has no spread, or the optimum sits at the clamp: it lies beyond it)."""
+    pmf, se = law_pmf(steady)
+    best = laws.best_explicit_momentum(laws.trim(pmf, LAW_TAIL), condition_number, mu_range=(-CLAMP, CLAMP))
+    at_clamp = abs(best[0]) >= CLAMP - 1e-3
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(LAW_DRAWS if se.max() > 0 and not at_clamp else 0):
+        noisy = np.clip(pmf + se * rng.standard_normal(pmf.shape), 0.0, None)
+        draws.append(laws.best_explicit_momentum(laws.trim(noisy / noisy.sum(), LAW_TAIL), condition_number,
+                                                 mu_range=(-CLAMP, CLAMP))[0])
+    return {"mu_explicit": float(best[0]), "lr_law": float(best[1]), "low": float(min(draws, default=best[0])),
+            "high": float(max(draws, default=best[0])), "draws": len(draws), "at_clamp": at_clamp}
+
+
+def _not_geometric_advice(out: dict, steady: np.ndarray, condition_number: float | None) -> dict:
+    """A log that is not geometric: no momentum from the momentum picture (a pure delay is not momentum: Section V's
+    reading fails) and the delay's step bound; with a curvature range, the law's own recurrence's best momentum."""
+    tau = int(round(out["median_staleness"]))
+    bound = laws.delay_stability_bound(tau)
+    advice = {"mu_explicit": None,
+              "rule": "none from the momentum picture: the staleness is not geometric (the work times are not "
+                      "memoryless), so asynchrony is not (only) momentum and mu_sync - mu_S does not apply; pass "
+                      "--condition-number Q for the explicit momentum this law's own recurrence makes best, or tune "
+                      "mu_L on a grid that includes values <= 0 at this M (extension-laws-best-momentum: with "
+                      "constant work times the law's best explicit momentum was negative at every M tried)",
+              "delay_step_bound": bound,
+              "note": f"as a delay of {tau} updates (the median staleness) the step must satisfy alpha lambda_max < "
+                      f"2 sin(pi / (2 (2 tau + 1))) = {bound:.3f} at mu_L = 0 (synchronous: 2), {2 / bound:.0f}x "
+                      "smaller than without asynchrony"}
+    if condition_number is None:
+        return advice
+    terms = laws.trim(law_pmf(steady)[0], LAW_TAIL).size
+    if terms > LAW_MAX_TERMS:
+        return advice | {"rule": advice["rule"].replace("pass --condition-number Q for the explicit momentum this law's "
+                                                        "own recurrence makes best, or tune", "tune") +
+                         f"; the law's own recurrence is not searched: its pmf spans {terms} delays (more than "
+                         f"{LAW_MAX_TERMS}; a straggler's tail), a search of minutes"}
+    law = law_momentum(steady, condition_number)
+    spread = (f"[{law['low']:+.3f}, {law['high']:+.3f}] over {law['draws']} pmfs redrawn within the log's standard "
+              "errors" if law["draws"] else
+              f"at the clamp: the law's optimum lies at or beyond {law['mu_explicit']:+.1f}, the range searched"
+              if law["at_clamp"] else "no interval: the log's pmf has no sampling spread (every block alike)")
+    return advice | {"mu_explicit": law["mu_explicit"], "interval": [law["low"], law["high"]],
+                     "lr_law": law["lr_law"],
+                     "rule": f"the law's own recurrence (theory.laws: the log's pmf, eigenvalues in [1, Q = "
+                             f"{condition_number:g}]): its best explicit momentum {law['mu_explicit']:+.3f} {spread}; "
+                             "not the momentum picture (the staleness is not geometric)"}
+
+
+def _momentum_advice(out: dict, steady: np.ndarray, mu_sync: float, condition_number: float | None) -> dict:
     """The explicit momentum: from the momentum picture when the staleness is geometric (first order, or Theorem 7
-    with a curvature range); none when it is not (a pure delay is not momentum: Section V's reading fails)."""
-    mu_s = float(np.clip(out["mu_implicit"], 0, 0.999))
+    with a curvature range); from the law's own recurrence (given Q) when it is not."""
     if not out["geometric"]:
-        tau = int(round(out["median_staleness"]))
-        bound = laws.delay_stability_bound(tau)
-        return {"mu_explicit": None,
-                "rule": "none from the momentum picture: the staleness is not geometric (the work times are not "
-                        "memoryless), so asynchrony is not (only) momentum and mu_sync - mu_S does not apply; tune "
-                        "mu_L on a grid that includes values <= 0 at this M (extension-laws-best-momentum: with "
-                        "constant work times the law's best explicit momentum was negative at every M tried)",
-                "delay_step_bound": bound,
-                "note": f"as a delay of {tau} updates (the median staleness) the step must satisfy alpha lambda_max < "
-                        f"2 sin(pi / (2 (2 tau + 1))) = {bound:.3f} at mu_L = 0 (synchronous: 2), {2 / bound:.0f}x "
-                        "smaller than without asynchrony"}
+        return _not_geometric_advice(out, steady, condition_number)
+    mu_s = float(np.clip(out["mu_implicit"], 0, 0.999))
     if condition_number is not None:
         from theory import rates
         mu, alpha, _ = rates.best_explicit_momentum(mu_s, condition_number, mu_range=(-CLAMP, CLAMP))
@@ -124,7 +179,7 @@ def advise(schedule, mu_sync: float, lr: float | None, condition_number: float |
            "median_staleness": float(np.median(steady))}
     out |= _momentum(steady) | _geometric(steady, m)
     out["momentum_applies"] = out["geometric"]   # mu_S and its interval read the log as momentum only if geometric
-    out["recommended"] = _momentum_advice(out, mu_sync, condition_number)
+    out["recommended"] = _momentum_advice(out, steady, mu_sync, condition_number)
     out["hardware"] = _hardware(schedule)
     slowest = out["hardware"].get("slowest_worker_ratio", 1.0)
     out["recommended"]["step_rule"] = STEP_RULE

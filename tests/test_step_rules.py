@@ -109,3 +109,23 @@ def test_the_advice_claim_fails_where_the_advice_and_the_oracle_both_never_reach
     censored = Result(summary={"cases": {"M=4": case(100, 100), "M=8": case(math.inf, math.inf)}})   # the codec keeps inf
     verdict = study._advised(censored, Tolerance(2.0, "ratio", "the claim's bar"))
     assert verdict.passed is False and verdict.values["worst_ratio"] == math.inf
+
+
+def test_a_log_that_is_not_geometric_gets_the_laws_own_recurrence_given_a_curvature_range():
+    """Gamma-10 work at M = 4 (not memoryless): with Q the advice is the explicit momentum the law's own recurrence
+    makes best (negative, at the clamp: the suite's extension-laws-best-momentum found it negative at every M), said to
+    lie at or beyond it; without Q no momentum is advised; a straggler's long tail is not searched (minutes)."""
+    gamma = simulate(4, 4000, "gamma", seed=5, shape=10.0)
+    law = advise.advise(gamma, 0.9, None, 10.0)["recommended"]
+    assert law["mu_explicit"] == pytest.approx(-advise.CLAMP, abs=1e-3) and "law's own recurrence" in law["rule"]
+    assert "at the clamp" in law["rule"] and law["interval"][0] <= law["mu_explicit"] <= law["interval"][1]
+    assert advise.advise(gamma, 0.9, None, None)["recommended"]["mu_explicit"] is None
+    straggler = advise.advise(simulate(8, 4000, rates=[0.1] + [1.0] * 7, seed=5), 0.9, None, 100.0)["recommended"]
+    assert straggler["mu_explicit"] is None and "not searched" in straggler["rule"]
+
+
+def test_the_laws_pmf_carries_its_sampling_error_from_blocks_of_the_log():
+    steady = simulate(4, 20000, "gamma", seed=1, shape=2.0).staleness[2000:]
+    pmf, se = advise.law_pmf(steady)
+    assert pmf.sum() == pytest.approx(1.0) and np.all(se >= 0) and se.max() > 0
+    assert advise.law_pmf(np.full(1000, 3))[1].max() == 0      # a pure delay: every block alike
