@@ -163,7 +163,8 @@ CLAIMS = (
     Claim(id="extension-step-rules-logreg", paper_ref="Section VI; later step rules", statement="Extension: on logistic regression under "
           "the exponential queue (M = 4, 8, 16, and a straggler: one of 8 workers 10x slower), a controller with no "
           "per-M grid — momentum from the logged staleness (first order or Theorem 7) times a step rule of the later "
-          "literature (constant, delay-adaptive, staleness-aware, threshold) — reaches the target within 1.2x of the "
+          "literature (constant, delay-adaptive, staleness-aware, threshold) — reaches the target within "
+          f"{STEP_TOL:g}x of the "
           "per-M oracle's median updates on single runs, at every case.", check=_step_rules,
           tolerance=Tolerance(STEP_TOL, "ratio", "the target set for the controller; the oracle is chosen on the same seeds, "
                     "which favours it"),
@@ -173,7 +174,7 @@ CLAIMS = (
     Claim(id="extension-advice-logreg", paper_ref="Section VI; Theorem 5", statement="Extension: the advice `python -m sim.advise` prints "
           "from one staleness log of the system (geometric staleness: first-order momentum from the log; the step "
           "rule the step-rule study found best), applied with the synchronous tuning and no per-M grid, reaches the "
-          "target within 2x of the per-M oracle's median updates at every case (M = 4, 8, 16 and the straggler), on "
+          f"target within {ADVICE_TOL:g}x of the per-M oracle's median updates at every case (M = 4, 8, 16 and the straggler), on "
           "queues and noise the advice was not chosen on.", check=_advised,
           tolerance=Tolerance(ADVICE_TOL, "ratio", "what a user gives up for not tuning at each M: at most twice the updates "
                     "(set before the advice was run; the oracle is chosen on other seeds than the advice's runs)"),

@@ -121,38 +121,45 @@ def _omnivore(result: Result, tol: Tolerance, key: str = "omnivore") -> Verdict:
                     "ratio_to_non_negative_best": rule["wall_time"] / nn})
 
 
+ESTIMATE_BAR = 0.02   # mu_S: the system-side estimator's bar
+LOOP_BAR = 0.10       # relative: the closed loop against the per-M oracle
+OMNIVORE_BAR = 0.20   # relative: Omnivore's rule against the exhaustive optimum
+GRID_WHY = ("an error of 0.02 in mu_S moves the compensated mu_L = mu* - mu_S by 0.02, under a tenth of Fig. 8's "
+            "momentum grid step (0.225): below the resolution at which the paper tunes momentum")
+
 CLAIMS = (
     Claim(id="extension-system-estimator-any-law", paper_ref="Section VI; Theorem 2 under other laws", statement="Extension: for work times "
           "that are not memoryless, the server's staleness log still gives the implicit momentum: its empirical pmf "
-          "through the law's best two-term fit (theory.laws.two_term_fit at the run's step) is within 0.02 of the "
+          "through the law's best two-term fit (theory.laws.two_term_fit at the run's step) is within "
+          f"{ESTIMATE_BAR:g} of the "
           "law's two-term momentum from one run of 2,000 updates (exponential, gamma-10 and constant work, M = 1..16), "
           "where the geometric law's mean / (1 + mean) — always (M - 1) / M — is not. What it tests: a plug-in "
           "estimator against the same functional of the population pmf (its consistency at one run's size), not "
           "against an independent truth.", check=_system_any_law,
-          tolerance=Tolerance(0.02, "absolute", "an error of 0.02 in mu_S moves the compensated mu_L = mu* - mu_S by 0.02, under a tenth of Fig. 8's momentum grid step (0.225): below the resolution at which the paper tunes momentum"),
+          tolerance=Tolerance(ESTIMATE_BAR, "absolute", GRID_WHY),
           controls=(Control("geometric-mle", "the geometric law's estimate mean / (1 + mean): the paper's assumption that every "
                    "law is memoryless", lambda r: with_summary(r, estimators={
                        k: {**v, "system_law": v["system_geometric"]} for k, v in r.summary["estimators"].items()})),),
           figure="compensation_trajectory_estimates", expect="result"),
     Claim(id="extension-trajectory-estimators", paper_ref="Section VI / YellowFin", statement="Extension: read off one noisy run "
           "(2,000 updates, gradient noise 0.1, online every 100 updates), the trajectory-side estimators do not reach "
-          "the system side's 0.02: YellowFin's (EMAs of steps and gradients, median over coordinates and time) even "
+          f"the system side's {ESTIMATE_BAR:g}: YellowFin's (EMAs of steps and gradients, median over coordinates and time) even "
           "when given the asynchronous step alpha(1 - mu_S), which a running system cannot know — with its own step "
           "alpha it reads about 0 at every M —, and an instrumental-variable fit (instruments one update old). Why: "
           "on one run the update's error is the fresh noise minus mu_S times the previous one (MA(1)), correlated "
           "with the previous step (errors in variables); least squares attenuates, the instruments are weak. On the "
           "mean of 200 runs both recover the truth.", check=_trajectory_side,
-          tolerance=Tolerance(0.02, "absolute", "the bar the system-side estimator is held to"),
+          tolerance=Tolerance(ESTIMATE_BAR, "absolute", "the bar the system-side estimator is held to"),
           controls=(Control("mean-of-runs", "the same estimators on the mean of 200 runs (the expected trajectory Theorem 3 is "
                    "about)", _mean_of_runs),), figure="compensation_trajectory_estimates", expect="result"),
     Claim(id="extension-system-estimator", paper_ref="Section VI / YellowFin", statement="Extension: the implicit momentum of a "
           "running asynchronous system is read off the staleness its server logs — the geometric law's maximum-"
-          "likelihood ratio mean / (1 + mean) — within 0.02 of 1 - 1/M from one run of 2,000 updates (M = 2..16, "
+          f"likelihood ratio mean / (1 + mean) — within {ESTIMATE_BAR:g} of 1 - 1/M from one run of 2,000 updates (M = 2..16, "
           "exponential work). (The trajectory-side estimators do not, from one run: "
           "extension-trajectory-estimators.) Read with care: the mean staleness is M - 1 under any law, so this "
           "estimator counts workers; its control 'count-the-workers' passes too, and the claim shows cannot_fail.",
           check=_estimator,
-          tolerance=Tolerance(0.02, "absolute", "an error of 0.02 in mu_S moves the compensated mu_L = mu* - mu_S by 0.02, under a tenth of Fig. 8's momentum grid step (0.225): below the resolution at which the paper tunes momentum; the estimator's SD at M = 16 and 2,000 dependent delays "
+          tolerance=Tolerance(ESTIMATE_BAR, "absolute", GRID_WHY + "; the estimator's SD at M = 16 and 2,000 dependent delays "
                     "is about 0.003"),
           controls=(Control("count-the-workers", "no log at all: the estimate (M - 1) / M from the known number of workers (the "
                    "mean staleness is M - 1 for any law, so mean / (1 + mean) counts workers)",
@@ -164,7 +171,7 @@ CLAIMS = (
                                                               r.summary["per_workers"].values())))}))),
           figure="compensation_estimates", expect="result"),
     Claim(id="extension-closed-loop", paper_ref="Section VI", statement="Extension: setting (mu_L, alpha) by Theorem 7 from the "
-          "estimated implicit momentum and the curvature range, with no per-M grid, reaches the target within 10 % of "
+          f"estimated implicit momentum and the curvature range, with no per-M grid, reaches the target within {LOOP_BAR:.0%} of "
           "the per-M oracle at M = 4, 8, 16, and keeping mu_L = 0.9 is at least twice as slow at M = 16 (quadratic "
           "model, exact expected-iterate rates). The optimum sits on a corner that is steep towards larger mu_S, so "
           "the controller is fed the estimate's lower bound (estimate - 2 SE, an offset chosen after the point "
@@ -172,7 +179,7 @@ CLAIMS = (
           "cost is reported beside it. What it tests: controller, oracle and score are the same Theorem 7 search, so "
           "only that its optimum moves little when mu_S moves a little — a consistency check, scored on the expected "
           "iterate (single runs: extension-tuning-in-mean-square).", check=_closed_loop,
-          tolerance=Tolerance(0.10, "relative", "set before the runs as the cost a user accepts for not tuning at each M (a tenth more "
+          tolerance=Tolerance(LOOP_BAR, "relative", "set before the runs as the cost a user accepts for not tuning at each M (a tenth more "
                     "updates than the per-M oracle); the estimate's error (about 0.003) moves the rate by less"),
           controls=(Control("no-compensation", "the synchronous tuning reused at every M (asynchrony ignored)",
                    lambda r: with_summary(r, per_workers={m: {**v, "closed_loop": v["no_compensation"]}
@@ -181,12 +188,12 @@ CLAIMS = (
     Claim(id="extension-closed-loop-logreg", paper_ref="Section VI", statement="Extension: on logistic regression (the real "
           "parameter server's workload, full-batch gradients, the exponential queue), the closed loop — mu_L from "
           "Theorem 7 at the logged staleness' lower bound and a guessed Q = 100 (measured at w*: 103), the step tuned "
-          "once at M = 1 and kept, no per-M grid — reaches ||w - w*|| <= 1e-2 ||w*|| within 10 % of the per-M oracle "
+          f"once at M = 1 and kept, no per-M grid — reaches ||w - w*|| <= 1e-2 ||w*|| within {LOOP_BAR:.0%} of the per-M oracle "
           "(mu_L and alpha grid-tuned at each M) at M = 4, 8, 16, and mu_L = 0.9 is at least twice as slow at M = 16. "
           "Also shown: the step rescaled by Theorem 7's ratio, and by the pure delay's stability bound at the mean "
           "staleness; the loop starts from what M alone says (mu_S = 1 - 1/M) and resets every 100 updates.",
           check=_closed_loop_logreg,
-          tolerance=Tolerance(0.10, "relative", "set before the runs as the cost a user accepts for not tuning at each M (a tenth more "
+          tolerance=Tolerance(LOOP_BAR, "relative", "set before the runs as the cost a user accepts for not tuning at each M (a tenth more "
                     "updates than the per-M oracle); 4 replicas of a full-batch run differ only by their queues"),
           controls=(Control("no-compensation", "the synchronous tuning reused at every M (asynchrony ignored)",
                    lambda r: with_summary(r, logreg={**r.summary["logreg"], "per_workers": {
@@ -194,11 +201,12 @@ CLAIMS = (
                        for m, v in r.summary["logreg"]["per_workers"].items()}})),),
           figure="compensation_logreg", expect="result"),
     Claim(id="extension-omnivore-rule", paper_ref="Omnivore's optimizer (docs/paper.md section 4)", statement="Extension: Omnivore's "
-          "rule (momentum from {0, 0.3, 0.6, 0.9}, halve the workers while the best momentum is 0) lands within 20 % "
+          "rule (momentum from {0, 0.3, 0.6, 0.9}, halve the workers while the best momentum is 0) lands within "
+          f"{OMNIVORE_BAR:.0%} "
           "of the exhaustive optimum over M in wall-clock time, under a hardware efficiency that saturates at 8 "
           "workers. Scored on the expected iterate's exact rate (Theorem 7), where single runs behave otherwise: "
-          "some of the settings it compares diverge in mean square (extension-tuning-in-mean-square).", check=_omnivore, tolerance=Tolerance(0.20, "relative", "set before the runs: the rule searches 4 momenta and changes M by factors of 2, so it is "
-          "held to a coarser bar than the per-M closed loop (10 %)"),
+          "some of the settings it compares diverge in mean square (extension-tuning-in-mean-square).", check=_omnivore, tolerance=Tolerance(OMNIVORE_BAR, "relative", "set before the runs: the rule searches 4 momenta and changes M by "
+          "factors of 2, so it is held to a coarser bar than the per-M closed loop (10 %)"),
           controls=(Control("never-halve", "the same rule without halving the workers", lambda r: with_summary(
               r, omnivore=r.summary["never_halve"])),), figure="compensation_updates", expect="result"),
 )
