@@ -67,11 +67,8 @@ def sync_tuning(config: Config, ev: Evidence) -> tuple[float, float]:
 
 class Backend:
     def __init__(self, config: Config):
-        import torch
-        from cnn_experiments.train import load_data
-        torch.set_num_threads(config.threads)   # the bits depend on it: verify-evidence sets the same
-        self.data = load_data(config.dataset, config.data_dir, config.n_train, config.n_eval, config.device,
-                              config.pool)
+        from cnn_experiments.train import design_data
+        self.data = design_data(config)
         self.settings = Settings(batch_size=config.batch_size, budget=config.budget, eval_every=config.eval_every,
                                  width=config.width, work_time=config.work_time, max_batch=config.max_batch,
                                  init=config.init)

@@ -85,12 +85,8 @@ class Backend:
     """The torch side, loaded on the first chunk that has to be trained."""
 
     def __init__(self, config: Config):
-        import torch
-
-        from cnn_experiments.train import load_data
-        torch.set_num_threads(config.threads)   # the bits depend on it
-        self.data = load_data(config.dataset, config.data_dir, config.n_train, config.n_eval, config.device,
-                              config.pool)
+        from cnn_experiments.train import design_data
+        self.data = design_data(config)
         self.settings = Settings(width=config.width, work_time=config.work_time, init=config.init,
                                  precision=config.precision, layout=config.layout, eval_images=config.eval_images)
         self.config = config

@@ -97,6 +97,13 @@ def load_data(dataset: str, data_dir: str | None, n_train: int, n_eval: int, dev
     return Data(load(dataset, data_dir or None), n_train, n_eval, resolve_device(device), pool)
 
 
+def design_data(design) -> Data:
+    """The data a CNN design (a config with dataset, data_dir, n_train, n_eval, device, pool, threads) trains on,
+    torch's threads set first: the bits depend on them (verify-evidence sets the same)."""
+    torch.set_num_threads(design.threads)
+    return load_data(design.dataset, design.data_dir, design.n_train, design.n_eval, design.device, design.pool)
+
+
 def eval_se(params: dict, data: Data, nhwc: bool = False) -> list[float]:
     """Standard error of each of the K models' evaluation loss: the SD of its per-example losses / sqrt(n_eval)."""
     K = next(iter(params.values())).shape[0]
