@@ -35,11 +35,11 @@ TAIL_MASS = 1e-12
 
 def geometric_pmf(n_workers: int, tail: float = TAIL_MASS) -> np.ndarray:
     """Geom(1/M): P(tau = l) = (1/M)(1 - 1/M)^l, truncated where the remaining tail is below `tail`."""
-    p = 1 - 1 / n_workers                          # n_workers may be fractional (geometric_pmf_with_mean)
-    if p <= 0:
+    ratio = 1 - 1 / n_workers                      # mu_S; n_workers may be fractional (geometric_pmf_with_mean)
+    if ratio <= 0:
         return np.array([1.0])
-    n = int(math.ceil(math.log(tail) / math.log(p))) + 1
-    return geometric_weights(1 - p, p, n)
+    n = int(math.ceil(math.log(tail) / math.log(ratio))) + 1
+    return geometric_weights(1 - ratio, ratio, n)
 
 
 def geometric_pmf_with_mean(mean: float, tail: float = TAIL_MASS) -> np.ndarray:
