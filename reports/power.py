@@ -134,7 +134,9 @@ def study(profile: str, results: Path, n_seeds: int | None = None, only: list[st
         if name not in plan:
             result, _ = load_one(exp, profile, cfgs[name], results, use_evidence=profile in exp.committed)
             why = ("needs a GPU at this profile" if profile in exp.needs_gpu else
-                   "not measured: too costly to re-run on 20 seeds at this profile")
+                   "not measured: its config has no `seed` field to re-run it on" if not hasattr(cfgs[name], "seed")
+                   else "not measured: the experiment declares no re-runs (power_seeds = 0: too costly to re-run on "
+                        "fresh seeds at this profile)")
             for claim in exp.claims:
                 out[claim.id] = {"seeds": 0, "note": why}
                 if claim.power is not None and result is not None:
