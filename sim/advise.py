@@ -45,6 +45,9 @@ CAVEATS = (
     "(geometric or not) is what tells momentum from a pure delay.",
     "Measured on logistic regression under the queue: the step tuned at M = 1 is several times too large at M >= 8; "
     "no step rule tried reached the per-M oracle within 1.2x (extension-step-rules-logreg).",
+    "The law's own recurrence is the quadratic model's answer: on logistic regression with constant work at M = 8 (a "
+    "pure delay of 7) its momentum (-0.9, at the clamp) with the staleness-aware step did not reach the target where "
+    "the per-M oracle did (extension-advice-logreg); treat it as a starting point for a grid that includes it.",
 )
 
 

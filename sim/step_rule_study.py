@@ -8,6 +8,7 @@ import numpy as np
 
 from sim import compensation, scoring, step_rules
 from sim.queue import simulate, simulate_batch
+from sim.seeds import seed_tree
 from sim.tuning import Sweep, design_seeds, summary as _summary
 
 
@@ -23,11 +24,14 @@ def _cases(config) -> list[tuple[str, int, list]]:
         [(f"straggler M={m}", m, [slow] + [1.0] * (m - 1))]
 
 
-def _controls(config, name: str, schedule, m: int, mu_sync, lr_sync, lr0):
-    """(mu, lr) per replica and update of a strategy (no per-M grid)."""
+def _controls(config, name: str, schedule, m: int, mu_sync, lr_sync, lr0, mu_law: float | None = None):
+    """(mu, lr) per replica and update of a strategy (no per-M grid); `law+rule`: mu_L fixed at `mu_law` (the law's
+    own recurrence, as sim.advise says it), the synchronous step scaled per update by the rule."""
     shape = schedule.staleness.shape
     if name == "no_compensation":
         return np.full(shape, mu_sync), np.full(shape, lr_sync)
+    if name.startswith("law+"):
+        return np.full(shape, mu_law), step_rules.step(name[len("law+"):], lr_sync, schedule.staleness, m)
     if name.endswith("_alone"):
         return np.zeros(shape), step_rules.step(name[:-len("_alone")], lr0, schedule.staleness, m)
     momentum, rule = name.split("+")
@@ -56,27 +60,54 @@ def tables(config) -> dict:
             case["strategies"][name] = _summary(study.runs(schedule, lr, mu, config.noise_std,
                                                            noise_seeds[2 + 3 * k]))
         case["wall"] = _wall(config, study, schedule, oracle_runs, rates, m, noise_seeds[3 + 3 * k], rng)
-        case["advice"] = _advice(config, study, m, rates, (mu_sync, lr_sync, lr0), noise_seeds[ADVICE + 3 * k:])
+        case["advice"] = _advice(config, study, m, {"work_time": "exponential", "rates": rates},
+                                 (mu_sync, lr_sync, lr0), noise_seeds[ADVICE + 3 * k:])
         out["cases"][label] = case
+    out["law_cases"] = _law_cases(config, study, (mu_sync, lr_sync, lr0))
     return out
 
 
 ADVICE = 40   # the advice's streams: noise_seeds[40 + 3k ...] (the cases use 1..3k+3): queues and noise it was not
 
 
-def _advice(config, study: Sweep, m: int, rates, tuned, streams) -> dict:
-    """What `python -m sim.advise` says from one log of this system (4,000 updates of a fresh queue), run on fresh
-    queues and noise; beside it, the advice it gave before (first-order momentum, the step kept)."""
+def _advice(config, study: Sweep, m: int, law: dict, tuned, streams) -> dict:
+    """What `python -m sim.advise` says from one log of this system (4,000 updates of a fresh queue of the work-time
+    `law`), run on fresh queues and noise; beside it, the advice it gave before (first-order momentum, the step kept).
+    Where the log is not geometric the advice asks for a curvature range: it is then given the study's guess of Q
+    (as the theorem7 controllers are) and says the law's own recurrence's momentum, or declines."""
     from sim import advise
     log_seed, queue_seed, noise_seed = streams[:3]
-    said = advise.advise(simulate(m, 4000, "exponential", log_seed, rates=rates), tuned[0], None, None)["recommended"]
-    name = f"first_order+{said['step_rule']}" if said["mu_explicit"] is not None else "no_compensation"
-    held = simulate_batch(m, config.updates, config.n_seeds, "exponential", queue_seed, rates=rates)
+    work, params = law["work_time"], {k: v for k, v in law.items() if k != "work_time"}
+    log = simulate(m, 4000, work, log_seed, **params)
+    said = advise.advise(log, tuned[0], None, None)["recommended"]
+    family = "first_order"
+    if said["mu_explicit"] is None:
+        said, family = advise.advise(log, tuned[0], None, config.condition_number)["recommended"], "law"
+    name = f"{family}+{said['step_rule']}" if said["mu_explicit"] is not None else "no_compensation"
+    held = simulate_batch(m, config.updates, config.n_seeds, work, queue_seed, **params)
     runs = {}
     for key, strategy in (("advised", name), ("step_kept", "first_order+constant")):
-        mu, lr = _controls(config, strategy, held, m, *tuned)
+        mu, lr = _controls(config, strategy, held, m, *tuned, mu_law=said["mu_explicit"])
         runs[key] = _summary(study.runs(held, lr, mu, config.noise_std, noise_seed))
     return {"strategy": name, "mu_explicit": said["mu_explicit"], **runs}
+
+
+LAW_CASES = ((8, {"work_time": "constant", "value": 1.0}),)   # not memoryless: a pure delay of M - 1 updates
+
+
+def _law_cases(config, study: Sweep, tuned) -> dict:
+    """Work that is not memoryless, for the advice's law route: per case the per-M oracle and the advice, on queues
+    and noise of their own stream (the exponential cases' streams are untouched)."""
+    out = {}
+    streams = seed_tree(config.seed, "law_cases")["law_cases"].spawn(len(LAW_CASES))
+    for (m, law), stream in zip(LAW_CASES, streams):
+        queue_seed, oracle_noise, *advice_streams = stream.spawn(5)
+        params = {k: v for k, v in law.items() if k != "work_time"}
+        schedule = simulate_batch(m, config.updates, config.n_seeds, law["work_time"], queue_seed, **params)
+        oracle, _ = study.oracle(schedule, config.noise_std, oracle_noise)
+        out[f"{law['work_time']} M={m}"] = {"n_workers": m, "law": law["work_time"], "oracle": oracle,
+                                            "advice": _advice(config, study, m, law, tuned, advice_streams)}
+    return out
 
 
 def _pays_until(study: Sweep, workers=(2, 4, 8, 16, 32, 64)) -> dict:
