@@ -8,10 +8,10 @@ warmup). Printed: whether the staleness is geometric (its TV to Geom(1/M) agains
 size); if it is, the implicit momentum with its interval and the explicit momentum to use (first order: mu_sync - mu_S,
 or Theorem 7's with a curvature range Q); if it is not, no momentum from the momentum picture (a regular delay is not
 momentum) but the delay's bound on the step and, given a curvature range Q, the explicit momentum the law's own
-recurrence makes best (theory.laws), with its interval from the log's sampling error; the step rule the suite's step-rule studies found best without a per-M
-grid (staleness-aware); and the hardware side of "does asynchrony pay": the statistical penalty
-(asynchronous updates per synchronous round needed) at which asynchronous training breaks even with synchronous
-rounds that wait for the slowest worker. With the caveats the suite has measured.
+recurrence makes best (theory.laws), with its interval from the log's sampling error; the step rule the suite's
+step-rule studies found best without a per-M grid (staleness-aware); and the hardware side of "does asynchrony pay":
+the statistical penalty (asynchronous updates per synchronous round needed) at which asynchronous training breaks
+even with synchronous rounds that wait for the slowest worker. With the caveats the suite has measured.
 """
 from __future__ import annotations
 
