@@ -106,11 +106,10 @@ def law_pmf(steady: np.ndarray, blocks: int = LAW_BLOCKS) -> tuple[np.ndarray, n
     return pmf, np.std(parts, axis=0, ddof=1) / np.sqrt(len(parts))
 
 
-def law_momentum(steady: np.ndarray, condition_number: float, seed: int = 0) -> dict:
+def law_momentum(pmf: np.ndarray, se: np.ndarray, condition_number: float, seed: int = 0) -> dict:
     """The explicit momentum the law's own recurrence makes best (theory.laws.best_explicit_momentum over eigenvalues
     in [1, Q], mu_L within the clamp), and its interval: the range over LAW_DRAWS pmfs redrawn within the log's
     standard errors (none where the pmf has no spread, or the optimum sits at the clamp: it lies beyond it)."""
-    pmf, se = law_pmf(steady)
     best = laws.best_explicit_momentum(laws.trim(pmf, LAW_TAIL), condition_number, mu_range=(-CLAMP, CLAMP))
     at_clamp = abs(best[0]) >= CLAMP - 1e-3
     rng = np.random.default_rng(seed)
@@ -140,13 +139,14 @@ def _not_geometric_advice(out: dict, steady: np.ndarray, condition_number: float
                       "smaller than without asynchrony"}
     if condition_number is None:
         return advice
-    terms = laws.trim(law_pmf(steady)[0], LAW_TAIL).size
+    pmf, se = law_pmf(steady)
+    terms = laws.trim(pmf, LAW_TAIL).size
     if terms > LAW_MAX_TERMS:
         return advice | {"rule": advice["rule"].replace("pass --condition-number Q for the explicit momentum this law's "
                                                         "own recurrence makes best, or tune", "tune") +
                          f"; the law's own recurrence is not searched: its pmf spans {terms} delays (more than "
                          f"{LAW_MAX_TERMS}; a straggler's tail), a search of minutes"}
-    law = law_momentum(steady, condition_number)
+    law = law_momentum(pmf, se, condition_number)
     spread = (f"[{law['low']:+.3f}, {law['high']:+.3f}] over {law['draws']} pmfs redrawn within the log's standard "
               "errors" if law["draws"] else
               f"at the clamp: the law's optimum lies at or beyond {law['mu_explicit']:+.1f}, the range searched"

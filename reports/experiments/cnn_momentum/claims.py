@@ -9,7 +9,7 @@ from cnn_experiments import momentum_views as E
 from cnn_experiments.momentum_checks import (AT, FIG4_FIXED, FIG8_NEGATIVE, GAP_BAR, SMALL, WARM, Z_PROBE, falls_on,
                                              fixed_on, magnitude_on, negative_on, probe_on, regime, small_on, warm_on,
                                              warm_targets_apart, warm_trace)
-from reports.harness.replicated import on_every_set
+from reports.replicated import on_every_set
 from reports.harness.store import Result
 from reports.registry import Claim, Control, Tolerance, Verdict
 
