@@ -15,6 +15,7 @@ import time
 
 from reports.harness.checkpoint import _plain
 from reports.harness.evidence import EvidenceError, machine, shape_problem
+from reports.harness.idle import idle_info, wait_until_idle
 from reports.harness.provenance import git_state, versions
 
 
@@ -115,6 +116,8 @@ def _results(completed, futures):
 def _local(exp, profile, todo, context):
     for n in todo:
         try:
-            yield n, chunk_task(exp.name, profile, n, {k: v for k, v in context.items() if k != n}), None
+            busy = wait_until_idle()   # a timed chunk measures wall-clock time: on an idle machine only
+            out = chunk_task(exp.name, profile, n, {k: v for k, v in context.items() if k != n})
+            yield n, out | {"info": out["info"] | idle_info(busy)}, None
         except Exception as exc:  # noqa: BLE001
             yield n, None, f"{type(exc).__name__}: {str(exc)[:200]}"

@@ -27,6 +27,7 @@ from reports.harness.checkpoint import _plain
 from reports.ledger import append_ledger, clean_commit, ledger_entry, read_ledger  # noqa: F401  (read_ledger: the report's)
 from reports.harness.config import canonical_json
 from reports.harness.evidence import Chunks, EvidenceError, machine, same_kind
+from reports.harness.idle import idle_info, wait_until_idle
 from reports.harness.pool import local_pool
 from reports.harness.provenance import git_state
 from reports.registry import Experiment, experiments
@@ -82,11 +83,18 @@ def _worker(name: str, config, experiment: str, path: str, exp: Experiment | Non
     exp = exp or committed_experiments([experiment])[experiment]
     store = Chunks(Path(path))
     chunks = {n: store.get(n) for n in exp.chunked.first(config) if n != name}
+    busy = wait_until_idle() if timed(exp) else None
     start = time.time()
     payload = exp.chunked.compute(config, name, chunks)
     wall = time.time() - start
-    store.put(name, payload, {"chunk": name, "wall_seconds": round(wall, 3)})
+    store.put(name, payload, {"chunk": name, "wall_seconds": round(wall, 3)} | idle_info(busy))
     return name, wall
+
+
+def timed(exp: Experiment) -> bool:
+    """Whether the experiment's chunks are timed runs of real processes (never bit-identical; computed one at a
+    time, here, on an idle machine)."""
+    return exp.chunked.agree is not None
 
 
 def compute(exp: Experiment, config, jobs: int = 1, deadline: float | None = None, limit: int | None = None,
@@ -95,6 +103,8 @@ def compute(exp: Experiment, config, jobs: int = 1, deadline: float | None = Non
     returns how many are still missing."""
     store = chunks_of(exp, config, root)
     names, needs = exp.chunked.plan(config), set(exp.chunked.first(config))
+    if timed(exp):   # a timed chunk beside another would measure the other's load
+        jobs, pool = 1, False
     done = 0
     for stage in ([n for n in names if n in needs], [n for n in names if n not in needs]):
         todo = [n for n in stage if store.record(n) is None]
@@ -244,8 +254,13 @@ def verify(exp: Experiment, config, names: list[str], root: Path = EVIDENCE, say
         record = store.record(name)
         start = time.time()
         inputs = {k: v for k, v in context.items() if k != name}
+        busy = wait_until_idle(say=say) if timed(exp) else None
         again = runner(exp, name, inputs) if runner is not None else exp.chunked.compute(config, name, inputs)
         ok, how = compare(exp, config, context, record, _plain(again))
+        if timed(exp):
+            then = record["provenance"].get("busy_cores")
+            how += (f"; other processes kept {'?' if busy is None else f'{busy:.2f}'} cores busy now, "
+                    f"{'an unrecorded number' if then is None else f'{then:.2f}'} when it was committed")
         bad += not ok
         if ledger is not None and ok and how == "bit-identical":
             append_ledger(ledger, ledger_entry(exp.name, record))
@@ -370,13 +385,12 @@ def _act(args, exps: dict, root: Path, client) -> int:
             bad += damaged
         elif args.action == "compute" and client is not None:
             bad += compute_on(client, exp, args.profile, chunks_of(exp, config, root), gpu=args.gpu,
-                              timed=exp.chunked.agree is not None, limit=args.limit, deadline=deadline)
+                              timed=timed(exp), limit=args.limit, deadline=deadline)
             print(f"{name}: {status(exp, config, root)[1] - status(exp, config, root)[0]} chunks still to compute")
         elif args.action == "compute":
             print(f"{name}: {compute(exp, config, args.jobs, deadline, args.limit, root)} chunks still to compute")
         else:
-            timed = exp.chunked.agree is not None   # real processes: recomputed here
-            bad += verify(exp, config, [c for n, c in picks if n == name], root, runner=None if timed else runner,
+            bad += verify(exp, config, [c for n, c in picks if n == name], root, runner=None if timed(exp) else runner,
                           ledger=root / "verified.jsonl" if args.record else None)
     return bad
 

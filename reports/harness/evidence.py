@@ -159,7 +159,7 @@ class Chunks:
 
 
 PROVENANCE_TYPES = {"machine": dict, "versions": dict, "git_sha": str, "dirty": bool, "finished": str,
-                    "wall_seconds": (int, float), "chunk": str}
+                    "wall_seconds": (int, float), "chunk": str, "busy_cores": (int, float)}
 
 
 def shape_problem(record: dict) -> str | None:
