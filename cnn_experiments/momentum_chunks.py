@@ -20,6 +20,7 @@ from sim.seeds import first_child_seed
 Config = Any   # the design: a frozen dataclass with the fields read here
 
 SETS = ("decision", "replication")
+NO_COMPENSATION = "no_compensation"   # the closed loop's baseline: the synchronous setting reused unchanged
 
 
 def eval_every(config: Config, n_workers: int) -> int:
@@ -35,17 +36,18 @@ def plan(config: Config) -> list[str]:
     for s in config.decision_seeds + config.replication_seeds:
         rest += [f"M{m}-seed{s}" for m in config.workers if f"M{m}-seed{s}" not in first(config)]
         rest.append(f"warm-seed{s}")
+    loops = [f"loop-seed{s}" for s in config.decision_seeds + config.replication_seeds] if config.loop_workers else []
     return (first(config) + [f"regime-seed{s}" for s in config.regime_seeds] + rest
-            + [f"probe-{which}" for which in SETS if seeds_of(config, which)])
+            + [f"probe-{which}" for which in SETS if seeds_of(config, which)] + loops)
 
 
 def parse(name: str) -> tuple[str, int | None, int | str]:
-    """('grid', M, seed), ('warm', None, seed), ('regime', None, seed) or ('probe', None, set name)."""
+    """('grid', M, seed), ('warm' | 'regime' | 'loop', None, seed) or ('probe', None, set name)."""
     head, _, tail = name.partition("-")
     if head == "probe":
         return "probe", None, tail
     seed = int(tail.removeprefix("seed"))
-    return (head, None, seed) if head in ("warm", "regime") else ("grid", int(head[1:]), seed)
+    return (head, None, seed) if head in ("warm", "regime", "loop") else ("grid", int(head[1:]), seed)
 
 
 def grid_specs(config: Config, n_workers: int, seed: int) -> list[RunSpec]:
@@ -57,6 +59,12 @@ def warm_specs(config: Config, seed: int) -> list[RunSpec]:
     own = first_child_seed(seed)  # (the committed chunks' stream: one per seed)
     return [RunSpec(m, mu, lr, own) for m in config.warm_workers for mu in config.warm_mu_grid
             for lr in config.warm_lr_grid]
+
+
+def loop_specs(config: Config, n_workers: int, seed: int, mu: float, lr: float) -> list[RunSpec]:
+    """The closed loop at M workers on seed's queue and mini-batches (paired with the grid chunk): the synchronous
+    setting kept unchanged (no compensation), then each step rule of loop_rules starting from it."""
+    return [RunSpec(n_workers, mu, lr, seed, controller=rule) for rule in (None,) + tuple(config.loop_rules)]
 
 
 def _target_runs(config: Config, chunks: dict) -> list[dict]:
@@ -95,6 +103,8 @@ class Backend:
             return self._probes(seed)
         if kind == "warm":
             return self._warm(seed, chunks)
+        if kind == "loop":
+            return self._loop(seed, chunks)
         if kind == "regime":  # the best synchronous configuration's sharpness and noise scale at the targets
             from cnn_experiments import regime
             mu, lr = warmup_setting(c, chunks)
@@ -108,6 +118,21 @@ class Backend:
                                targets=targets(c, chunks), stop_factor=c.stop_factor)
         records = train(specs, self.data, settings)
         return sweep.payload(records, max(r.stop for r in records))
+
+    def _loop(self, seed: int, chunks: dict) -> dict:
+        """At each M of loop_workers, the loop's runs trained as one batch with the grid chunk's settings at that M
+        (its budget, evaluations, targets and stop rule)."""
+        from cnn_experiments.train import train
+        c = self.config
+        mu, lr = warmup_setting(c, chunks)   # the best synchronous configuration, as the loop is tuned once at M = 1
+        out = []
+        for m in c.loop_workers:
+            specs = loop_specs(c, m, seed, mu, lr)
+            settings = replace(self.settings, budget=c.max_budget, eval_every=eval_every(c, m), max_batch=len(specs),
+                               targets=targets(c, chunks), stop_factor=c.stop_factor)
+            records = train(specs, self.data, settings)
+            out.append(sweep.payload(records, max(r.stop for r in records)))
+        return {"loops": out, "sync": [mu, lr]}
 
     def _warm(self, seed: int, chunks: dict) -> dict:
         from cnn_experiments.train import channels_last, eval_se, train, warm_start
@@ -147,8 +172,45 @@ def _set_arrays(config: Config, chunks: dict, tg: tuple, trace_tg: tuple, which:
     warm_times, warm_caps = sweep.tabulate(warm, warm_tg, config.warm_workers, config.warm_mu_grid,
                                            config.warm_lr_grid, seeds)
     trace, _ = sweep.tabulate(warm, trace_tg, config.warm_workers, config.warm_mu_grid, config.warm_lr_grid, seeds)
-    return {f"times_{which}": times, f"caps_{which}": caps, f"warm_times_{which}": warm_times,
-            f"warm_caps_{which}": warm_caps, f"warmtrace_times_{which}": trace}
+    out = {f"times_{which}": times, f"caps_{which}": caps, f"warm_times_{which}": warm_times,
+           f"warm_caps_{which}": warm_caps, f"warmtrace_times_{which}": trace}
+    if config.loop_workers:
+        out |= loop_arrays(config, chunks, tg, which)
+    return out
+
+
+def loop_strategies(config: Config) -> list[str]:
+    return [NO_COMPENSATION] + [f"loop_{rule}" for rule in config.loop_rules]
+
+
+def loop_arrays(config: Config, chunks: dict, tg: tuple, which: str) -> dict:
+    """The closed loop's times (targets, loop M, strategy, seed), inf = censored, and caps (loop M, seed): each M's
+    batch stop."""
+    seeds, names = seeds_of(config, which), loop_strategies(config)
+    times = np.full((len(tg), len(config.loop_workers), len(names), len(seeds)), np.inf)
+    caps = np.zeros((len(config.loop_workers), len(seeds)))
+    for k, seed in enumerate(seeds):
+        for j, part in enumerate(chunks[f"loop-seed{seed}"]["loops"]):
+            caps[j, k] = part["stopped_at"]
+            for r in part["runs"]:
+                i = names.index(f"loop_{r['controller']}" if "controller" in r else NO_COMPENSATION)
+                times[:, j, i, k] = [t if t <= caps[j, k] else np.inf
+                                     for t in (sweep.crossing(r["eval_steps"], r["losses"], x) for x in tg)]
+    return {f"loop_times_{which}": times, f"loop_caps_{which}": caps}
+
+
+def loop_summary(config: Config, chunks: dict) -> dict | None:
+    """What the closed loop started from and where its controllers ended (mean over every seed)."""
+    if not config.loop_workers:
+        return None
+    runs = [(j, r) for s in config.decision_seeds + config.replication_seeds
+            for j, part in enumerate(chunks[f"loop-seed{s}"]["loops"]) for r in part["runs"] if "controller" in r]
+    final = {m: {f"loop_{rule}": [float(np.mean([r["controls"][i] for j, r in runs if config.loop_workers[j] == m
+                                                  and r["controller"] == rule])) for i in (0, 1)]
+                 for rule in config.loop_rules} for m in config.loop_workers}
+    mu, lr = chunks[f"loop-seed{config.decision_seeds[0]}"]["sync"]
+    return {"workers": list(config.loop_workers), "strategies": loop_strategies(config), "mu_sync": mu, "lr_sync": lr,
+            "final": final}
 
 
 def warm_trace(config: Config, chunks: dict) -> tuple[list[int], tuple[float, ...]]:
@@ -203,7 +265,7 @@ def tables(config: Config, chunks: dict) -> tuple[dict, dict]:
                | warm_separation(config, chunks),
                "probes": {which: chunks[f"probe-{which}"]["probes"] for which in SETS if seeds_of(config, which)},
                "diverged": _diverged(config, chunks), "dataset": config.dataset,
-               "regime": regime_of(config, chunks),
+               "regime": regime_of(config, chunks), "loop": loop_summary(config, chunks),
                "scale": {"n_train": config.n_train, "n_eval": config.n_eval, "pool": config.pool,
                          "batch_size": config.batch_size, "width": config.width}}
     return summary, arrays
@@ -238,6 +300,10 @@ def numbers(config: Config, chunks: dict, payload: dict) -> list[float]:
     momentum estimates."""
     if "probes" in payload:
         return [p["mu"] for p in payload["probes"]]
+    if "loops" in payload:
+        tg = targets(config, chunks)
+        return [sweep.crossing(r["eval_steps"], r["losses"], t) for part in payload["loops"] for r in part["runs"]
+                for t in tg]
     if "sharpness" in payload:
         return list(payload["sharpness"])
     if "warmup" in payload:  # the warm targets need the warm chunks of the target seeds: compare at the main ones

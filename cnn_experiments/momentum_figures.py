@@ -123,8 +123,10 @@ def landscape(result: Result):
 
 
 def figures(result: Result) -> dict:
+    from cnn_experiments import loop_checks
+    loop = loop_checks.figure(result)
     return {"cnn_best_momentum": lead(result), "cnn_penalty": penalties(result), "cnn_warm": warm(result),
-            "cnn_landscape": landscape(result)}
+            "cnn_landscape": landscape(result)} | ({"cnn_closed_loop": loop} if loop is not None else {})
 
 
 def edges(result: Result) -> dict:

@@ -8,7 +8,8 @@
 # half-decades independent of $\mu_L$ and $M$, paired seeds, every claim decided on decision seeds and again on fresh
 # replication seeds. The batch ladder (`cnn_batch_ladder`) asks whether Figs. 4 and 8 fail for the regime: the same
 # network at batch 16, 64 and 128 (the paper's), with each rung's sharpness and noise scale, and what the recurrence
-# (19) predicts from them. Beyond the paper, the closed loop is scored on a quick sweep (`cnn_closed_loop`).
+# (19) predicts from them. Beyond the paper, the closed loop and the later step rules run on the same seeds and are scored
+# against the grid's per-M oracle.
 
 # %%
 from reports.notebook_support import show_part

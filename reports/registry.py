@@ -24,7 +24,6 @@ EXPERIMENT_MODULES = {   # experiment name -> its module, in report order (impor
     "mc_tuning": "reports.experiments.mc_tuning",
     "cnn_momentum": "reports.experiments.cnn_momentum",
     "cnn_batch_ladder": "reports.experiments.cnn_batch_ladder",
-    "cnn_closed_loop": "reports.experiments.cnn_closed_loop",
     "real_async": "reports.experiments.real_async",
     "staleness_laws": "reports.experiments.staleness_laws",
     "compensation": "reports.experiments.compensation",

@@ -53,7 +53,7 @@ def test_an_answer_that_is_not_a_chunk_is_refused():
 
 @pytest.mark.slow
 @pytest.mark.skipif(not data_mod.DEBIAN_DIR.is_dir(), reason="dataset-fashion-mnist not installed")
-@pytest.mark.parametrize("experiment", ["cnn_batch_ladder", "cnn_closed_loop", "cnn_momentum"])
+@pytest.mark.parametrize("experiment", ["cnn_batch_ladder", "cnn_momentum"])
 def test_a_cnn_chunk_has_the_same_bits_whatever_threads_the_process_was_given(experiment, tmp_path):
     """Each CNN experiment sets its own torch threads (a cluster worker runs one, a local process may run more)."""
     only = ["--only", experiment, "--limit", "1"]

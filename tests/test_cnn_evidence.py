@@ -61,10 +61,11 @@ def claim(claim_id):
 
 
 def test_paper_like_evidence_passes_every_claim_and_every_control_fails():
-    """Fig. 8's own choices put mu*(16) below mu*(1) - (1 - 1/16): the magnitude companion is tested apart."""
+    """Fig. 8's own choices put mu*(16) below mu*(1) - (1 - 1/16): the magnitude companion is tested apart, as the
+    closed loop beyond the paper (tests/test_cnn_loop.py)."""
     result = synthetic()
     for c in X.EXPERIMENT.claims:
-        if c.id == "cnn-momentum-magnitude":
+        if c.id == "cnn-momentum-magnitude" or c.id.startswith("extension-"):
             continue
         record = judge(c, result)
         assert record["status"] == "pass", (c.id, record["measured"], record["controls"])

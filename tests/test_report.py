@@ -164,7 +164,7 @@ def test_missing_dataset_is_one_line_naming_the_package(tmp_path):
     import os
     env = {**os.environ, "FASHION_MNIST_DIR": str(tmp_path / "nothing")}
     proc = subprocess.run([sys.executable, "-m", "reports.run", "--profile", "full", "--allow-cpu", "--only",
-                           "cnn_closed_loop", "--results", str(tmp_path / "r")], capture_output=True, text=True,
+                           "cnn_batch_ladder", "--results", str(tmp_path / "r")], capture_output=True, text=True,
                           cwd=ROOT, env=env)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()

@@ -20,7 +20,9 @@ def record(claim, result: Result, pilot: int) -> dict:
            "decision": per_set.get("decision"), "replication": per_set.get("replication"),
            "replicated": len(set(per_set.values())) == 1 and len(per_set) == 2,
            "method": "replication: the check decided again on fresh seeds (not a resample of the same seeds)"}
-    if claim.id == "cnn-best-momentum-falls":
+    if claim.id.startswith("extension-"):
+        out |= {"design_power": None, "design": "no design power: an extension, with no effect size in the paper"}
+    elif claim.id == "cnn-best-momentum-falls":
         out |= {"design_power": None, "design": "no design power: the decision's statistic (the matched-step "
                 "contrast) has no effect size in the paper"}
     elif claim.id != "cnn-measured-momentum-grows":
