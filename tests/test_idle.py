@@ -38,3 +38,13 @@ def test_compute_writes_no_timed_chunk_on_a_busy_machine(monkeypatch, tmp_path):
     with pytest.raises(idle.BusyMachine):
         committed.compute(EXPERIMENT, EXPERIMENT.smoke, jobs=2, root=tmp_path, say=lambda _: None)
     assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_verify_leaves_a_timed_chunk_undecided_on_a_busy_machine(monkeypatch):
+    from reports import committed
+    from reports.experiments.real_async import EXPERIMENT
+    monkeypatch.setattr(idle, "busy_cores", lambda: 1.9)
+    monkeypatch.setattr(idle, "WAIT_SECONDS", 0.0)
+    said = []
+    bad = committed.verify(EXPERIMENT, EXPERIMENT.profiles["quick"], ["geometric-M2"], say=said.append)
+    assert bad == 0 and any("NOT DECIDED" in line and "idle machine" in line for line in said)
