@@ -116,8 +116,11 @@ def preregistration(claim, provenance: dict | None) -> dict:
             break
     sha, date = (out + [None, None])[:2] if out else (None, None)
     first = (provenance or {}).get("first")
+    if claim.own_chunks:   # decided on chunks computed for it (beside evidence that existed): judged by their first
+        first = (provenance or {}).get("first_of_kind", {}).get(claim.own_chunks)
     later = bool(sha and first and date and _utc(date) > _utc(first))
-    return {"tolerance_commit": sha, "tolerance_date": date, "first_chunk": first, "later": later}
+    return {"tolerance_commit": sha, "tolerance_date": date, "first_chunk": first, "later": later,
+            "own_chunks": claim.own_chunks}
 
 
 def _utc(stamp: str) -> datetime:

@@ -116,6 +116,8 @@ class Claim:
     meaning: str = ""         # what a fail means where the role alone does not say (the report's verdict reads it)
     paper: str = ""           # what the paper itself reports for it (figure, section), shown beside ours; "" for a
     #                           statement without a published number
+    own_chunks: str = ""      # committed chunks first computed for this claim (their name's kind, e.g. "loop"):
+    #                           its pre-registration is judged against the first of them, not the experiment's first
     power: Callable | None = None  # (result, tolerance) -> power record from the check's sampling distribution,
     #                               for claims whose experiment is too costly to re-run on many seeds
 

@@ -95,6 +95,9 @@ def _prereg_html(r: dict) -> str:
     if not p.get("tolerance_commit"):
         return "<p class='prov'><b>Pre-registration:</b> the commit that set the tolerance is not in this history</p>"
     when = (f"first evidence chunk {esc(str(p['first_chunk']))}" if p.get("first_chunk") else "no evidence chunk yet")
+    if p.get("own_chunks") and p.get("first_chunk"):
+        when = (f"first of its own evidence chunks ({esc(str(p['own_chunks']))}-*) {esc(str(p['first_chunk']))}; the "
+                "experiment's other chunks, which it is compared with, existed before")
     flag = ("<b class='fail'>SET AFTER the first evidence chunk</b>" if p["later"] else
             "set before the first evidence chunk" if p.get("first_chunk") else "set before any evidence")
     return (f"<p class='prov'><b>Pre-registration:</b> tolerance set in {esc(str(p['tolerance_commit'])[:12])} "

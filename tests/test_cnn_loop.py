@@ -81,3 +81,18 @@ def test_the_claims_are_not_run_without_loop_evidence():
     result = synthetic()
     result.summary["loop"] = None
     assert CLOSED.verdict(result).passed is None and STEPS.verdict(result).passed is None
+
+
+def test_their_pre_registration_is_judged_against_their_own_first_chunk():
+    """The loop's claims compare new loop chunks with the grid that existed: their bars must precede the first loop
+    chunk, not the grid's."""
+    from reports.build import preregistration
+    from reports.harness.evidence import first_of_kind
+    records = {"M1-seed0": {"provenance": {"finished": "2026-12-01T10:22:05Z"}},
+               "loop-seed1": {"provenance": {"finished": "2099-01-02T00:00:00Z"}},
+               "loop-seed0": {"provenance": {"finished": "2099-01-01T00:00:00Z"}}}
+    kinds = first_of_kind(records)
+    assert kinds == {"M1": "2026-12-01T10:22:05Z", "loop": "2099-01-01T00:00:00Z"}
+    record = preregistration(CLOSED, {"first": "2026-12-01T10:22:05Z", "first_of_kind": kinds})
+    assert record["first_chunk"] == "2099-01-01T00:00:00Z" and record["tolerance_commit"] and not record["later"]
+    assert preregistration(CLOSED, {"first": "2026-12-01T10:22:05Z"})["first_chunk"] is None

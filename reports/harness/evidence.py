@@ -190,7 +190,17 @@ def provenance_of(records: dict) -> dict:
             if not any(p.get("machine", {}).get("cuda") for p in provs) else "cuda: " + "; ".join(machines),
             "wall_seconds": round(sum(p.get("wall_seconds", 0.0) for p in provs), 1),
             "first": finished[0] if finished else None, "finished": finished[-1] if finished else None,
-            "chunks": len(provs)}
+            "first_of_kind": first_of_kind(records), "chunks": len(provs)}
+
+
+def first_of_kind(records: dict) -> dict:
+    """{kind: the earliest finish of its chunks}, the kind being a chunk name's head ('loop' of 'loop-seed3')."""
+    out: dict = {}
+    for name, record in records.items():
+        when, kind = record["provenance"].get("finished", ""), name.split("-")[0]
+        if when and (kind not in out or when < out[kind]):
+            out[kind] = when
+    return out
 
 
 _ASSEMBLED: dict = {}

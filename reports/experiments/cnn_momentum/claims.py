@@ -122,7 +122,8 @@ def loop_claims(power) -> tuple:
                         "regime's loop runs existed"),
               controls=(Control("no-compensation", "the synchronous setting reused at every M (asynchrony ignored)",
                                 L.uncompensated), DROPPED),
-              figure="cnn_closed_loop", power=power("extension-closed-loop-cnn"), expect="result"),
+              figure="cnn_closed_loop", power=power("extension-closed-loop-cnn"), expect="result",
+              own_chunks="loop"),
         Claim(id="extension-step-rules-cnn", paper_ref="Section VI; later step rules", statement="Extension: on the CNN "
               "under simulated asynchrony (the committed regime and seeds), the best of the loop's controllers — the "
               "first-order momentum with the step kept, scaled by the pure delay's bound, or scaled per update by "
@@ -138,7 +139,8 @@ def loop_claims(power) -> tuple:
                         Control("mu-zero-step-kept", "every controller replaced by mu_L = 0 with the synchronous step "
                                 "kept: dropping the momentum, not compensating it",
                                 lambda r: L.mu_zero_step_kept(r, every=True))),
-              figure="cnn_closed_loop", power=power("extension-step-rules-cnn"), expect="result"),
+              figure="cnn_closed_loop", power=power("extension-step-rules-cnn"), expect="result",
+              own_chunks="loop"),
     )
 
 

@@ -256,7 +256,8 @@ CLAIMS = (
           controls=(Control("no-speedup", "workers make updates no cheaper (HE = 1 for every M)", _no_speedup),
            Control("no-statistical-effect", "asynchrony costs or saves no updates (SE = 1 for every M)",
                    _no_statistical_effect)), power=_efficiency_power, expect="result",
-          meaning="a limit of this machine, not of the paper's bookkeeping: the simulator's updates to target match "
-                  "the measured ones, but the server sets the pace (it saturates) from M = 4 on",
+          meaning="a limit of this machine, not of the paper's bookkeeping: where the processes outnumber the cores the "
+                  "server sets the pace (it saturates; the card says at which M) and HE stops falling, while the "
+                  "simulator's updates to target match the measured ones",
           paper="Section IV-A: time to target relative to one group = HE x SE"),
 )
