@@ -48,3 +48,4 @@ def test_verify_leaves_a_timed_chunk_undecided_on_a_busy_machine(monkeypatch):
     said = []
     bad = committed.verify(EXPERIMENT, EXPERIMENT.profiles["quick"], ["geometric-M2"], say=said.append)
     assert bad == 0 and any("NOT DECIDED" in line and "idle machine" in line for line in said)
+

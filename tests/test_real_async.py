@@ -190,3 +190,12 @@ def test_the_real_async_experiment_resumes_from_its_stored_phases(tmp_path):
     result = exp.EXPERIMENT.run(config, checkpoint=Folder(tmp_path / "chunks"))
     assert result.summary["geometric"][2] == first  # reused, not measured again
     assert set(result.summary["efficiency"]) == {1, 2} and result.summary["natural"]["n_workers"] == 2
+
+
+def test_a_recomputed_momentum_phase_is_judged_by_the_estimators_spread_not_its_halves():
+    from cnn_experiments.real_async_phases import agree
+    from reports.experiments.real_async.config import Config
+    committed = {"mu": 0.690, "mu_se": 0.002, "model_sd": 0.038, "replicas": 16}
+    ok, how = agree(Config(), "momentum-M4", committed, {**committed, "mu": 0.705, "mu_se": 0.003})
+    assert ok and "z = 0.3" in how               # 4 SE of the halves' one-degree-of-freedom spread
+    assert not agree(Config(), "momentum-M4", committed, {**committed, "mu": 0.50})[0]   # M = 2's momentum
