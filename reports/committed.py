@@ -27,7 +27,7 @@ from reports.harness.checkpoint import _plain
 from reports.ledger import append_ledger, clean_commit, ledger_entry, read_ledger  # noqa: F401  (read_ledger: the report's)
 from reports.harness.config import canonical_json
 from reports.harness.evidence import Chunks, EvidenceError, machine, same_kind
-from reports.harness.idle import BusyMachine, idle_info, wait_until_idle
+from reports.harness.idle import BusyMachine, busy_note, idle_info, wait_until_idle
 from reports.harness.pool import local_pool
 from reports.harness.provenance import git_state
 from reports.registry import Experiment, experiments
@@ -261,10 +261,7 @@ def verify(exp: Experiment, config, names: list[str], root: Path = EVIDENCE, say
             continue
         again = runner(exp, name, inputs) if runner is not None else exp.chunked.compute(config, name, inputs)
         ok, how = compare(exp, config, context, record, _plain(again))
-        if timed(exp):
-            then = record["provenance"].get("busy_cores")
-            how += (f"; other processes kept {'?' if busy is None else f'{busy:.2f}'} cores busy now, "
-                    f"{'an unrecorded number' if then is None else f'{then:.2f}'} when it was committed")
+        how += busy_note(busy, record["provenance"]) if timed(exp) else ""
         bad += not ok
         if ledger is not None and ok and how == "bit-identical":
             append_ledger(ledger, ledger_entry(exp.name, record))

@@ -58,3 +58,10 @@ def wait_until_idle(say=print, wait: float | None = None, poll: float = 2.0) -> 
 def idle_info(busy: float | None) -> dict:
     """The provenance entry of a timed chunk: the cores other processes kept busy when it started."""
     return {} if busy is None else {"busy_cores": busy}
+
+
+def busy_note(busy: float | None, committed: dict) -> str:
+    """What verify says of a timed chunk's load: now, and when it was committed (its provenance)."""
+    then = committed.get("busy_cores")
+    return (f"; other processes kept {'?' if busy is None else f'{busy:.2f}'} cores busy now, "
+            f"{'an unrecorded number' if then is None else f'{then:.2f}'} when it was committed")

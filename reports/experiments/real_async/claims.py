@@ -257,7 +257,6 @@ CLAIMS = (
            Control("no-statistical-effect", "asynchrony costs or saves no updates (SE = 1 for every M)",
                    _no_statistical_effect)), power=_efficiency_power, expect="result",
           meaning="a limit of this machine, not of the paper's bookkeeping: where the processes outnumber the cores the "
-                  "server sets the pace (it saturates; the card says at which M) and HE stops falling, while the "
-                  "simulator's updates to target match the measured ones",
+                  "server sets the pace (it saturates: the card says at which M) and HE stops falling",
           paper="Section IV-A: time to target relative to one group = HE x SE"),
 )
