@@ -30,7 +30,7 @@ if [ "${DRY_RUN:-0}" = "1" ]; then
          --set cnn_momentum.probe_examples=64 --set cnn_momentum.warm_updates=2 --set cnn_momentum.warm_budget=3
          --set cnn_momentum.warm_target_updates=[1] --set cnn_momentum.workers=[1,2] --set cnn_momentum.mu_grid=[0.0,0.9]
          --set cnn_momentum.lr_grid=[0.01,0.1] --set cnn_momentum.warm_workers=[1,2] --set cnn_momentum.warm_mu_grid=[0.0]
-         --set cnn_momentum.warm_lr_grid=[0.1] --set cnn_momentum.probe_workers=[1,2])
+         --set cnn_momentum.warm_lr_grid=[0.1] --set cnn_momentum.probe_workers=[1,2] --set cnn_momentum.loop_workers=[2])
   BENCH=(--models 2 --steps 2)
 else
   nvidia-smi --query-gpu=name,memory.total --format=csv,noheader > "$OUT/device.txt" 2>/dev/null || true
