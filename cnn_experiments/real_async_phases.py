@@ -156,7 +156,7 @@ def agree(config: Config, name: str, committed: dict, again: dict) -> tuple[bool
         p = 1.0 if a == b else float(mannwhitneyu(a, b).pvalue)
         return p >= 0.001, (f"a timed phase (never bit-identical): staleness mean {np.mean(a):.2f} committed vs "
                             f"{np.mean(b):.2f} now, same law by a Mann-Whitney test (p = {p:.3g}; needs >= 0.001)")
-    if phase == "momentum":   # the spread of the estimator at this R under the queue model (its 10 repetitions),
+    if phase == "momentum":   # the spread of the estimator at this R under the queue model (its repetitions),
         #                       not the halves' (one degree of freedom: a z of 4 from it alone is not rare)
         sd = math.sqrt(2) * max(committed["model_sd"], again["model_sd"]) or 1e-12
         z = abs(committed["mu"] - again["mu"]) / sd
